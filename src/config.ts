@@ -1,0 +1,75 @@
+/**
+ * Environment, validated once at import. A bad value throws a ConfigError naming the variable,
+ * and src/index.ts turns that into one log line and exit 1.
+ */
+export class ConfigError extends Error {}
+
+const env = process.env;
+const DEFAULT_JWT_SECRET = "test_secret";
+
+function int(name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function str(name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === "" ? fallback : raw;
+}
+
+function oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+  const value = str(name, fallback) as T;
+  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return value;
+}
+
+function databaseUrl(): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "memory://" || /^postgres(ql)?:\/\//.test(raw)) return raw;
+  throw new ConfigError(`DATABASE_URL must be unset, memory:// or postgres://..., got "${raw.replace(/:[^:@/]*@/, ":***@")}"`);
+}
+
+const nodeEnv = str("NODE_ENV", "development");
+const jwtSecret = str("JWT_SECRET", DEFAULT_JWT_SECRET);
+if (nodeEnv === "production" && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
+  throw new ConfigError("JWT_SECRET must be set to at least 32 characters when NODE_ENV=production");
+}
+
+export const config = {
+  nodeEnv,
+  port: int("PORT", 8000, 0, 65535),
+  /** undefined = PGlite on disk under DATA_DIR/pglite; "memory://" = in-memory PGlite; postgres:// = server */
+  databaseUrl: databaseUrl(),
+  /** postgres.js pool size (the brief's 10 + 20 overflow) */
+  dbPoolMax: int("DB_POOL_MAX", 30, 1, 1000),
+  jwtSecret,
+  jwtTtlMin: int("JWT_TTL_MIN", 120, 1, 60 * 24 * 365),
+  dataDir: str("DATA_DIR", "data"),
+  reportsDir: str("REPORTS_DIR", "reports"),
+  logLevel: oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
+  /** Bearer token for POST /run-pipeline; unset = open route (warned at start-up) */
+  adminToken: env.ADMIN_TOKEN || undefined,
+  /** most requests one actor applies in one transaction; 1 = the naive path */
+  earnBatchMax: int("EARN_BATCH_MAX", 256, 1, 100_000),
+  /** queued requests per user before /earn answers 429 */
+  mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
+  /** idle ms before a user's actor is evicted */
+  actorIdleMs: int("ACTOR_IDLE_MS", 30_000, 0, 86_400_000),
+  /** hours an Idempotency-Key is honoured */
+  idempotencyTtlHours: int("IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
+  /** ms a wallet request waits for its commit before a 503 */
+  requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+  /** earn/spend requests per user per second (0 = no limit) */
+  rateLimitPerUser: int("RATE_LIMIT_PER_USER", 0, 0, 1_000_000),
+  /** worker threads for the pipeline pool (0 = cores) */
+  pipelineWorkers: int("PIPELINE_WORKERS", 0, 0, 256),
+  version: "1.0.0",
+} as const;
+
+export const usingDefaultJwtSecret = jwtSecret === DEFAULT_JWT_SECRET;
+export type Config = typeof config;
