@@ -56,18 +56,10 @@ export const config = {
   adminToken: env.ADMIN_TOKEN || undefined,
   /** most requests one actor applies in one transaction; 1 = the naive path */
   earnBatchMax: int("EARN_BATCH_MAX", 256, 1, 100_000),
+  /** most users' drains merged into one transaction (group commit); 1 = one actor per transaction */
+  groupCommitMax: int("GROUP_COMMIT_MAX", 64, 1, 10_000),
   /** queued requests per user before /earn answers 429 */
   mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
-  /** idle ms before a user's actor is evicted */
-  actorIdleMs: int("ACTOR_IDLE_MS", 30_000, 0, 86_400_000),
-  /** hours an Idempotency-Key is honoured */
-  idempotencyTtlHours: int("IDEMPOTENCY_TTL_HOURS", 48, 24, 24 * 365),
-  /** ms a wallet request waits for its commit before a 503 */
-  requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
-  /** earn/spend requests per user per second (0 = no limit) */
-  rateLimitPerUser: int("RATE_LIMIT_PER_USER", 0, 0, 1_000_000),
-  /** worker threads for the pipeline pool (0 = cores) */
-  pipelineWorkers: int("PIPELINE_WORKERS", 0, 0, 256),
   version: "1.0.0",
 } as const;
 

@@ -42,3 +42,49 @@ export class OverloadedError extends AppError {
     super(status, code, message, undefined, { "Retry-After": String(retryAfterS) });
   }
 }
+
+/** The JSON error shape of every non-2xx response. */
+export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
+  return { error: details ? { code, message, requestId, details } : { code, message, requestId } };
+}
+
+interface MappedError {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+  /** unknown errors are logged with their stack; client mistakes are not */
+  unexpected?: boolean;
+}
+
+/** Elysia's validation error, duck-typed: which part of the request, and the first failing path. */
+interface ElysiaValidation {
+  type: string;
+  value: unknown;
+  valueError?: { path: string; message: string };
+}
+
+/** The one mapping from anything thrown to the JSON error shape (used by the root onError). */
+export function mapError(code: string | number, error: unknown, requestId: string): MappedError {
+  if (code === "PARSE" && (error as { cause?: unknown }).cause instanceof AppError) error = (error as { cause: AppError }).cause;
+  if (error instanceof AppError) {
+    return { status: error.status, body: errorBody(error.code, error.message, requestId, error.details), headers: error.headers };
+  }
+  switch (code) {
+    case "PARSE":
+      return { status: 400, body: errorBody("validation_error", "malformed request body", requestId, { field: "body" }) };
+    case "VALIDATION": {
+      const validation = error as ElysiaValidation;
+      if (validation.type === "body" && (validation.value === null || validation.value === undefined)) {
+        return { status: 400, body: errorBody("validation_error", "request body must be a JSON object", requestId, { field: "body" }) };
+      }
+      const path = validation.valueError?.path ?? "";
+      const field = path.replace(/^\//, "").replace(/\//g, ".") || validation.type;
+      const message = `${field}: ${validation.valueError?.message ?? "invalid value"}`;
+      return { status: 422, body: errorBody("validation_error", message, requestId, { field, in: validation.type }) };
+    }
+    case "NOT_FOUND":
+      return { status: 404, body: errorBody("not_found", "no such route", requestId) };
+    default:
+      return { status: 500, body: errorBody("internal_error", "internal server error", requestId), unexpected: true };
+  }
+}

@@ -1,0 +1,41 @@
+/** The root app: cross-cutting plugins, the one onError, and every feature module. */
+import { Elysia } from "elysia";
+import { swagger } from "@elysiajs/swagger";
+import { config } from "./config";
+import { mapError } from "./errors";
+import { log } from "./logger";
+import { requestContext, requestInfo } from "./plugins/request-context";
+import { authModule } from "./modules/auth";
+import { walletModule } from "./modules/wallet";
+import { eventsModule } from "./modules/events";
+import { statsModule } from "./modules/stats";
+import { trackModule } from "./modules/track";
+import { healthModule } from "./modules/health";
+
+export const app = new Elysia({ name: "game-api" })
+  .use(requestContext)
+  .onError({ as: "global" }, ({ code, error, request, set, path }) => {
+    const { requestId } = requestInfo(request);
+    const mapped = mapError(code, error, requestId);
+    if (mapped.unexpected) log("error", "unhandled error", { requestId, path, error: String((error as Error)?.stack ?? error) });
+    set.status = mapped.status;
+    Object.assign(set.headers, mapped.headers);
+    return mapped.body;
+  })
+  .use(
+    swagger({
+      path: "/docs",
+      documentation: {
+        info: { title: "Game API", version: config.version, description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops." },
+        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+      },
+    }),
+  )
+  .use(healthModule)
+  .use(authModule)
+  .use(walletModule)
+  .use(eventsModule)
+  .use(statsModule)
+  .use(trackModule);
+
+export type App = typeof app;

@@ -1,0 +1,85 @@
+/**
+ * The one place that chooses the database driver:
+ * DATABASE_URL unset -> PGlite on disk under DATA_DIR/pglite, memory:// -> in-memory PGlite,
+ * postgres:// -> a PostgreSQL server through a postgres.js pool.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { type PostgresJsDatabase, drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { sql, type SQL } from "drizzle-orm";
+import postgres from "postgres";
+import { config } from "../config";
+import * as schema from "./schema";
+
+export type Driver = "pglite" | "postgres";
+/** Typed as the postgres.js flavour: both drivers share drizzle's pg query builder, and a union type breaks its overloads. */
+export type Database = PostgresJsDatabase<typeof schema>;
+/** A transaction handle of either driver (same query builder API). */
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+const MIGRATIONS_FOLDER = join(import.meta.dir, "..", "..", "drizzle");
+
+function open() {
+  const url = config.databaseUrl;
+  if (url?.startsWith("postgres")) {
+    const client = postgres(url, {
+      max: config.dbPoolMax,
+      connect_timeout: 30,
+      max_lifetime: 60 * 60,
+      idle_timeout: 60,
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres(client, { schema });
+    return {
+      driver: "postgres" as Driver,
+      db: db as Database,
+      migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  let dataDir: string | undefined;
+  if (url !== "memory://") {
+    dataDir = join(config.dataDir, "pglite");
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const client = new PGlite(dataDir);
+  const db = drizzlePglite(client, { schema });
+  return {
+    driver: "pglite" as Driver,
+    db: db as unknown as Database,
+    migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  };
+}
+
+const handle = open();
+
+export const db = handle.db;
+export const driver = handle.driver;
+export const migrateDatabase = handle.migrate;
+export const closeDatabase = handle.close;
+
+/** Rows of a raw statement, whichever driver ran it. */
+export async function execute<T>(runner: Database | Tx, query: SQL): Promise<T[]> {
+  const result = (await runner.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** Round-trip time of `select 1`, or an error when the database does not answer within timeoutMs. */
+export async function pingDatabase(timeoutMs = 2000): Promise<number> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([db.execute(sql`select 1`), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return Math.round((performance.now() - started) * 100) / 100;
+}

@@ -1,0 +1,49 @@
+/**
+ * Start-up in order, one log line per step: config, database + migrations, wallet actors, listen.
+ * SIGTERM/SIGINT: stop accepting, drain every mailbox, close the pool, exit 0.
+ */
+import { ConfigError } from "./config";
+
+async function main() {
+  let step = "config";
+  try {
+    const { config, usingDefaultJwtSecret } = await import("./config");
+    const { log } = await import("./logger");
+    log("info", "config loaded", { port: config.port, nodeEnv: config.nodeEnv, earnBatchMax: config.earnBatchMax });
+    if (usingDefaultJwtSecret) log("warn", "JWT_SECRET is the development default; set it (>= 32 chars) in production");
+
+    step = "database";
+    const { driver, migrateDatabase, closeDatabase } = await import("./db/client");
+    await migrateDatabase();
+    log("info", "database ready, migrations applied", { driver });
+
+    step = "wallet";
+    const { wallet } = await import("./modules/wallet/service");
+    log("info", "wallet actors ready", { batchMax: config.earnBatchMax, groupCommitMax: config.groupCommitMax, mailboxMax: config.mailboxMax });
+
+    step = "listen";
+    const { app } = await import("./app");
+    app.listen({ port: config.port, hostname: "0.0.0.0" });
+    log("info", "listening", { url: `http://localhost:${app.server?.port}`, docs: `http://localhost:${app.server?.port}/docs` });
+
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log("info", "shutting down: draining wallet mailboxes", { signal });
+      await app.server?.stop(false); // stop accepting; in-flight requests finish
+      await wallet.shutdown();
+      await closeDatabase();
+      log("info", "shutdown complete");
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `start-up failed at ${step}`, error: message }) + "\n");
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,22 @@
+import { t } from "elysia";
+
+/** 1-255 chars, none of < > & " ' and no control characters. */
+export const UserIdString = t.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: "^[^<>&\"'\\u0000-\\u001f\\u007f-\\u009f]+$",
+  description: "1-255 chars, no < > & \" ' and no control characters",
+  examples: ["player_12345"],
+});
+
+export const LoginBody = t.Object({ userId: UserIdString }, { additionalProperties: true });
+export type LoginBody = typeof LoginBody.static;
+
+export const LoginResponse = t.Object({
+  token: t.String({ description: "HS256 JWT; send as `Authorization: Bearer <token>`" }),
+  userId: t.String(),
+  expiresAt: t.String({ format: "date-time" }),
+});
+export type LoginResponse = typeof LoginResponse.static;
+
+export const BearerHeaders = t.Object({ authorization: t.Optional(t.String({ description: "Bearer <token>" })) });

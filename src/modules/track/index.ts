@@ -1,0 +1,11 @@
+import { Elysia } from "elysia";
+import { ErrorResponse } from "../../shared-models";
+import { TrackQuery, TrackResponse } from "../events/model";
+import { recordDeeplink } from "../events/service";
+
+/** Deeplink attribution clicks. Answers JSON only: it never redirects, so it cannot be an open redirect. */
+export const trackModule = new Elysia({ name: "track" }).get("/track", async ({ query }) => ({ ok: true as const, trackedId: await recordDeeplink(query) }), {
+  query: TrackQuery,
+  response: { 200: TrackResponse, 422: ErrorResponse },
+  detail: { tags: ["events"], summary: "Record a deeplink_open event under af_id (or anon)" },
+});

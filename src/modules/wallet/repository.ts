@@ -1,0 +1,145 @@
+/**
+ * The SQL of the earn path: one transaction applies the drained mailboxes of one or more users.
+ * Rows are locked in users.id order, so two server processes never deadlock on each other.
+ */
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { db, type Tx } from "../../db/client";
+import { users, walletLedger } from "../../db/schema";
+
+/** One earn (amount > 0) or spend (amount < 0) request waiting in a user's mailbox. */
+export interface WalletOp {
+  amount: number;
+  reason: string | null;
+  idempotencyKey: string | null;
+}
+
+/** What one request gets back: its ledger entry, or why it was refused. */
+export type OpOutcome =
+  | { kind: "applied" | "replayed"; txId: number; amount: number; balance: number }
+  | { kind: "insufficient_funds"; balance: number; amount: number }
+  | { kind: "idempotency_mismatch" }
+  | { kind: "unknown_user" };
+
+/** A user's drained mailbox: ops in arrival order. */
+export interface UserBatch {
+  userId: string;
+  ops: WalletOp[];
+}
+
+interface PendingRow {
+  userId: string;
+  amount: number;
+  reason: string | null;
+  balanceAfter: number;
+  idempotencyKey: string | null;
+  txId?: number;
+}
+
+/** Applies every batch in ONE transaction and returns one outcome per op, batch by batch. */
+export async function applyBatches(batches: UserBatch[]): Promise<OpOutcome[][]> {
+  return db.transaction(async (tx) => {
+    const userIds = batches.map((b) => b.userId);
+    const locked = await tx
+      .select({ id: users.id, userId: users.userId, balance: users.balance })
+      .from(users)
+      .where(inArray(users.userId, userIds))
+      .orderBy(users.id)
+      .for("update");
+    const byUser = new Map(locked.map((row) => [row.userId, row]));
+    const known = await existingKeys(tx, batches);
+
+    const rows: PendingRow[] = [];
+    const plans = batches.map((batch) => planUser(batch, byUser.get(batch.userId)?.balance, known, rows));
+    if (rows.length > 0) {
+      const inserted = await tx
+        .insert(walletLedger)
+        .values(rows.map(({ txId: _, ...row }) => row))
+        .returning({ id: walletLedger.id, userId: walletLedger.userId, balanceAfter: walletLedger.balanceAfter });
+      inserted.forEach((row, i) => {
+        // RETURNING follows VALUES order; checked, because every txId we answer depends on it
+        if (row.userId !== rows[i].userId || row.balanceAfter !== rows[i].balanceAfter) throw new Error("ledger RETURNING order mismatch");
+        rows[i].txId = row.id;
+      });
+      const changed = plans.filter((p) => p.balance !== byUser.get(p.userId)?.balance);
+      if (changed.length > 0) {
+        const values = sql.join(changed.map((p) => sql`(${p.userId}::text, ${p.balance}::bigint)`), sql`, `);
+        await tx.execute(sql`update users set balance = v.balance from (values ${values}) as v(user_id, balance) where users.user_id = v.user_id`);
+      }
+    }
+    return plans.map((plan) => plan.outcomes.map((outcome) => outcome()));
+  });
+}
+
+type KeyedRow = { amount: number; reason: string | null; balanceAfter: number; txId?: number };
+
+async function existingKeys(tx: Tx, batches: UserBatch[]): Promise<Map<string, KeyedRow>> {
+  const known = new Map<string, KeyedRow>();
+  const keyed = batches.filter((b) => b.ops.some((op) => op.idempotencyKey !== null));
+  if (keyed.length === 0) return known;
+  const keys = [...new Set(keyed.flatMap((b) => b.ops.map((op) => op.idempotencyKey).filter((k): k is string => k !== null)))];
+  const found = await tx
+    .select({
+      userId: walletLedger.userId,
+      key: walletLedger.idempotencyKey,
+      amount: walletLedger.amount,
+      reason: walletLedger.reason,
+      balanceAfter: walletLedger.balanceAfter,
+      txId: walletLedger.id,
+    })
+    .from(walletLedger)
+    .where(and(inArray(walletLedger.userId, keyed.map((b) => b.userId)), inArray(walletLedger.idempotencyKey, keys)));
+  for (const row of found) known.set(scopedKey(row.userId, row.key!), row);
+  return known;
+}
+
+const scopedKey = (userId: string, key: string) => `${userId}\u0000${key}`;
+
+/** Walks one user's ops in order against the running balance; outcomes resolve after the insert assigns txIds. */
+function planUser(batch: UserBatch, startBalance: number | undefined, known: Map<string, KeyedRow>, rows: PendingRow[]) {
+  let balance = startBalance ?? 0;
+  const outcomes: (() => OpOutcome)[] = [];
+  for (const op of batch.ops) {
+    if (startBalance === undefined) {
+      outcomes.push(() => ({ kind: "unknown_user" }));
+      continue;
+    }
+    const key = op.idempotencyKey === null ? null : scopedKey(batch.userId, op.idempotencyKey);
+    const previous = key === null ? undefined : known.get(key);
+    if (previous) {
+      const same = previous.amount === op.amount && (previous.reason ?? null) === op.reason;
+      outcomes.push(() =>
+        same
+          ? { kind: "replayed", txId: previous.txId!, amount: Math.abs(previous.amount), balance: previous.balanceAfter }
+          : { kind: "idempotency_mismatch" },
+      );
+      continue;
+    }
+    if (balance + op.amount < 0) {
+      const refusedAt = balance;
+      outcomes.push(() => ({ kind: "insufficient_funds", balance: refusedAt, amount: -op.amount }));
+      continue;
+    }
+    balance += op.amount;
+    const row: PendingRow = { userId: batch.userId, amount: op.amount, reason: op.reason, balanceAfter: balance, idempotencyKey: op.idempotencyKey };
+    rows.push(row);
+    if (key !== null) known.set(key, row);
+    outcomes.push(() => ({ kind: "applied", txId: row.txId!, amount: Math.abs(row.amount), balance: row.balanceAfter }));
+  }
+  return { userId: batch.userId, balance, outcomes };
+}
+
+export async function readBalance(userId: string): Promise<number | undefined> {
+  const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, userId));
+  return row?.balance;
+}
+
+/** Newest first; `before` is the txId cursor of the previous page. */
+export async function readLedger(userId: string, limit: number, before?: number) {
+  return db
+    .select()
+    .from(walletLedger)
+    .where(before === undefined ? eq(walletLedger.userId, userId) : and(eq(walletLedger.userId, userId), lt(walletLedger.id, before)))
+    .orderBy(desc(walletLedger.id))
+    .limit(limit);
+}
+

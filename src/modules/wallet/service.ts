@@ -1,0 +1,165 @@
+/**
+ * The earn path. Each user has an in-process mailbox actor; an actor hands its drained mailbox
+ * (up to EARN_BATCH_MAX requests) to the group committer, which merges the drains of many actors
+ * into one transaction and one commit. The row lock taken in that transaction, not the actor,
+ * is what keeps two server processes correct.
+ */
+import { config } from "../../config";
+import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../../errors";
+import { log } from "../../logger";
+import { applyBatches, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
+import { driver } from "../../db/client";
+
+export type WalletResult = { txId: number; amount: number; balance: number; replayed: boolean };
+
+interface QueuedOp extends WalletOp {
+  resolve: (result: WalletResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Actor {
+  userId: string;
+  mailbox: QueuedOp[];
+  draining: boolean;
+}
+
+interface Drain {
+  batch: UserBatch;
+  ops: QueuedOp[];
+  done: () => void;
+}
+
+const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
+const MAX_ATTEMPTS = 3;
+
+/** Tunables of the wallet engine; the defaults come from config. */
+export interface WalletEngineOptions {
+  /** most requests of one user applied per drain */
+  batchMax: number;
+  /** most users' drains merged into one transaction */
+  groupMax: number;
+  /** transactions in flight at once */
+  concurrency: number;
+  /** queued requests per user before a 429 */
+  mailboxMax: number;
+}
+
+export class WalletEngine {
+  private readonly actors = new Map<string, Actor>();
+  private readonly ready: Drain[] = [];
+  private inFlight = 0;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+  /** counters for /metrics */
+  readonly stats = { commits: 0, batches: 0, opsApplied: 0, retries: 0, lastGroupSize: 0 };
+
+  constructor(private readonly options: WalletEngineOptions) {}
+
+  /** Queues one request on the user's actor; resolves after its commit. */
+  submit(userId: string, op: WalletOp): Promise<WalletResult> {
+    if (this.stopping) return Promise.reject(new OverloadedError(503, "shutting_down", "server is shutting down", 5));
+    let actor = this.actors.get(userId);
+    if (!actor) {
+      actor = { userId, mailbox: [], draining: false };
+      this.actors.set(userId, actor);
+    }
+    if (actor.mailbox.length >= this.options.mailboxMax) {
+      return Promise.reject(new OverloadedError(429, "mailbox_full", "too many requests queued for this user", 1));
+    }
+    const done = new Promise<WalletResult>((resolve, reject) => actor.mailbox.push({ ...op, resolve, reject }));
+    if (!actor.draining) this.drain(actor);
+    return done;
+  }
+
+  /** Live actors and queued requests, for /metrics. */
+  depth() {
+    let queued = 0;
+    for (const actor of this.actors.values()) queued += actor.mailbox.length;
+    return { actors: this.actors.size, queued, inFlight: this.inFlight };
+  }
+
+  /** Stops accepting and resolves once every mailbox has been committed. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.actors.size === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private drain(actor: Actor): void {
+    actor.draining = true;
+    const ops = actor.mailbox.splice(0, this.options.batchMax);
+    const batch: UserBatch = { userId: actor.userId, ops: ops.map(({ amount, reason, idempotencyKey }) => ({ amount, reason, idempotencyKey })) };
+    this.ready.push({
+      batch,
+      ops,
+      done: () => {
+        if (actor.mailbox.length > 0) return this.drain(actor);
+        // an idle actor holds nothing worth keeping: evict it at once, so memory follows the queued work only
+        actor.draining = false;
+        this.actors.delete(actor.userId);
+      },
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.concurrency && this.ready.length > 0) {
+      const group = this.ready.splice(0, this.options.groupMax);
+      this.inFlight++;
+      this.commitGroup(group).finally(() => {
+        this.inFlight--;
+        for (const drain of group) drain.done();
+        this.pump();
+        if (this.inFlight === 0 && this.actors.size === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+      });
+    }
+  }
+
+  private async commitGroup(group: Drain[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcomes = await applyBatches(group.map((d) => d.batch));
+        this.stats.commits++;
+        this.stats.batches += group.length;
+        this.stats.lastGroupSize = group.length;
+        group.forEach((drain, i) => drain.ops.forEach((op, j) => settle(op, outcomes[i][j], this.stats)));
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+          this.stats.retries++;
+          continue;
+        }
+        log("error", "wallet commit failed", { error: (error as Error).message, code, users: group.length });
+        // not committed (or unknown): a 503 the client may retry with its Idempotency-Key, never a 200
+        const failure = new OverloadedError(503, "database_unavailable", "the wallet could not commit, retry with the same Idempotency-Key", 1);
+        for (const drain of group) for (const op of drain.ops) op.reject(failure);
+        return;
+      }
+    }
+  }
+}
+
+function settle(op: QueuedOp, outcome: OpOutcome, stats: WalletEngine["stats"]): void {
+  switch (outcome.kind) {
+    case "applied":
+      stats.opsApplied++;
+      return op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: false });
+    case "replayed":
+      return op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: true });
+    case "insufficient_funds":
+      return op.reject(new ConflictError("insufficient_funds", "balance too low for this spend", { balance: outcome.balance, amount: outcome.amount }));
+    case "idempotency_mismatch":
+      return op.reject(new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", { field: "Idempotency-Key" }));
+    case "unknown_user":
+      return op.reject(new UnauthorizedError("user of this token does not exist; log in again"));
+  }
+}
+
+/** The process-wide engine, tuned from config; PGlite has one connection, so one transaction at a time. */
+export const wallet = new WalletEngine({
+  batchMax: config.earnBatchMax,
+  groupMax: config.earnBatchMax === 1 ? 1 : config.groupCommitMax,
+  concurrency: driver === "pglite" ? 1 : Math.max(1, Math.min(config.dbPoolMax, 16)),
+  mailboxMax: config.mailboxMax,
+});
