@@ -1,0 +1,108 @@
+/** Shared test helpers: requests through app.handle, logins, and throw-away PostgreSQL databases. */
+import { spawn, type Subprocess } from "bun";
+import postgres from "postgres";
+import { app } from "../src/app";
+
+export interface Call {
+  body?: unknown;
+  /** raw body text, sent as is */
+  raw?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export async function call(method: string, path: string, options: Call = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+let counter = 0;
+/** A user id no other test uses, so tests never share a wallet. */
+export const uniqueUser = (prefix = "user") => `${prefix}_${process.pid}_${Date.now().toString(36)}_${++counter}`;
+
+export async function login(userId = uniqueUser()): Promise<{ userId: string; token: string }> {
+  const response = await call("POST", "/login", { body: { userId } });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
+  return { userId, token: response.json.token };
+}
+
+/** The machine's PostgreSQL (trust auth); override with PG_ADMIN_URL. */
+export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export async function postgresAvailable(): Promise<boolean> {
+  const sql = postgres(PG_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Creates a fresh database; returns its URL and a drop function. */
+export async function createTempDatabase(prefix = "t"): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const sql = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`drop database if exists "${name}" with (force)`);
+      await sql.end();
+    },
+  };
+}
+
+export interface ServerProcess {
+  url: string;
+  process: Subprocess;
+  output: () => string;
+}
+
+/** Starts `bun src/index.ts` on a free port and waits until /health answers. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = 20000 + Math.floor(Math.random() * 30000);
+  const child = spawn({
+    cmd: [process.execPath, "src/index.ts"],
+    env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let log = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) log += new TextDecoder().decode(chunk);
+  };
+  void collect(child.stdout as ReadableStream<Uint8Array>);
+  void collect(child.stderr as ReadableStream<Uint8Array>);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${log}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, process: child, output: () => log };
+    } catch {}
+    await Bun.sleep(100);
+  }
+  child.kill();
+  throw new Error(`server did not start: ${log}`);
+}
