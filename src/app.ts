@@ -25,6 +25,7 @@ export const app = new Elysia({ name: "game-api" })
   .use(
     swagger({
       path: "/docs",
+      provider: "swagger-ui",
       documentation: {
         info: { title: "Game API", version: config.version, description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops." },
         components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },

@@ -1,0 +1,154 @@
+import { describe, expect, test } from "bun:test";
+import { call, login, uniqueUser } from "./helpers";
+
+describe("POST /event", () => {
+  test("stores an event as UTC and lists it back byte for byte", async () => {
+    const { token } = await login();
+    const meta = '{"level": 42, "name": "Ünïcødé <b>&</b> \'q\'"}';
+    const created = await call("POST", "/event", { token, body: { eventType: "level_complete", meta, timestampUtc: "2025-10-25T12:30:00+02:00" } });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ ok: true });
+    const listed = await call("GET", "/events", { token });
+    expect(listed.json.events).toEqual([{ eventId: created.json.eventId, eventType: "level_complete", tsUtc: "2025-10-25T10:30:00.000Z", meta }]);
+  });
+
+  test("defaults the timestamp to now", async () => {
+    const { token } = await login();
+    await call("POST", "/event", { token, body: { eventType: "open" } });
+    const [event] = (await call("GET", "/events", { token })).json.events;
+    expect(Math.abs(Date.parse(event.tsUtc) - Date.now())).toBeLessThan(10_000);
+  });
+
+  test.each([
+    ["missing eventType", { meta: "x" }, "eventType"],
+    ["empty eventType", { eventType: "" }, "eventType"],
+    ["eventType too long", { eventType: "e".repeat(65) }, "eventType"],
+    ["eventType bad characters", { eventType: "level complete!" }, "eventType"],
+    ["eventType wrong type", { eventType: 1 }, "eventType"],
+    ["meta too long", { eventType: "x", meta: "m".repeat(5001) }, "meta"],
+    ["meta wrong type", { eventType: "x", meta: { a: 1 } }, "meta"],
+    ["timestamp without zone", { eventType: "x", timestampUtc: "2025-10-25T10:30:00" }, "timestampUtc"],
+    ["timestamp not ISO", { eventType: "x", timestampUtc: "25/10/2025" }, "timestampUtc"],
+    ["February 30th", { eventType: "x", timestampUtc: "2025-02-30T00:00:00Z" }, "timestampUtc"],
+    ["hour 24", { eventType: "x", timestampUtc: "2025-02-03T24:00:00Z" }, "timestampUtc"],
+    ["month 13", { eventType: "x", timestampUtc: "2025-13-01T00:00:00Z" }, "timestampUtc"],
+  ])("%s -> 422 naming the field", async (_, body, field) => {
+    const { token } = await login();
+    const response = await call("POST", "/event", { token, body });
+    expect(response.status).toBe(422);
+    expect(response.json.error.code).toBe("validation_error");
+    expect(response.json.error.details.field).toBe(field);
+    expect((await call("GET", "/events", { token })).json.events).toEqual([]);
+  });
+
+  test("accepts 64-char eventType, 5000-char meta and a leap day", async () => {
+    const { token } = await login();
+    const response = await call("POST", "/event", { token, body: { eventType: "e".repeat(64), meta: "m".repeat(5000), timestampUtc: "2024-02-29T23:59:59.123Z" } });
+    expect(response.status).toBe(201);
+  });
+
+  test("Idempotency-Key: replay returns the first eventId, a different body is a 422", async () => {
+    const { token } = await login();
+    const headers = { "idempotency-key": "evt-1" };
+    const body = { eventType: "purchase_view", meta: "a" };
+    const first = await call("POST", "/event", { token, headers, body });
+    const replay = await call("POST", "/event", { token, headers, body });
+    expect(replay.status).toBe(201);
+    expect(replay.json.eventId).toBe(first.json.eventId);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect((await call("POST", "/event", { token, headers, body: { ...body, meta: "b" } })).status).toBe(422);
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => call("POST", "/event", { token, headers: { "idempotency-key": "evt-2" }, body })));
+    expect(new Set(concurrent.map((r) => r.json.eventId)).size).toBe(1);
+    expect((await call("GET", "/events", { token })).json.events).toHaveLength(2);
+  });
+});
+
+describe("GET /events", () => {
+  test("newest first, filters and keyset pages", async () => {
+    const { token } = await login();
+    for (let day = 1; day <= 5; day++) {
+      await call("POST", "/event", { token, body: { eventType: day % 2 ? "odd" : "even", timestampUtc: `2025-01-0${day}T00:00:00Z` } });
+    }
+    const all = await call("GET", "/events", { token });
+    expect(all.json.events.map((e: { tsUtc: string }) => e.tsUtc.slice(0, 10))).toEqual(["2025-01-05", "2025-01-04", "2025-01-03", "2025-01-02", "2025-01-01"]);
+    const odd = await call("GET", "/events?eventType=odd", { token });
+    expect(odd.json.events).toHaveLength(3);
+    const window = await call("GET", "/events?from=2025-01-02T00:00:00Z&to=2025-01-04T00:00:00Z", { token });
+    expect(window.json.events).toHaveLength(3);
+    const page1 = await call("GET", "/events?limit=2", { token });
+    const page2 = await call("GET", `/events?limit=2&cursor=${page1.json.nextCursor}`, { token });
+    const page3 = await call("GET", `/events?limit=2&cursor=${page2.json.nextCursor}`, { token });
+    expect([...page1.json.events, ...page2.json.events, ...page3.json.events].map((e: { eventId: number }) => e.eventId)).toEqual(all.json.events.map((e: { eventId: number }) => e.eventId));
+    expect(page3.json.nextCursor).toBeNull();
+  });
+
+  test("limit 0, 101, bad from and bad cursor -> 422", async () => {
+    const { token } = await login();
+    for (const query of ["limit=0", "limit=101", "from=yesterday", "from=2025-02-30T00:00:00Z", "cursor=abc"]) {
+      expect((await call("GET", `/events?${query}`, { token })).status).toBe(422);
+    }
+  });
+
+  test("a user never sees another user's events", async () => {
+    const a = await login();
+    const b = await login();
+    await call("POST", "/event", { token: a.token, body: { eventType: "secret" } });
+    expect((await call("GET", "/events", { token: b.token })).json.events).toEqual([]);
+  });
+});
+
+describe("GET /stats", () => {
+  test("user scope with a token, global without, 401 with a bad token", async () => {
+    const { token } = await login();
+    await call("POST", "/event", { token, body: { eventType: "a" } });
+    await call("POST", "/event", { token, body: { eventType: "a" } });
+    await call("POST", "/event", { token, body: { eventType: "b" } });
+    const mine = await call("GET", "/stats", { token });
+    expect(mine.json).toEqual({ scope: "user", totalEvents: 3, byType: [{ eventType: "a", count: 2 }, { eventType: "b", count: 1 }], deeplinks: 0 });
+    const global = await call("GET", "/stats");
+    expect(global.json.scope).toBe("global");
+    expect(global.json.totalEvents).toBeGreaterThanOrEqual(3);
+    expect(global.json.users).toBeGreaterThanOrEqual(1);
+    expect((await call("GET", "/stats", { token: "garbage" })).status).toBe(401);
+    expect((await call("GET", "/stats", { token: `${token}x` })).status).toBe(401);
+  });
+
+  test("from/to filters", async () => {
+    const { token } = await login();
+    await call("POST", "/event", { token, body: { eventType: "old", timestampUtc: "2020-01-01T00:00:00Z" } });
+    await call("POST", "/event", { token, body: { eventType: "new", timestampUtc: "2024-01-01T00:00:00Z" } });
+    const response = await call("GET", "/stats?from=2023-01-01T00:00:00Z", { token });
+    expect(response.json.byType).toEqual([{ eventType: "new", count: 1 }]);
+    expect((await call("GET", "/stats?to=nope")).status).toBe(422);
+  });
+});
+
+describe("GET /track", () => {
+  test("records a deeplink_open under af_id, visible in that user's /events and /stats", async () => {
+    const { userId, token } = await login(uniqueUser("af"));
+    const response = await call("GET", `/track?campaign=SPRING&character=knight&source=tiktok&af_id=${encodeURIComponent(userId)}`);
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ ok: true });
+    const [event] = (await call("GET", "/events", { token })).json.events;
+    expect(event).toMatchObject({ eventId: response.json.trackedId, eventType: "deeplink_open" });
+    expect(JSON.parse(event.meta)).toEqual({ campaign: "SPRING", character: "knight", source: "tiktok" });
+    expect((await call("GET", "/stats", { token })).json.deeplinks).toBe(1);
+  });
+
+  test("without af_id it is anonymous, and it never redirects", async () => {
+    const response = await call("GET", "/track?campaign=X&source=https://evil.example");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("location")).toBeNull();
+  });
+
+  test.each([
+    ["missing campaign", "source=x", "campaign"],
+    ["campaign too long", `campaign=${"c".repeat(101)}`, "campaign"],
+    ["control character", "campaign=a%0Ab", "campaign"],
+    ["af_id too long", `campaign=x&af_id=${"a".repeat(101)}`, "af_id"],
+  ])("%s -> 422 naming the field", async (_, query, field) => {
+    const response = await call("GET", `/track?${query}`);
+    expect(response.status).toBe(422);
+    expect(response.json.error.details.field).toBe(field);
+  });
+});
