@@ -1,0 +1,145 @@
+/**
+ * `bun run pipeline [--data-dir data] [--out-dir reports] [--as-of YYYY-MM-DD] [--tolerance-min 10] [--workers N]`
+ * Progress per stage on stderr (a live bar on a TTY, plain lines otherwise), one summary line on
+ * stdout. Exit 0 on success, 2 on bad input or a bad flag, 1 on anything unexpected.
+ */
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { PipelineInputError } from "./errors.ts";
+import { runPipeline, type ProgressFn, type RunResult } from "./run.ts";
+
+export const USAGE =
+  "usage: bun run pipeline [--data-dir data] [--out-dir reports] [--as-of YYYY-MM-DD] [--tolerance-min 10] [--workers N]";
+
+/** Parsed command line. */
+export interface CliOptions {
+  dataDir: string;
+  outDir: string;
+  asOf?: string;
+  toleranceMin: number;
+  workers: number;
+  help: boolean;
+}
+
+/** A bad flag: the CLI exits 2 with this message and the usage line. */
+export class UsageError extends Error {}
+
+/** Parses argv (without the runtime and script) strictly: unknown flags and bad values throw UsageError. */
+export function parseCli(argv: string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "data-dir": { type: "string" },
+        "out-dir": { type: "string" },
+        "as-of": { type: "string" },
+        "tolerance-min": { type: "string" },
+        workers: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const tolerance = values["tolerance-min"] ?? "10";
+  if (!/^\d+(\.\d+)?$/.test(tolerance)) throw new UsageError(`--tolerance-min must be a number of minutes >= 0, got "${tolerance}"`);
+  const workers = values.workers ?? String(availableParallelism());
+  if (!/^\d+$/.test(workers) || Number(workers) < 1 || Number(workers) > 256) {
+    throw new UsageError(`--workers must be an integer from 1 to 256, got "${workers}"`);
+  }
+  const asOf = values["as-of"];
+  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of must be YYYY-MM-DD, got "${asOf}"`);
+  for (const flag of ["data-dir", "out-dir"] as const) {
+    if (values[flag] === "") throw new UsageError(`--${flag} must not be empty`);
+  }
+  return {
+    dataDir: values["data-dir"] ?? "data",
+    outDir: values["out-dir"] ?? "reports",
+    asOf,
+    toleranceMin: Number(tolerance),
+    workers: Number(workers),
+    help: values.help ?? false,
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** Stage progress on a stream: one line per finished stage, plus a redrawn status line on a TTY. */
+export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
+  const live = out.isTTY === true;
+  const active = new Map<string, string>();
+  let lastDraw = 0;
+  const draw = (force: boolean) => {
+    if (!live) return;
+    const now = Date.now();
+    if (!force && now - lastDraw < 80) return;
+    lastDraw = now;
+    const width = out.columns || 100;
+    out.write("\r\x1b[K" + [...active.values()].join(" | ").slice(0, width - 1));
+  };
+  return (stage, rows, rowsPerS, info) => {
+    if (info?.done) {
+      active.delete(stage);
+      const seconds = rowsPerS > 0 ? rows / rowsPerS : 0;
+      const line = `pipeline: ${stage.padEnd(34)} ${fmt(rows).padStart(12)} rows  ${seconds.toFixed(2).padStart(7)} s  ${fmt(rowsPerS).padStart(12)} rows/s`;
+      out.write(live ? "\r\x1b[K" + line + "\n" : line + "\n");
+      draw(true);
+      return;
+    }
+    if (!live) return;
+    const f = info?.fraction;
+    const bar = f === undefined ? "" : "[" + "#".repeat(Math.round(f * 20)).padEnd(20, ".") + `] ${Math.round(f * 100)}% `;
+    active.set(stage, `${stage} ${bar}${fmt(rows)} rows ${fmt(rowsPerS)}/s`);
+    draw(false);
+  };
+}
+
+/** The one summary line printed on stdout. */
+export function summaryLine(result: RunResult): string {
+  const s = result.summary;
+  return (
+    `pipeline ok: as_of=${s.asOf} d1=${s.d1} curated=${s.curated} matched=${s.matched} af_only=${s.afOnly} ` +
+    `confirmed_only=${s.confirmedOnly} revenue_mismatches=${s.revenueMismatches} campaigns_d1=${s.campaignsD1} ` +
+    `anomalies=${s.anomalies} out=${result.outDir} (${(s.ms / 1000).toFixed(2)} s)`
+  );
+}
+
+/** Clears a half-drawn live bar before an error message. */
+const clear = () => (process.stderr.isTTY ? "\r\x1b[K" : "");
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    process.stderr.write(`pipeline: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  // SOURCE_DATE_EPOCH (reproducible-builds convention) pins the report timestamp
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const generatedAt = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : undefined;
+  try {
+    const result = await runPipeline({ ...options, generatedAt, onProgress: progressPrinter(process.stderr) });
+    process.stdout.write(summaryLine(result) + "\n");
+    return 0;
+  } catch (error) {
+    if (error instanceof PipelineInputError) {
+      process.stderr.write(`${clear()}pipeline: bad input: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${clear()}pipeline: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

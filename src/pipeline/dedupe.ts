@@ -1,0 +1,48 @@
+/**
+ * SPEC 4 rule 3: deduplicate on appsflyer_id | event_time_utc | event_name | revenue_usd
+ * (normalised), keeping the first in file order. event_name is `purchase` for every row that
+ * reaches this stage, so the key is (appsflyer_id code, epoch seconds, micro-dollars).
+ */
+import type { PurchasesTable } from "./load.ts";
+
+function mix(afid: number, time: number, revenue: number): number {
+  // money can pass 2^32 micro-dollars: fold its high word in too
+  let h = Math.imul(afid ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (time | 0) ^ Math.floor(time / 4294967296), 0xc2b2ae35);
+  h = Math.imul(h ^ (revenue >>> 0) ^ Math.floor(revenue / 4294967296), 0x27d4eb2f);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Keeps the first row of each key. `rows` must be in file order; the result is a subsequence
+ * of it (still file order). Open addressing over typed arrays: O(n), no per-row allocation.
+ */
+export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
+  let size = 16;
+  while (size < rows.length * 2) size *= 2;
+  const mask = size - 1;
+  const slots = new Int32Array(size).fill(-1); // holds a row index
+  const out = new Uint32Array(rows.length);
+  let k = 0;
+  const { afid, time, revenue } = t;
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j]!;
+    const a = afid[i]!, tm = time[i]!, rv = revenue[i]!;
+    let s = mix(a, tm, rv) & mask;
+    let duplicate = false;
+    for (;;) {
+      const other = slots[s]!;
+      if (other === -1) {
+        slots[s] = i;
+        break;
+      }
+      if (afid[other] === a && time[other] === tm && revenue[other] === rv) {
+        duplicate = true;
+        break;
+      }
+      s = (s + 1) & mask;
+    }
+    if (!duplicate) out[k++] = i;
+  }
+  return out.slice(0, k);
+}

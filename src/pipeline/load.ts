@@ -1,0 +1,360 @@
+/**
+ * Parse + normalise one input file into a columnar table (SPEC 4 inputs and 4.1 validity).
+ * Every row is checked for unparseable values before any filter; a bad row is counted once,
+ * under its first bad column in file order, and takes no part in anything after.
+ */
+import { PipelineInputError } from "./errors.ts";
+import { F64Builder, Interner, U32Builder, U8Builder, renormalise } from "./columns.ts";
+import { normaliseCampaign, normaliseKeyword, parseDate, parseMoney, parseTime, SECONDS_PER_DAY } from "./normalise.ts";
+import { resolveColumns, streamCsv, type ReadProgress } from "./parse.ts";
+
+/** The four inputs, by kind, with their file names. */
+export const FILES = {
+  purchases: "purchases_raw.csv",
+  confirmed: "confirmed_purchases.csv",
+  costs: "costs_daily.csv",
+  sessions: "sessions.csv",
+} as const;
+export type FileKind = keyof typeof FILES;
+export const FILE_KINDS = Object.keys(FILES) as FileKind[];
+
+export type BadReason = "bad_time" | "bad_number";
+
+/** Per-file counts for quality.json, plus where the first skipped row was (for error messages). */
+export interface FileQuality {
+  rows: number;
+  skipped: number;
+  bad_time: number;
+  bad_number: number;
+  firstBad?: { line: number; column: string; reason: BadReason };
+}
+
+/** Purchase row flags (bit set in PurchasesTable.flags). */
+export const STATUS_SUCCESS = 1;
+export const STATUS_CHARGEBACK = 2;
+export const EVENT_PURCHASE = 4;
+
+/** purchases_raw.csv, usable rows only, file order. revenue is NaN only for an empty chargeback revenue. */
+export interface PurchasesTable {
+  kind: "purchases";
+  n: number;
+  line: Float64Array;
+  afid: Uint32Array;
+  afidDict: string[];
+  flags: Uint8Array;
+  time: Float64Array;
+  revenue: Float64Array;
+  campaign: Uint32Array;
+  campaignDict: string[];
+  receipt: Uint32Array;
+  receiptDict: string[];
+}
+
+/** confirmed_purchases.csv, used as read (no filter, no dedupe). */
+export interface ConfirmedTable {
+  kind: "confirmed";
+  n: number;
+  line: Float64Array;
+  afid: Uint32Array;
+  afidDict: string[];
+  time: Float64Array;
+  revenue: Float64Array;
+  receipt: Uint32Array;
+  receiptDict: string[];
+}
+
+/** costs_daily.csv: epoch day, campaign, cost in micro-dollars. */
+export interface CostsTable {
+  kind: "costs";
+  n: number;
+  day: Float64Array;
+  campaign: Uint32Array;
+  campaignDict: string[];
+  cost: Float64Array;
+}
+
+/** sessions.csv: epoch day and user; campaign only when the file has that column. */
+export interface SessionsTable {
+  kind: "sessions";
+  n: number;
+  day: Float64Array;
+  user: Uint32Array;
+  userDict: string[];
+  campaign: Uint32Array | null;
+  campaignDict: string[] | null;
+}
+
+export type Table = PurchasesTable | ConfirmedTable | CostsTable | SessionsTable;
+export interface Loaded<T extends Table = Table> {
+  table: T;
+  quality: FileQuality;
+  /** rows that passed validation (sessions may store fewer: see onlyDay) */
+  usable: number;
+}
+
+export interface LoadOptions {
+  /** sessions only: keep just the rows of this epoch day (the D-1 of an explicit --as-of) */
+  onlyDay?: number;
+  onProgress?: ReadProgress;
+}
+
+function newQuality(): FileQuality {
+  return { rows: 0, skipped: 0, bad_time: 0, bad_number: 0 };
+}
+
+function skip(q: FileQuality, reason: BadReason, line: number, column: string): void {
+  q.skipped++;
+  q[reason]++;
+  q.firstBad ??= { line, column, reason };
+}
+
+/** Which of two checked columns comes first in the file decides the reason of a doubly-bad row. */
+function firstOf(
+  a: { bad: boolean; at: number; reason: BadReason; name: string },
+  b: { bad: boolean; at: number; reason: BadReason; name: string },
+): { reason: BadReason; name: string } {
+  if (a.bad && (!b.bad || a.at < b.at)) return a;
+  return b;
+}
+
+const cell = (row: string[], at: number): string => row[at] ?? "";
+
+function statusFlag(raw: string): number {
+  if (raw === "success") return STATUS_SUCCESS;
+  if (raw === "chargeback") return STATUS_CHARGEBACK;
+  const k = normaliseKeyword(raw);
+  return k === "success" ? STATUS_SUCCESS : k === "chargeback" ? STATUS_CHARGEBACK : 0;
+}
+
+function eventFlag(raw: string): number {
+  return raw === "purchase" || normaliseKeyword(raw) === "purchase" ? EVENT_PURCHASE : 0;
+}
+
+/** Reads purchases_raw.csv. */
+export async function loadPurchases(path: string, options: LoadOptions = {}): Promise<Loaded<PurchasesTable>> {
+  const file = FILES.purchases;
+  const q = newQuality();
+  const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder(), flags = new U8Builder();
+  const afid = new U32Builder(), campaign = new U32Builder(), receipt = new U32Builder();
+  const afids = new Interner(), campaigns = new Interner(), receipts = new Interner();
+  let c!: Record<"appsflyer_id" | "event_name" | "event_time_utc" | "revenue_usd" | "campaign" | "receipt_id" | "status", number>;
+  await streamCsv({
+    path,
+    file,
+    onProgress: options.onProgress,
+    onHeader: (header, at) => {
+      c = resolveColumns(file, header, at, ["appsflyer_id", "event_name", "event_time_utc", "revenue_usd", "campaign", "receipt_id", "status"]);
+    },
+    onRows: (rows, lines) => {
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        q.rows++;
+        const status = statusFlag(cell(row, c.status));
+        const t = parseTime(cell(row, c.event_time_utc));
+        const revText = cell(row, c.revenue_usd);
+        const rev = parseMoney(revText);
+        const timeBad = t !== t;
+        // a chargeback export often carries no revenue: its receipt still counts
+        const revBad = rev !== rev && !(status === STATUS_CHARGEBACK && revText.trim() === "");
+        if (timeBad || revBad) {
+          const bad = firstOf(
+            { bad: timeBad, at: c.event_time_utc, reason: "bad_time", name: "event_time_utc" },
+            { bad: revBad, at: c.revenue_usd, reason: "bad_number", name: "revenue_usd" },
+          );
+          skip(q, bad.reason, lines[r]!, bad.name);
+          continue;
+        }
+        line.push(lines[r]!);
+        flags.push(status | eventFlag(cell(row, c.event_name)));
+        time.push(t);
+        revenue.push(rev);
+        afid.push(afids.code(cell(row, c.appsflyer_id)));
+        campaign.push(campaigns.code(cell(row, c.campaign)));
+        receipt.push(receipts.code(cell(row, c.receipt_id)));
+      }
+    },
+  });
+  const campaignCodes = campaign.finish();
+  const table: PurchasesTable = {
+    kind: "purchases",
+    n: line.length,
+    line: line.finish(),
+    afid: afid.finish(),
+    afidDict: afids.values,
+    flags: flags.finish(),
+    time: time.finish(),
+    revenue: revenue.finish(),
+    campaign: campaignCodes,
+    campaignDict: renormalise(campaignCodes, campaigns.values, normaliseCampaign),
+    receipt: receipt.finish(),
+    receiptDict: receipts.values,
+  };
+  return { table, quality: q, usable: table.n };
+}
+
+/** Reads confirmed_purchases.csv (event_name and campaign, when present, are not used). */
+export async function loadConfirmed(path: string, options: LoadOptions = {}): Promise<Loaded<ConfirmedTable>> {
+  const file = FILES.confirmed;
+  const q = newQuality();
+  const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder();
+  const afid = new U32Builder(), receipt = new U32Builder();
+  const afids = new Interner(), receipts = new Interner();
+  let c!: Record<"appsflyer_id" | "event_time_utc" | "revenue_usd" | "receipt_id", number>;
+  await streamCsv({
+    path,
+    file,
+    onProgress: options.onProgress,
+    onHeader: (header, at) => {
+      c = resolveColumns(file, header, at, ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id"]);
+    },
+    onRows: (rows, lines) => {
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        q.rows++;
+        const t = parseTime(cell(row, c.event_time_utc));
+        const rev = parseMoney(cell(row, c.revenue_usd));
+        if (t !== t || rev !== rev) {
+          const bad = firstOf(
+            { bad: t !== t, at: c.event_time_utc, reason: "bad_time", name: "event_time_utc" },
+            { bad: rev !== rev, at: c.revenue_usd, reason: "bad_number", name: "revenue_usd" },
+          );
+          skip(q, bad.reason, lines[r]!, bad.name);
+          continue;
+        }
+        line.push(lines[r]!);
+        time.push(t);
+        revenue.push(rev);
+        afid.push(afids.code(cell(row, c.appsflyer_id)));
+        receipt.push(receipts.code(cell(row, c.receipt_id)));
+      }
+    },
+  });
+  const table: ConfirmedTable = {
+    kind: "confirmed",
+    n: line.length,
+    line: line.finish(),
+    afid: afid.finish(),
+    afidDict: afids.values,
+    time: time.finish(),
+    revenue: revenue.finish(),
+    receipt: receipt.finish(),
+    receiptDict: receipts.values,
+  };
+  return { table, quality: q, usable: table.n };
+}
+
+/** Reads costs_daily.csv. */
+export async function loadCosts(path: string, options: LoadOptions = {}): Promise<Loaded<CostsTable>> {
+  const file = FILES.costs;
+  const q = newQuality();
+  const day = new F64Builder(), cost = new F64Builder(), campaign = new U32Builder();
+  const campaigns = new Interner();
+  let c!: Record<"date" | "campaign" | "ad_cost_usd", number>;
+  await streamCsv({
+    path,
+    file,
+    onProgress: options.onProgress,
+    onHeader: (header, at) => {
+      c = resolveColumns(file, header, at, ["date", "campaign", "ad_cost_usd"]);
+    },
+    onRows: (rows, lines) => {
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        q.rows++;
+        const d = parseDate(cell(row, c.date));
+        const v = parseMoney(cell(row, c.ad_cost_usd));
+        if (d !== d || v !== v) {
+          const bad = firstOf(
+            { bad: d !== d, at: c.date, reason: "bad_time", name: "date" },
+            { bad: v !== v, at: c.ad_cost_usd, reason: "bad_number", name: "ad_cost_usd" },
+          );
+          skip(q, bad.reason, lines[r]!, bad.name);
+          continue;
+        }
+        day.push(d);
+        cost.push(v);
+        campaign.push(campaigns.code(cell(row, c.campaign)));
+      }
+    },
+  });
+  const codes = campaign.finish();
+  const table: CostsTable = {
+    kind: "costs",
+    n: day.length,
+    day: day.finish(),
+    campaign: codes,
+    campaignDict: renormalise(codes, campaigns.values, normaliseCampaign),
+    cost: cost.finish(),
+  };
+  return { table, quality: q, usable: table.n };
+}
+
+/** Reads sessions.csv: the timestamp column wins over the date column when both exist. */
+export async function loadSessions(path: string, options: LoadOptions = {}): Promise<Loaded<SessionsTable>> {
+  const file = FILES.sessions;
+  const q = newQuality();
+  const day = new F64Builder(), user = new U32Builder(), campaign = new U32Builder();
+  const users = new Interner(), campaigns = new Interner();
+  let userAt = -1, timeAt = -1, campaignAt = -1;
+  let timeName = "";
+  let usable = 0;
+  const only = options.onlyDay;
+  await streamCsv({
+    path,
+    file,
+    onProgress: options.onProgress,
+    onHeader: (header, at) => {
+      const c = resolveColumns(file, header, at, ["user_id"], ["event_timestamp_utc", "date", "campaign"]);
+      if (c.event_timestamp_utc === -1 && c.date === -1) {
+        throw new PipelineInputError(file, at, "event_timestamp_utc", `missing required column "event_timestamp_utc" or "date" (header: ${header.join(",")})`);
+      }
+      userAt = c.user_id;
+      campaignAt = c.campaign;
+      timeName = c.event_timestamp_utc !== -1 ? "event_timestamp_utc" : "date";
+      timeAt = c[timeName as "date"];
+    },
+    onRows: (rows, lines) => {
+      const isTimestamp = timeName === "event_timestamp_utc";
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        q.rows++;
+        const raw = cell(row, timeAt);
+        const d = isTimestamp ? Math.floor(parseTime(raw) / SECONDS_PER_DAY) : parseDate(raw);
+        if (d !== d) {
+          skip(q, "bad_time", lines[r]!, timeName);
+          continue;
+        }
+        usable++;
+        if (only !== undefined && d !== only) continue;
+        day.push(d);
+        user.push(users.code(cell(row, userAt)));
+        if (campaignAt !== -1) campaign.push(campaigns.code(cell(row, campaignAt)));
+      }
+    },
+  });
+  const codes = campaignAt === -1 ? null : campaign.finish();
+  const table: SessionsTable = {
+    kind: "sessions",
+    n: day.length,
+    day: day.finish(),
+    user: user.finish(),
+    userDict: users.values,
+    campaign: codes,
+    campaignDict: codes ? renormalise(codes, campaigns.values, normaliseCampaign) : null,
+  };
+  return { table, quality: q, usable };
+}
+
+/** Loads one file by kind. */
+export function loadFile(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
+  switch (kind) {
+    case "purchases":
+      return loadPurchases(path, options);
+    case "confirmed":
+      return loadConfirmed(path, options);
+    case "costs":
+      return loadCosts(path, options);
+    case "sessions":
+      return loadSessions(path, options);
+  }
+}

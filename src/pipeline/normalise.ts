@@ -1,0 +1,260 @@
+/**
+ * Value-level normalisation (SPEC 4 rule 1 and 4.1): money as integer micro-dollars, times as
+ * epoch seconds, dates as epoch days, campaigns trimmed and upper-cased. Pure and allocation-light:
+ * these run once per cell on every input row.
+ */
+
+/** Micro-dollars per dollar: money is held as an integer count of these. */
+export const MICRO = 1_000_000;
+export const SECONDS_PER_DAY = 86_400;
+
+const C0 = 48; // "0"
+const COMMA = 44;
+const DOT = 46;
+
+/**
+ * Parses a money cell into integer micro-dollars; NaN when unparseable.
+ * Trimmed; optional sign; a lone `,` or `.` is the decimal separator; with both, the last one is
+ * the decimal separator and the other groups thousands (groups of three digits). Empty, `NaN`,
+ * `1e3`, `$4.99`, two decimal separators or ragged thousands groups are unparseable.
+ * Digits past the sixth decimal are rounded half away from zero (micro-dollar resolution).
+ */
+export function parseMoney(raw: string): number {
+  const s = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
+  const n = s.length;
+  if (n === 0) return NaN;
+  let i = 0;
+  let negative = false;
+  const first = s.charCodeAt(0);
+  if (first === 45 /* - */ || first === 43 /* + */) {
+    negative = first === 45;
+    i = 1;
+  }
+  // One pass to find the separators; anything else but digits is fatal.
+  let lastComma = -1;
+  let lastDot = -1;
+  let commas = 0;
+  let dots = 0;
+  let digits = 0;
+  for (let j = i; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === COMMA) {
+      commas++;
+      lastComma = j;
+    } else if (c === DOT) {
+      dots++;
+      lastDot = j;
+    } else if (c - C0 >>> 0 <= 9) digits++;
+    else return NaN;
+  }
+  if (digits === 0) return NaN;
+  let decimalAt = -1;
+  let thousands = -1; // char code of the grouping separator, when there is one
+  if (commas > 0 && dots > 0) {
+    decimalAt = Math.max(lastComma, lastDot);
+    const decimalIsDot = lastDot > lastComma;
+    if ((decimalIsDot ? dots : commas) !== 1) return NaN;
+    thousands = decimalIsDot ? COMMA : DOT;
+  } else if (commas + dots === 1) {
+    decimalAt = commas === 1 ? lastComma : lastDot;
+  } else if (commas + dots > 1) {
+    return NaN; // "1,234,567" or "1.2.3": several separators of one kind are ambiguous
+  }
+  const intEnd = decimalAt === -1 ? n : decimalAt;
+  let whole = 0;
+  let group = 0; // digits since the last grouping separator
+  let groups = 0;
+  for (let j = i; j < intEnd; j++) {
+    const c = s.charCodeAt(j);
+    if (c === thousands) {
+      // first group 1-3 digits, later groups exactly 3
+      if (groups === 0 ? group === 0 || group > 3 : group !== 3) return NaN;
+      groups++;
+      group = 0;
+      continue;
+    }
+    whole = whole * 10 + (c - C0);
+    group++;
+  }
+  if (groups > 0 && group !== 3) return NaN;
+  let frac = 0;
+  if (decimalAt !== -1) {
+    let scale = 100_000;
+    for (let j = decimalAt + 1; j < n; j++) {
+      const d = s.charCodeAt(j) - C0;
+      if (scale >= 1) {
+        frac += d * scale;
+        scale /= 10;
+      } else {
+        // seventh decimal decides the rounding; the rest cannot change it under half-away-from-zero
+        if (scale === 0.1 && d >= 5) frac += 1;
+        scale = 0;
+      }
+    }
+  }
+  const micro = whole * MICRO + frac;
+  if (!Number.isSafeInteger(micro)) return NaN;
+  return negative ? -micro : micro;
+}
+
+/** Cumulative days before each month (non-leap year), index 1..12. */
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Inverse of daysFromCivil: [year, month, day]. */
+export function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** Reads `count` ASCII digits at `at`; -1 when any is not a digit. */
+function digitsAt(s: string, at: number, count: number): number {
+  if (at + count > s.length) return -1;
+  let v = 0;
+  for (let j = at; j < at + count; j++) {
+    const d = s.charCodeAt(j) - C0;
+    if (d >>> 0 > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Epoch day of a `YYYY-MM-DD` date at `at`, or NaN when it is not a real calendar date. */
+function dateAt(s: string, at: number): number {
+  if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return NaN;
+  const y = digitsAt(s, at, 4);
+  const m = digitsAt(s, at + 5, 2);
+  const d = digitsAt(s, at + 8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1) return NaN;
+  if (d > (m === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[m]!)) return NaN;
+  return daysFromCivil(y, m, d);
+}
+
+/** Parses a strict `YYYY-MM-DD` (trimmed) into epoch days; NaN when not a real date. */
+export function parseDate(raw: string): number {
+  const s = raw.length === 10 ? raw : raw.trim();
+  if (s.length !== 10) return NaN;
+  return dateAt(s, 0);
+}
+
+/**
+ * Parses an ISO 8601 date-time into epoch seconds; NaN when unparseable.
+ * `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]][Z|±HH[:MM]]`: no offset means UTC, fractional seconds are
+ * truncated, the date must exist (2025-02-30 is bad), hours 00-23, seconds 00-59.
+ */
+export function parseTime(raw: string): number {
+  const s = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
+  const n = s.length;
+  if (n < 16) return NaN;
+  const day = dateAt(s, 0);
+  if (day !== day) return NaN;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
+  const hh = digitsAt(s, 11, 2);
+  if (hh < 0 || hh > 23 || s.charCodeAt(13) !== 58 /* : */) return NaN;
+  const mi = digitsAt(s, 14, 2);
+  if (mi < 0 || mi > 59) return NaN;
+  let i = 16;
+  let ss = 0;
+  if (i < n && s.charCodeAt(i) === 58) {
+    ss = digitsAt(s, i + 1, 2);
+    if (ss < 0 || ss > 59 || i + 3 > n) return NaN;
+    i += 3;
+    const c = s.charCodeAt(i);
+    if (i < n && (c === DOT || c === COMMA)) {
+      i++;
+      const start = i;
+      while (i < n && s.charCodeAt(i) - C0 >>> 0 <= 9) i++;
+      if (i === start) return NaN;
+    }
+  }
+  let offset = 0;
+  if (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 90 /* Z */ || c === 122 /* z */) {
+      i++;
+    } else if (c === 43 || c === 45) {
+      const oh = digitsAt(s, i + 1, 2);
+      if (oh < 0 || oh > 23 || i + 3 > n) return NaN;
+      i += 3;
+      let om = 0;
+      if (i < n) {
+        if (s.charCodeAt(i) === 58) i++;
+        om = digitsAt(s, i, 2);
+        if (om < 0 || om > 59 || i + 2 > n) return NaN;
+        i += 2;
+      }
+      offset = (oh * 3600 + om * 60) * (c === 45 ? -1 : 1);
+    } else return NaN;
+  }
+  if (i !== n) return NaN;
+  return day * SECONDS_PER_DAY + hh * 3600 + mi * 60 + ss - offset;
+}
+
+/** Campaign as compared everywhere: trimmed and upper-cased. */
+export function normaliseCampaign(raw: string): string {
+  return raw.trim().toUpperCase();
+}
+
+/** status / event_name comparison form: trimmed and lower-cased. */
+export function normaliseKeyword(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+function pad2(v: number): string {
+  return v < 10 ? "0" + v : String(v);
+}
+
+/** `YYYY-MM-DD` of an epoch day. */
+export function formatDate(day: number): string {
+  const [y, m, d] = civilFromDays(day);
+  return String(y).padStart(4, "0") + "-" + pad2(m) + "-" + pad2(d);
+}
+
+let cachedDay = NaN;
+let cachedDayText = "";
+
+/** Canonical `YYYY-MM-DDTHH:MM:SSZ` of epoch seconds (the date part is cached: rows cluster by day). */
+export function formatTime(seconds: number): string {
+  const day = Math.floor(seconds / SECONDS_PER_DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = formatDate(day) + "T";
+  }
+  let rest = seconds - day * SECONDS_PER_DAY;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  return cachedDayText + pad2(h) + ":" + pad2(m) + ":" + pad2(rest - m * 60) + "Z";
+}
+
+/** Exact decimal text of integer micro-dollars: 4990000 -> "4.99", 0 -> "0". */
+export function formatMicro(micro: number): string {
+  const negative = micro < 0;
+  const abs = negative ? -micro : micro;
+  const whole = Math.floor(abs / MICRO);
+  const frac = abs - whole * MICRO;
+  let text = String(whole);
+  if (frac !== 0) text += "." + String(frac).padStart(6, "0").replace(/0+$/, "");
+  return negative ? "-" + text : text;
+}

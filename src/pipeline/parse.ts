@@ -1,0 +1,167 @@
+/**
+ * Streaming CSV reading (papaparse over a file stream): RFC 4180 quotes, BOM, CRLF, header names
+ * trimmed and case-insensitive. Rows reach the caller chunk by chunk, so a file's text and its
+ * rows are never held at once.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import Papa from "papaparse";
+import { PipelineInputError } from "./errors.ts";
+
+/** Called with each chunk of data rows and the 1-based line where each row starts. */
+export type RowsHandler = (rows: string[][], lines: Float64Array) => void;
+
+/** Called once with the normalised header (trimmed, lower-cased) and its line. */
+export type HeaderHandler = (header: string[], line: number) => void;
+
+/** Reports read progress: characters read so far, file size in bytes, data rows so far. */
+export type ReadProgress = (charsRead: number, fileBytes: number, rows: number) => void;
+
+export interface StreamCsvOptions {
+  /** path on disk */
+  path: string;
+  /** name used in error messages */
+  file: string;
+  onHeader: HeaderHandler;
+  onRows: RowsHandler;
+  onProgress?: ReadProgress;
+  /** read size; bigger chunks mean fewer papaparse calls */
+  chunkBytes?: number;
+}
+
+/** Header cell as compared: BOM stripped, trimmed, lower-cased. */
+export function normaliseHeader(cell: string): string {
+  return cell.replace(/^\uFEFF/, "").trim().toLowerCase();
+}
+
+/**
+ * Maps column names to positions. Required names missing from the header are a bad-input error
+ * naming the file, the header line and the column; optional ones map to -1. The first of
+ * duplicated names wins.
+ */
+export function resolveColumns<R extends string, O extends string>(
+  file: string,
+  header: string[],
+  line: number,
+  required: readonly R[],
+  optional: readonly O[] = [],
+): Record<R | O, number> {
+  const out = {} as Record<R | O, number>;
+  for (const name of [...required, ...optional]) out[name] = header.indexOf(name);
+  for (const name of required) {
+    if (out[name] === -1) {
+      throw new PipelineInputError(file, line, name, `missing required column "${name}" (header: ${header.join(",")})`);
+    }
+  }
+  return out;
+}
+
+/** Lines a row spans beyond its first: newlines inside quoted fields. */
+function extraLines(row: string[]): number {
+  let extra = 0;
+  for (let i = 0; i < row.length; i++) {
+    const cell = row[i]!;
+    let at = cell.indexOf("\n");
+    while (at !== -1) {
+      extra++;
+      at = cell.indexOf("\n", at + 1);
+    }
+  }
+  return extra;
+}
+
+/**
+ * Streams a CSV file through papaparse (no dynamic typing, `,` delimiter, `"` quotes).
+ * Blank lines are skipped and not counted. Missing file, empty file and header-only file are
+ * PipelineInputErrors; so is malformed quoting, named by line. Resolves with the data row count.
+ */
+export async function streamCsv(options: StreamCsvOptions): Promise<number> {
+  const { path, file, onHeader, onRows, onProgress } = options;
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new PipelineInputError(file, undefined, undefined, `not a file: ${path}`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof PipelineInputError) throw error;
+    throw new PipelineInputError(file, undefined, undefined, `file not found: ${path}`);
+  }
+
+  const stream = createReadStream(path, { encoding: "utf8", highWaterMark: options.chunkBytes ?? 1 << 20 });
+  let charsRead = 0;
+  // Quote-free text cannot hold embedded newlines, so line counting stays O(rows) until a quote shows up.
+  let sawQuote = false;
+  stream.on("data", (chunk) => {
+    charsRead += chunk.length;
+    if (!sawQuote && (chunk as string).indexOf('"') !== -1) sawQuote = true;
+  });
+
+  let line = 1;
+  let headerSeen = false;
+  let headerLine = 0;
+  let dataRows = 0;
+
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown, parser?: Papa.Parser) => {
+      if (settled) return;
+      settled = true;
+      parser?.abort();
+      stream.destroy();
+      reject(error);
+    };
+
+    Papa.parse<string[]>(stream as unknown as Papa.LocalFile, {
+      delimiter: ",",
+      quoteChar: '"',
+      escapeChar: '"',
+      header: false,
+      dynamicTyping: false,
+      skipEmptyLines: false,
+      beforeFirstChunk: (chunk) => (chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk),
+      chunk: (results, parser) => {
+        if (settled) return;
+        try {
+          const rows = results.data;
+          const lines = new Float64Array(rows.length);
+          const keep: string[][] = [];
+          const keepLines: number[] = [];
+          for (let r = 0; r < rows.length; r++) {
+            const row = rows[r]!;
+            lines[r] = line;
+            line += sawQuote ? 1 + extraLines(row) : 1;
+            if (row.length === 1 && row[0] === "") continue; // blank line
+            if (!headerSeen) {
+              headerSeen = true;
+              headerLine = lines[r]!;
+              onHeader(row.map(normaliseHeader), headerLine);
+              continue;
+            }
+            keep.push(row);
+            keepLines.push(lines[r]!);
+          }
+          const quoteError = results.errors.find((e) => e.type === "Quotes");
+          if (quoteError) {
+            const at = quoteError.row !== undefined && quoteError.row < rows.length ? lines[quoteError.row] : line;
+            throw new PipelineInputError(file, at, undefined, `malformed CSV quoting: ${quoteError.message}`);
+          }
+          if (keep.length > 0) {
+            dataRows += keep.length;
+            onRows(keep, Float64Array.from(keepLines));
+          }
+          onProgress?.(charsRead, size, dataRows);
+        } catch (error) {
+          fail(error, parser);
+        }
+      },
+      complete: () => {
+        if (settled) return;
+        if (!headerSeen) return fail(new PipelineInputError(file, 1, undefined, "empty file (no header row)"));
+        if (dataRows === 0) return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
+        settled = true;
+        resolve(dataRows);
+      },
+      error: (error: Error) => fail(new PipelineInputError(file, undefined, undefined, `cannot read file: ${error.message}`)),
+    });
+  });
+}

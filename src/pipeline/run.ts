@@ -1,0 +1,285 @@
+/**
+ * Orchestrates one pipeline run (SPEC 4): load the four files on the pool, curate, reconcile
+ * (hash-partitioned on the pool), ROAS, anomalies, ARPDAU, then write the seven outputs into a
+ * temporary folder beside the reports folder and move them into place only when all succeeded.
+ */
+import { availableParallelism } from "node:os";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { MessageChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import type { LoadProgress, LoadTask, LoadTaskResult } from "../../workers/pipeline.ts";
+import { arpdauD1 } from "./arpdau.ts";
+import { applyChargebacks, chargebackReceipts } from "./chargebacks.ts";
+import { sortCurated } from "./curate.ts";
+import { dedupeFirst } from "./dedupe.ts";
+import { PipelineInputError } from "./errors.ts";
+import { usd } from "./exact.ts";
+import { selectPurchases } from "./filter.ts";
+import { FILE_KINDS, FILES, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type SessionsTable } from "./load.ts";
+import { formatDate, parseDate } from "./normalise.ts";
+import { anomalyJson, arpdauJson, jsonText, reconciliationSummary, roasD1Json, ratioOut, writeCuratedCsv, writeReconciliationJson } from "./output.ts";
+import { qualityReport } from "./quality.ts";
+import { afidSpace, mergeReconciliation, partitionByAfid, type PartitionTask } from "./reconcile.ts";
+import { renderReport, type ReportInput } from "./report.ts";
+import { anomalies, dailyRoas, latestDay, roasD1, roasOf } from "./roas.ts";
+
+/** The seven files a successful run leaves in the reports folder. */
+export const OUTPUT_FILES = [
+  "purchases_curated.csv",
+  "reconciliation.json",
+  "roas_d1.json",
+  "roas_anomaly.json",
+  "arpdau_d1.json",
+  "quality.json",
+  "index.html",
+] as const;
+
+/** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
+export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: { done: boolean; fraction?: number }) => void;
+
+export interface RunOptions {
+  dataDir: string;
+  outDir: string;
+  /** YYYY-MM-DD; default: the latest UTC date among the curated purchases */
+  asOf?: string;
+  toleranceMin: number;
+  /** worker threads when no pool is given; also the number of reconciliation partitions */
+  workers: number;
+  /** shared pool (the HTTP server's); when absent one is created and destroyed by the run */
+  pool?: Piscina;
+  onProgress?: ProgressFn;
+  /** report timestamp; fixed in tests so index.html is byte-identical across runs */
+  generatedAt?: string;
+}
+
+export interface StageTiming {
+  name: string;
+  ms: number;
+  rows: number;
+}
+
+export interface RunSummary {
+  asOf: string;
+  d1: string;
+  toleranceMinutes: number;
+  files: Record<string, { rows: number; skipped: number }>;
+  curated: number;
+  duplicates: number;
+  chargebacks: number;
+  matched: number;
+  afOnly: number;
+  confirmedOnly: number;
+  revenueMismatches: number;
+  matchedRevenueUsd: number;
+  campaignsD1: number;
+  anomalies: number;
+  ms: number;
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  stages: StageTiming[];
+  outDir: string;
+}
+
+/** The task file of the pool. */
+export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
+
+/** A Piscina pool over workers/pipeline.ts with `workers` threads (default: the core count). */
+export function createPipelinePool(workers: number = availableParallelism()): Piscina {
+  return new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers });
+}
+
+function validate(options: RunOptions): { asOfDay: number | undefined; toleranceSec: number } {
+  if (!Number.isFinite(options.toleranceMin) || options.toleranceMin < 0) {
+    throw new PipelineInputError("--tolerance-min", undefined, undefined, `must be a number >= 0, got ${options.toleranceMin}`);
+  }
+  if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > 256) {
+    throw new PipelineInputError("--workers", undefined, undefined, `must be an integer 1..256, got ${options.workers}`);
+  }
+  let asOfDay: number | undefined;
+  if (options.asOf !== undefined) {
+    asOfDay = parseDate(options.asOf);
+    if (asOfDay !== asOfDay || options.asOf.length !== 10) {
+      throw new PipelineInputError("--as-of", undefined, undefined, `must be a real date YYYY-MM-DD, got "${options.asOf}"`);
+    }
+  }
+  return { asOfDay, toleranceSec: options.toleranceMin * 60 };
+}
+
+/** Runs the whole pipeline; throws PipelineInputError on bad input (previous reports untouched). */
+export async function runPipeline(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const { asOfDay: explicitAsOf, toleranceSec } = validate(options);
+  const stages: StageTiming[] = [];
+  const progress = options.onProgress;
+  /** Times a synchronous stage and reports it. */
+  const timed = <T>(name: string, rows: number, fn: () => T): T => {
+    const t0 = performance.now();
+    const out = fn();
+    const ms = performance.now() - t0;
+    stages.push({ name, ms, rows });
+    progress?.(name, rows, rows / Math.max(ms / 1000, 1e-6), { done: true, fraction: 1 });
+    return out;
+  };
+
+  const pool = options.pool ?? createPipelinePool(options.workers);
+  try {
+    // Load: four files in parallel on the pool
+    const loads = await Promise.allSettled(
+      FILE_KINDS.map((kind) => loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), kind === "sessions" && explicitAsOf !== undefined ? explicitAsOf - 1 : undefined, progress)),
+    );
+    const loaded = {} as Record<FileKind, Loaded>;
+    FILE_KINDS.forEach((kind, i) => {
+      const result = loads[i]!;
+      if (result.status === "rejected") throw result.reason; // first bad file in SPEC order
+      loaded[kind] = result.value.loaded;
+      stages.push({ name: `load ${FILES[kind]}`, ms: result.value.ms, rows: result.value.loaded.quality.rows });
+    });
+    for (const kind of FILE_KINDS) {
+      const { quality: q, usable } = loaded[kind];
+      if (usable === 0) {
+        const first = q.firstBad!;
+        throw new PipelineInputError(FILES[kind], first.line, first.column, `no usable row: all ${q.rows} data rows were skipped (first: ${first.reason})`);
+      }
+    }
+    const p = loaded.purchases.table as PurchasesTable;
+    const c = loaded.confirmed.table as ConfirmedTable;
+    const costs = loaded.costs.table as CostsTable;
+    const sessions = loaded.sessions.table as SessionsTable;
+
+    // Curate: filter, dedupe, chargebacks, sort
+    const kept = timed("filter", p.n, () => selectPurchases(p));
+    const unique = timed("dedupe", kept.length, () => dedupeFirst(p, kept));
+    const cb = timed("chargebacks", unique.length, () => applyChargebacks(p, unique, chargebackReceipts(p)));
+    const curated = timed("sort", unique.length, () => sortCurated(p, unique, cb.revenue, cb.chargeback));
+
+    const asOfDay = explicitAsOf ?? latestDay(p, curated);
+    if (asOfDay !== asOfDay) {
+      throw new PipelineInputError(FILES.purchases, undefined, undefined, "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report");
+    }
+    const d1 = asOfDay - 1;
+
+    // Reconcile: hash partitions on the pool, deterministic merge
+    const t0 = performance.now();
+    const space = afidSpace(p, c);
+    const partitions = partitionByAfid(p, curated, c, space, options.workers, toleranceSec);
+    const pairs = await Promise.all(
+      partitions.map((part) => pool.run(part.task, { name: "reconcilePartition", transferList: taskBuffers(part.task) as never }) as Promise<Uint32Array>),
+    );
+    const recon = mergeReconciliation(p, curated, c, space, partitions, pairs);
+    const reconMs = performance.now() - t0;
+    stages.push({ name: "reconcile", ms: reconMs, rows: curated.n + c.n });
+    progress?.("reconcile", curated.n + c.n, (curated.n + c.n) / Math.max(reconMs / 1000, 1e-6), { done: true, fraction: 1 });
+
+    const daily = timed("roas", curated.n + costs.n, () => dailyRoas(p, curated, costs));
+    const d1Rows = roasD1(daily, d1);
+    const anomalyRows = timed("anomaly", daily.length, () => anomalies(daily, d1Rows, d1));
+    const arpdauRows = timed("arpdau", sessions.n, () => arpdauD1(d1Rows, sessions, d1));
+
+    const quality = qualityReport({
+      purchases: loaded.purchases.quality,
+      confirmed: loaded.confirmed.quality,
+      costs: loaded.costs.quality,
+      sessions: loaded.sessions.quality,
+    });
+    const roasD1Out = roasD1Json(d1Rows);
+    const anomalyOut = anomalyJson(d1, anomalyRows);
+    const arpdauOut = arpdauJson(d1, arpdauRows);
+    const summaryOut = reconciliationSummary(recon);
+    const report: ReportInput = {
+      generatedAt: options.generatedAt ?? new Date().toISOString(),
+      asOf: formatDate(asOfDay),
+      d1: formatDate(d1),
+      daily: daily.map((r) => ({
+        date: formatDate(r.day),
+        campaign: r.campaign,
+        revenue_usd: usd(r.revenueMicro),
+        ad_cost_usd: r.hasCost ? usd(r.costMicro) : null,
+        roas: ratioOut(roasOf(r)),
+      })),
+      roasD1: roasD1Out,
+      anomalies: anomalyOut,
+      arpdau: arpdauOut,
+      reconciliation: { tolerance_minutes: options.toleranceMin, summary: summaryOut },
+      quality,
+    };
+
+    // Write: temp folder beside outDir, moved into place only when every file is written
+    const tw = performance.now();
+    const outDir = resolve(options.outDir);
+    await mkdir(dirname(outDir), { recursive: true });
+    const tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.tmp-`));
+    try {
+      await Promise.all([
+        writeCuratedCsv(join(tmp, "purchases_curated.csv"), p, curated),
+        writeReconciliationJson(join(tmp, "reconciliation.json"), options.toleranceMin, recon, p, curated, c),
+        writeFile(join(tmp, "roas_d1.json"), jsonText(roasD1Out)),
+        writeFile(join(tmp, "roas_anomaly.json"), jsonText(anomalyOut)),
+        writeFile(join(tmp, "arpdau_d1.json"), jsonText(arpdauOut)),
+        writeFile(join(tmp, "quality.json"), jsonText(quality)),
+        writeFile(join(tmp, "index.html"), renderReport(report)),
+      ]);
+      await mkdir(outDir, { recursive: true });
+      for (const name of OUTPUT_FILES) await rename(join(tmp, name), join(outDir, name));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    const writeMs = performance.now() - tw;
+    stages.push({ name: "write", ms: writeMs, rows: curated.n + recon.type.length });
+    progress?.("write", curated.n + recon.type.length, (curated.n + recon.type.length) / Math.max(writeMs / 1000, 1e-6), { done: true, fraction: 1 });
+
+    const summary: RunSummary = {
+      asOf: report.asOf,
+      d1: report.d1,
+      toleranceMinutes: options.toleranceMin,
+      files: Object.fromEntries(FILE_KINDS.map((k) => [FILES[k], { rows: loaded[k].quality.rows, skipped: loaded[k].quality.skipped }])),
+      curated: curated.n,
+      duplicates: kept.length - unique.length,
+      chargebacks: cb.count,
+      matched: recon.matched,
+      afOnly: recon.afOnly,
+      confirmedOnly: recon.confirmedOnly,
+      revenueMismatches: recon.revenueMismatches,
+      matchedRevenueUsd: summaryOut.matched_revenue_usd!,
+      campaignsD1: d1Rows.length,
+      anomalies: anomalyRows.filter((a) => a.anomaly).length,
+      ms: Math.round(performance.now() - started),
+    };
+    return { summary, stages, outDir };
+  } finally {
+    if (!options.pool) await pool.destroy();
+  }
+}
+
+function taskBuffers(task: PartitionTask): ArrayBuffer[] {
+  return [task.af.key, task.af.time, task.af.ord, task.conf.key, task.conf.time, task.conf.ord].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** Runs one load task on the pool, relaying its progress; bad input becomes a PipelineInputError again. */
+async function loadOnPool(
+  pool: Piscina,
+  kind: FileKind,
+  path: string,
+  onlyDay: number | undefined,
+  progress: ProgressFn | undefined,
+): Promise<{ loaded: Loaded; ms: number }> {
+  const name = `load ${FILES[kind]}`;
+  const t0 = performance.now();
+  const channel = progress ? new MessageChannel() : undefined;
+  channel?.port1.on("message", (m: LoadProgress) => {
+    progress!(name, m.rows, m.rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: m.bytes > 0 ? Math.min(1, m.chars / m.bytes) : undefined });
+  });
+  try {
+    const task: LoadTask = { kind, path, onlyDay, port: channel?.port2 };
+    const result = (await pool.run(task, { name: "loadTable", transferList: channel ? ([channel.port2] as never) : undefined })) as LoadTaskResult;
+    if (!result.ok) throw PipelineInputError.fromJSON(result.error);
+    const ms = performance.now() - t0;
+    const rows = result.loaded.quality.rows;
+    progress?.(name, rows, rows / Math.max(ms / 1000, 1e-6), { done: true, fraction: 1 });
+    return { loaded: result.loaded, ms };
+  } finally {
+    channel?.port1.close();
+  }
+}
