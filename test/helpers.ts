@@ -79,9 +79,17 @@ export interface ServerProcess {
   output: () => string;
 }
 
+/** A port the OS just handed out, so parallel servers never collide. */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
 /** Starts `bun src/index.ts` on a free port and waits until /health answers. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = 20000 + Math.floor(Math.random() * 30000);
+  const port = freePort();
   const child = spawn({
     cmd: [process.execPath, "src/index.ts"],
     env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build on the official Bun image: dependencies, then a slim runtime as a non-root user.
+FROM oven/bun:1.4.5 AS deps
+WORKDIR /app
+COPY package.json package-lock.json bun.lock* ./
+# production dependencies only; bun reads package-lock.json when there is no bun.lock
+RUN bun install --production --ignore-scripts
+
+FROM oven/bun:1.4.5-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    PORT=8000 \
+    DATA_DIR=/app/data \
+    REPORTS_DIR=/app/reports
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json bunfig.toml ./
+COPY src ./src
+COPY workers ./workers
+COPY drizzle ./drizzle
+COPY data ./data
+RUN mkdir -p /app/reports /app/data/pglite && chown -R bun:bun /app/data /app/reports
+USER bun
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD bun -e "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"
+# SIGTERM drains every wallet mailbox before exit
+STOPSIGNAL SIGTERM
+CMD ["bun", "src/index.ts"]
