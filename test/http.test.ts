@@ -63,7 +63,7 @@ describe("over a real socket", () => {
     });
     expect(response.status).toBe(413);
     expect(response.headers.get("x-request-id")).toBe("big-1");
-    expect((await response.json()).error.code).toBe("payload_too_large");
+    expect(((await response.json()) as any).error.code).toBe("payload_too_large");
   });
 
   test("a chunked body over 64 KiB without Content-Length is also a JSON 413", async () => {
@@ -78,12 +78,12 @@ describe("over a real socket", () => {
     });
     const response = await fetch(`${server.url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: stream });
     expect(response.status).toBe(413);
-    expect((await response.json()).error.code).toBe("payload_too_large");
+    expect(((await response.json()) as any).error.code).toBe("payload_too_large");
   });
 
   test("every request writes one JSON log line with the request fields", async () => {
     const loginResponse = await fetch(`${server.url}/login`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "log-me" }, body: '{"userId":"logger"}' });
-    const { token } = await loginResponse.json();
+    const { token } = (await loginResponse.json()) as { token: string };
     await fetch(`${server.url}/balance`, { headers: { authorization: `Bearer ${token}`, "x-request-id": "log-me-too" } });
     await Bun.sleep(200);
     const lines = server.output().split("\n").filter((line) => line.includes('"log-me-too"'));

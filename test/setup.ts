@@ -3,3 +3,4 @@ process.env.DATABASE_URL ||= "memory://";
 process.env.LOG_LEVEL ||= "silent";
 const { migrateDatabase } = await import("../src/db/client");
 await migrateDatabase();
+export {};

@@ -17,7 +17,7 @@ async function loginAll(url: string, userIds: string[]): Promise<Map<string, str
   const tokens = new Map<string, string>();
   for (const userId of userIds) {
     const response = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
-    tokens.set(userId, (await response.json()).token);
+    tokens.set(userId, ((await response.json()) as { token: string }).token);
   }
   return tokens;
 }
@@ -48,7 +48,7 @@ function send(url: string, token: string, userId: string, path: "/earn" | "/spen
   return async () => {
     try {
       const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ amount }) });
-      const body = await response.json().catch(() => ({}));
+      const body = (await response.json().catch(() => ({}))) as { txId?: number };
       return { userId, delta: path === "/earn" ? amount : -amount, status: response.status, txId: body.txId };
     } catch {
       return { userId, delta: 0, status: 0 }; // connection refused or reset: not acknowledged
@@ -151,7 +151,7 @@ describe.skipIf(!inPglitePass)("SIGTERM in the middle of a burst of earns", () =
       cleanups.push(() => second.process.kill());
       const acknowledged = acknowledgedByUser(outcomes);
       for (const userId of userIds) {
-        const balance = await (await fetch(`${second.url}/balance`, { headers: { authorization: `Bearer ${tokens.get(userId)}` } })).json();
+        const balance: any = await (await fetch(`${second.url}/balance`, { headers: { authorization: `Bearer ${tokens.get(userId)}` } })).json();
         let ledger = 0;
         const seen = new Set<number>();
         for (let cursor: string | null = ""; cursor !== null; ) {
