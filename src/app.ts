@@ -11,6 +11,7 @@ import { eventsModule } from "./modules/events";
 import { statsModule } from "./modules/stats";
 import { trackModule } from "./modules/track";
 import { healthModule } from "./modules/health";
+import { metricsModule } from "./modules/metrics";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
@@ -33,6 +34,7 @@ export const app = new Elysia({ name: "game-api" })
     }),
   )
   .use(healthModule)
+  .use(metricsModule)
   .use(authModule)
   .use(walletModule)
   .use(eventsModule)

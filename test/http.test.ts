@@ -124,3 +124,19 @@ test("a logged-in user can use every Bearer route with one token", async () => {
     expect((await call(method, path, { token })).status).toBe(200);
   }
 });
+
+describe("GET /metrics", () => {
+  test("exposes request durations per route and the wallet's batch sizes, commits and actors", async () => {
+    const { token } = await login();
+    await call("POST", "/earn", { token, body: { amount: 3 } });
+    await Bun.sleep(50); // the duration is observed after the response is sent
+    const response = await call("GET", "/metrics");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    for (const name of ["http_request_duration_seconds_bucket", "wallet_batch_size_bucket", "wallet_commits_total", "wallet_live_actors", "wallet_mailbox_depth", "db_pool_in_use"]) {
+      expect(response.text).toContain(name);
+    }
+    expect(response.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/earn",status="200"\} [1-9]/);
+    expect(response.text).toMatch(/wallet_commits_total [1-9]/);
+  });
+});

@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { AppError, ValidationError } from "../errors";
 import { log } from "../logger";
+import { httpDuration } from "../modules/metrics/service";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -75,15 +76,18 @@ export const requestContext = new Elysia({ name: "request-context" })
     set.headers["x-request-id"] = requestInfo(request).requestId;
   })
   .onParse({ as: "global" }, ({ request, contentType }) => parseJsonObject(request, contentType ?? ""))
-  .onAfterResponse({ as: "global" }, ({ request, set, path }) => {
+  .onAfterResponse({ as: "global" }, ({ request, set, path, route }) => {
     const info = requestInfo(request);
     const status = typeof set.status === "number" ? set.status : 200;
+    const seconds = (performance.now() - info.startedAt) / 1000;
+    // the route pattern, not the path, keeps label cardinality bounded
+    httpDuration.observe({ method: request.method, route: route || "unmatched", status }, seconds);
     log(status >= 500 ? "error" : "info", "request", {
       requestId: info.requestId,
       method: request.method,
       path,
       status,
-      durationMs: Math.round((performance.now() - info.startedAt) * 100) / 100,
+      durationMs: Math.round(seconds * 100_000) / 100,
       ...(info.userId ? { userId: info.userId } : {}),
     });
   });

@@ -9,6 +9,7 @@ import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../
 import { log } from "../../logger";
 import { applyBatches, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
 import { driver } from "../../db/client";
+import { commitGroupSize, earnBatchSize, registerWalletGauges, walletCommitFailures, walletCommits } from "../metrics/service";
 
 export type WalletResult = { txId: number; amount: number; balance: number; replayed: boolean };
 
@@ -50,8 +51,8 @@ export class WalletEngine {
   private inFlight = 0;
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
-  /** counters for /metrics */
-  readonly stats = { commits: 0, batches: 0, opsApplied: 0, retries: 0, lastGroupSize: 0 };
+  /** counters for tests and benchmarks (Prometheus has its own) */
+  readonly stats = { commits: 0, batches: 0, opsApplied: 0, retries: 0 };
 
   constructor(private readonly options: WalletEngineOptions) {}
 
@@ -121,7 +122,9 @@ export class WalletEngine {
         const outcomes = await applyBatches(group.map((d) => d.batch));
         this.stats.commits++;
         this.stats.batches += group.length;
-        this.stats.lastGroupSize = group.length;
+        walletCommits.inc();
+        commitGroupSize.observe(group.length);
+        for (const drain of group) earnBatchSize.observe(drain.ops.length);
         group.forEach((drain, i) => drain.ops.forEach((op, j) => settle(op, outcomes[i][j], this.stats)));
         return;
       } catch (error) {
@@ -130,6 +133,7 @@ export class WalletEngine {
           this.stats.retries++;
           continue;
         }
+        walletCommitFailures.inc();
         log("error", "wallet commit failed", { error: (error as Error).message, code, users: group.length });
         // not committed (or unknown): a 503 the client may retry with its Idempotency-Key, never a 200
         const failure = new OverloadedError(503, "database_unavailable", "the wallet could not commit, retry with the same Idempotency-Key", 1);
@@ -156,10 +160,13 @@ function settle(op: QueuedOp, outcome: OpOutcome, stats: WalletEngine["stats"]):
   }
 }
 
+const concurrency = driver === "pglite" ? 1 : Math.max(1, Math.min(config.dbPoolMax, 16));
+
 /** The process-wide engine, tuned from config; PGlite has one connection, so one transaction at a time. */
 export const wallet = new WalletEngine({
   batchMax: config.earnBatchMax,
   groupMax: config.earnBatchMax === 1 ? 1 : config.groupCommitMax,
-  concurrency: driver === "pglite" ? 1 : Math.max(1, Math.min(config.dbPoolMax, 16)),
+  concurrency,
   mailboxMax: config.mailboxMax,
 });
+registerWalletGauges(() => wallet.depth(), driver === "pglite" ? 1 : config.dbPoolMax);
