@@ -12,6 +12,7 @@ import { statsModule } from "./modules/stats";
 import { trackModule } from "./modules/track";
 import { healthModule } from "./modules/health";
 import { metricsModule } from "./modules/metrics";
+import { pipelineModule } from "./modules/pipeline";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
@@ -39,6 +40,7 @@ export const app = new Elysia({ name: "game-api" })
   .use(walletModule)
   .use(eventsModule)
   .use(statsModule)
-  .use(trackModule);
+  .use(trackModule)
+  .use(pipelineModule);
 
 export type App = typeof app;

@@ -2,6 +2,8 @@
  * Environment, validated once at import. A bad value throws a ConfigError naming the variable,
  * and src/index.ts turns that into one log line and exit 1.
  */
+import { availableParallelism } from "node:os";
+
 export class ConfigError extends Error {}
 
 const env = process.env;
@@ -60,6 +62,8 @@ export const config = {
   groupCommitMax: int("GROUP_COMMIT_MAX", 64, 1, 10_000),
   /** queued requests per user before /earn answers 429 */
   mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
+  /** worker threads of the pipeline pool (default: the core count) */
+  pipelineWorkers: int("PIPELINE_WORKERS", availableParallelism(), 1, 256),
   version: "1.0.0",
 } as const;
 

@@ -21,6 +21,12 @@ async function main() {
     const { wallet } = await import("./modules/wallet/service");
     log("info", "wallet actors ready", { batchMax: config.earnBatchMax, groupCommitMax: config.groupCommitMax, mailboxMax: config.mailboxMax });
 
+    step = "worker pool";
+    const { pipelinePool, closePipelinePool } = await import("./modules/pipeline/service");
+    pipelinePool();
+    log("info", "pipeline worker pool ready", { threads: config.pipelineWorkers });
+    if (!config.adminToken) log("warn", "ADMIN_TOKEN is not set: POST /run-pipeline is open to anyone");
+
     step = "listen";
     const { app } = await import("./app");
     app.listen({ port: config.port, hostname: "0.0.0.0" });
@@ -33,6 +39,7 @@ async function main() {
       log("info", "shutting down: draining wallet mailboxes", { signal });
       await app.server?.stop(false); // stop accepting; in-flight requests finish
       await wallet.shutdown();
+      await closePipelinePool();
       await closeDatabase();
       log("info", "shutdown complete");
       process.exit(0);

@@ -1,6 +1,12 @@
 // Preloaded by bunfig.toml: tests default to an in-memory PGlite; CI's second pass sets DATABASE_URL to a fresh PostgreSQL database.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 process.env.DATABASE_URL ||= "memory://";
 process.env.LOG_LEVEL ||= "silent";
+// POST /run-pipeline writes here, never into the repository's reports/
+process.env.REPORTS_DIR ||= join(mkdtempSync(join(tmpdir(), "reports-")), "reports");
+process.env.PIPELINE_WORKERS ||= "2";
 const { migrateDatabase } = await import("../src/db/client");
 await migrateDatabase();
-export {};
