@@ -44,7 +44,7 @@ export interface RunOptions {
   /** YYYY-MM-DD; default: the latest UTC date among the curated purchases */
   asOf?: string;
   toleranceMin: number;
-  /** worker threads when no pool is given; also the number of reconciliation partitions */
+  /** worker threads when no pool is given (0 = one per core); also the number of reconciliation partitions */
   workers: number;
   /** shared pool (the HTTP server's); when absent one is created and destroyed by the run */
   pool?: Piscina;
@@ -86,17 +86,23 @@ export interface RunResult {
 /** The task file of the pool. */
 export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
 
-/** A Piscina pool over workers/pipeline.ts with `workers` threads (default: the core count). */
-export function createPipelinePool(workers: number = availableParallelism()): Piscina {
-  return new Piscina({ filename: WORKER_FILE, minThreads: workers, maxThreads: workers });
+/** Threads for a `workers` setting: 0 (or absent) means one per core. */
+export function workerCount(workers = 0): number {
+  return workers > 0 ? workers : availableParallelism();
+}
+
+/** A Piscina pool over workers/pipeline.ts with `workers` threads (0 or absent: the core count). */
+export function createPipelinePool(workers = 0): Piscina {
+  const threads = workerCount(workers);
+  return new Piscina({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
 }
 
 function validate(options: RunOptions): { asOfDay: number | undefined; toleranceSec: number } {
   if (!Number.isFinite(options.toleranceMin) || options.toleranceMin < 0) {
     throw new PipelineInputError("--tolerance-min", undefined, undefined, `must be a number >= 0, got ${options.toleranceMin}`);
   }
-  if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > 256) {
-    throw new PipelineInputError("--workers", undefined, undefined, `must be an integer 1..256, got ${options.workers}`);
+  if (!Number.isInteger(options.workers) || options.workers < 0 || options.workers > 256) {
+    throw new PipelineInputError("--workers", undefined, undefined, `must be an integer 0..256 (0 = one per core), got ${options.workers}`);
   }
   let asOfDay: number | undefined;
   if (options.asOf !== undefined) {
@@ -164,7 +170,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Reconcile: hash partitions on the pool, deterministic merge
     const t0 = performance.now();
     const space = afidSpace(p, c);
-    const partitions = partitionByAfid(p, curated, c, space, options.workers, toleranceSec);
+    const partitions = partitionByAfid(p, curated, c, space, workerCount(options.workers), toleranceSec);
     const pairs = await Promise.all(
       partitions.map((part) => pool.run(part.task, { name: "reconcilePartition", transferList: taskBuffers(part.task) as never }) as Promise<Uint32Array>),
     );
