@@ -50,6 +50,7 @@ export class WalletEngine {
   private readonly ready: Drain[] = [];
   private inFlight = 0;
   private stopping = false;
+  private settling = false;
   private idleWaiters: (() => void)[] = [];
   /** counters for tests and benchmarks (Prometheus has its own) */
   readonly stats = { commits: 0, batches: 0, opsApplied: 0, retries: 0 };
@@ -104,12 +105,16 @@ export class WalletEngine {
   }
 
   private pump(): void {
+    if (this.settling) return;
     while (this.inFlight < this.options.concurrency && this.ready.length > 0) {
       const group = this.ready.splice(0, this.options.groupMax);
       this.inFlight++;
       this.commitGroup(group).finally(() => {
         this.inFlight--;
+        // re-queue every follow-up drain first, then pump once, so they share the next transaction
+        this.settling = true;
         for (const drain of group) drain.done();
+        this.settling = false;
         this.pump();
         if (this.inFlight === 0 && this.actors.size === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });

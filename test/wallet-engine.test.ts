@@ -1,0 +1,100 @@
+/** The wallet engine on the real database: mailbox limits, group commit, and the append-only ledger. */
+import { describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { db } from "../src/db/client";
+import { users, walletLedger } from "../src/db/schema";
+import { OverloadedError } from "../src/errors";
+import { ensureUser } from "../src/modules/auth/service";
+import { WalletEngine } from "../src/modules/wallet/service";
+import { uniqueUser } from "./helpers";
+
+const earn = (amount: number) => ({ amount, reason: null, idempotencyKey: null });
+
+describe("WalletEngine", () => {
+  test("a full mailbox answers 429 with Retry-After and loses none of the accepted requests", async () => {
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 5 });
+    const userId = uniqueUser("flood");
+    await ensureUser(userId);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => engine.submit(userId, earn(10))));
+    // the first request is taken by the drain at once, five wait in the mailbox, the rest are refused
+    const accepted = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(accepted).toHaveLength(6);
+    expect(refused).toHaveLength(14);
+    for (const r of refused) {
+      expect(r.reason).toBeInstanceOf(OverloadedError);
+      expect(r.reason.status).toBe(429);
+      expect(r.reason.headers).toEqual({ "Retry-After": "1" });
+    }
+    const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, userId));
+    expect(row.balance).toBe(60);
+  });
+
+  test("other users are unaffected by one user's flood", async () => {
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 2 });
+    const flooded = uniqueUser("flood");
+    const calm = uniqueUser("calm");
+    await ensureUser(flooded);
+    await ensureUser(calm);
+    const flood = Promise.allSettled(Array.from({ length: 50 }, () => engine.submit(flooded, earn(1))));
+    const result = await engine.submit(calm, earn(7));
+    expect(result.balance).toBe(7);
+    await flood;
+  });
+
+  test("the drains of many users share one transaction (group commit)", async () => {
+    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 100 });
+    const userIds = Array.from({ length: 50 }, () => uniqueUser("group"));
+    for (const userId of userIds) await ensureUser(userId);
+    const results = await Promise.all(userIds.flatMap((userId) => [engine.submit(userId, earn(5)), engine.submit(userId, earn(6))]));
+    // each user's first request is drained alone (the second is still being queued):
+    // commit 1 = user 1's first drain, commit 2 = the other 49 first drains + user 1's second, commit 3 = the 49 second drains
+    expect(engine.stats.commits).toBe(3);
+    expect(engine.stats.batches).toBe(100);
+    expect(results.filter((r) => r.balance === 11)).toHaveLength(50);
+    const rows = await db.select({ balance: users.balance }).from(users).where(sql`${users.userId} in ${userIds}`);
+    expect(rows.every((r) => r.balance === 11)).toBe(true);
+  });
+
+  test("EARN_BATCH_MAX=1 and GROUP_COMMIT_MAX=1: one request per transaction", async () => {
+    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 4, mailboxMax: 100 });
+    const userId = uniqueUser("naive");
+    await ensureUser(userId);
+    const results = await Promise.all(Array.from({ length: 10 }, () => engine.submit(userId, earn(100))));
+    expect(engine.stats.commits).toBe(10);
+    expect(Math.max(...results.map((r) => r.balance))).toBe(1000);
+  });
+
+  test("shutdown waits for every queued request and then refuses new ones with 503", async () => {
+    const engine = new WalletEngine({ batchMax: 2, groupMax: 1, concurrency: 1, mailboxMax: 100 });
+    const userId = uniqueUser("drain");
+    await ensureUser(userId);
+    const pending = Array.from({ length: 9 }, () => engine.submit(userId, earn(1)));
+    await engine.shutdown();
+    const settled = await Promise.allSettled(pending);
+    expect(settled.every((r) => r.status === "fulfilled")).toBe(true);
+    expect(engine.depth()).toEqual({ actors: 0, queued: 0, inFlight: 0 });
+    await expect(engine.submit(userId, earn(1))).rejects.toMatchObject({ status: 503, code: "shutting_down" });
+  });
+});
+
+describe("wallet_ledger", () => {
+  test("is append-only: UPDATE and DELETE are refused by the database", async () => {
+    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 1, mailboxMax: 10 });
+    const userId = uniqueUser("immutable");
+    await ensureUser(userId);
+    const { txId } = await engine.submit(userId, earn(3));
+    // drizzle wraps the database error; its cause carries the trigger's message
+    const refusal = (query: Promise<unknown>) => query.then(() => "allowed", (error) => String(error.cause?.message ?? error.message));
+    expect(await refusal(db.update(walletLedger).set({ amount: 1000 }).where(eq(walletLedger.id, txId)).execute())).toContain("append-only");
+    expect(await refusal(db.delete(walletLedger).where(eq(walletLedger.id, txId)).execute())).toContain("append-only");
+    const [row] = await db.select().from(walletLedger).where(eq(walletLedger.id, txId));
+    expect(row.amount).toBe(3);
+  });
+
+  test("the balance can never go below zero, even by direct SQL", async () => {
+    const userId = uniqueUser("check");
+    await ensureUser(userId);
+    await expect(db.update(users).set({ balance: -1 }).where(eq(users.userId, userId)).execute()).rejects.toThrow();
+  });
+});
