@@ -62,6 +62,10 @@ export const config = {
   groupCommitMax: int("GROUP_COMMIT_MAX", 64, 1, 10_000),
   /** queued requests per user before /earn answers 429 */
   mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
+  /** ms a wallet request may wait for its commit, and a database statement may run, before a 503 */
+  requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+  /** /earn + /spend requests per user per second; 0 = no limit */
+  rateLimitPerUser: int("RATE_LIMIT_PER_USER", 0, 0, 1_000_000),
   /** worker threads of the pipeline pool (default: the core count) */
   pipelineWorkers: int("PIPELINE_WORKERS", availableParallelism(), 1, 256),
   version: "1.0.0",

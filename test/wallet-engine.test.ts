@@ -6,13 +6,14 @@ import { users, walletLedger } from "../src/db/schema";
 import { OverloadedError } from "../src/errors";
 import { ensureUser } from "../src/modules/auth/service";
 import { WalletEngine } from "../src/modules/wallet/service";
+import { RateLimiter } from "../src/modules/wallet/rate-limit";
 import { uniqueUser } from "./helpers";
 
 const earn = (amount: number) => ({ amount, reason: null, idempotencyKey: null });
 
 describe("WalletEngine", () => {
   test("a full mailbox answers 429 with Retry-After and loses none of the accepted requests", async () => {
-    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 5 });
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 5, timeoutMs: 0 });
     const userId = uniqueUser("flood");
     await ensureUser(userId);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => engine.submit(userId, earn(10))));
@@ -31,7 +32,7 @@ describe("WalletEngine", () => {
   });
 
   test("other users are unaffected by one user's flood", async () => {
-    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 2 });
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 2, timeoutMs: 0 });
     const flooded = uniqueUser("flood");
     const calm = uniqueUser("calm");
     await ensureUser(flooded);
@@ -43,7 +44,7 @@ describe("WalletEngine", () => {
   });
 
   test("the drains of many users share one transaction (group commit)", async () => {
-    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 100 });
+    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 0 });
     const userIds = Array.from({ length: 50 }, () => uniqueUser("group"));
     for (const userId of userIds) await ensureUser(userId);
     const results = await Promise.all(userIds.flatMap((userId) => [engine.submit(userId, earn(5)), engine.submit(userId, earn(6))]));
@@ -57,7 +58,7 @@ describe("WalletEngine", () => {
   });
 
   test("EARN_BATCH_MAX=1 and GROUP_COMMIT_MAX=1: one request per transaction", async () => {
-    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 4, mailboxMax: 100 });
+    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 4, mailboxMax: 100, timeoutMs: 0 });
     const userId = uniqueUser("naive");
     await ensureUser(userId);
     const results = await Promise.all(Array.from({ length: 10 }, () => engine.submit(userId, earn(100))));
@@ -66,7 +67,7 @@ describe("WalletEngine", () => {
   });
 
   test("shutdown waits for every queued request and then refuses new ones with 503", async () => {
-    const engine = new WalletEngine({ batchMax: 2, groupMax: 1, concurrency: 1, mailboxMax: 100 });
+    const engine = new WalletEngine({ batchMax: 2, groupMax: 1, concurrency: 1, mailboxMax: 100, timeoutMs: 0 });
     const userId = uniqueUser("drain");
     await ensureUser(userId);
     const pending = Array.from({ length: 9 }, () => engine.submit(userId, earn(1)));
@@ -80,7 +81,7 @@ describe("WalletEngine", () => {
 
 describe("wallet_ledger", () => {
   test("is append-only: UPDATE and DELETE are refused by the database", async () => {
-    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 1, mailboxMax: 10 });
+    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 1, mailboxMax: 10, timeoutMs: 0 });
     const userId = uniqueUser("immutable");
     await ensureUser(userId);
     const { txId } = await engine.submit(userId, earn(3));
@@ -97,4 +98,51 @@ describe("wallet_ledger", () => {
     await ensureUser(userId);
     await expect(db.update(users).set({ balance: -1 }).where(eq(users.userId, userId)).execute()).rejects.toThrow();
   });
+});
+
+describe("limits", () => {
+  test("RATE_LIMIT_PER_USER: past the per-second budget a user gets 429 with Retry-After; others are unaffected", async () => {
+    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 1000, timeoutMs: 0, ratePerUser: 5 });
+    const userId = uniqueUser("limited");
+    const other = uniqueUser("unlimited");
+    await ensureUser(userId);
+    await ensureUser(other);
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => engine.submit(userId, earn(1))));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(refused.map((r) => [r.reason.status, r.reason.code, r.reason.headers["Retry-After"]])).toEqual(Array(3).fill([429, "rate_limited", "1"]));
+    expect((await engine.submit(other, earn(1))).balance).toBe(1);
+  });
+
+  test("RateLimiter refills over time and sweeps idle buckets", () => {
+    const limiter = new RateLimiter(2);
+    expect([limiter.take("a", 0), limiter.take("a", 0), limiter.take("a", 0)]).toEqual([0, 0, 1]);
+    expect(limiter.take("a", 500)).toBe(0); // half a second refills one token
+    limiter.sweep(10_000);
+    expect(limiter.size).toBe(0);
+  });
+
+  test("requests still queued when their timeout passes get a 503 and are never applied", async () => {
+    const engine = new WalletEngine({ batchMax: 1, groupMax: 1, concurrency: 1, mailboxMax: 1000, timeoutMs: 100 });
+    const userId = uniqueUser("slow");
+    await ensureUser(userId);
+    // a transaction holds the user's row for 400 ms: a slow database, as the engine sees it
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const blocker = db.transaction(async (tx) => {
+      await tx.select().from(users).where(eq(users.userId, userId)).for("update");
+      locked();
+      await Bun.sleep(400);
+    });
+    await lockTaken;
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => engine.submit(userId, earn(2))));
+    await blocker;
+    await engine.shutdown();
+    const reasons = results.map((r) => (r.status === "rejected" ? `${r.reason.status} ${r.reason.code}` : "ok"));
+    expect(reasons).toEqual(Array(30).fill("503 timeout"));
+    const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, userId));
+    // only the first request had reached its transaction; it commits after the lock, the 29 queued ones were dropped
+    expect(row.balance).toBe(2);
+  });
+
 });

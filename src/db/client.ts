@@ -32,6 +32,8 @@ function open() {
       max_lifetime: 60 * 60,
       idle_timeout: 60,
       onnotice: () => {},
+      // a stuck statement or a held lock fails inside the request timeout instead of hanging the pool
+      connection: { statement_timeout: config.requestTimeoutMs, idle_in_transaction_session_timeout: 60_000 },
     });
     const db = drizzlePostgres(client, { schema });
     return {

@@ -7,6 +7,7 @@
 import { config } from "../../config";
 import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../../errors";
 import { log } from "../../logger";
+import { RateLimiter } from "./rate-limit";
 import { applyBatches, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
 import { driver } from "../../db/client";
 import { commitGroupSize, earnBatchSize, registerWalletGauges, walletCommitFailures, walletCommits } from "../metrics/service";
@@ -43,6 +44,10 @@ export interface WalletEngineOptions {
   concurrency: number;
   /** queued requests per user before a 429 */
   mailboxMax: number;
+  /** ms a request waits for its commit before a 503 (0 = no limit) */
+  timeoutMs: number;
+  /** requests per user per second before a 429 (0 = no limit) */
+  ratePerUser?: number;
 }
 
 export class WalletEngine {
@@ -55,11 +60,17 @@ export class WalletEngine {
   /** counters for tests and benchmarks (Prometheus has its own) */
   readonly stats = { commits: 0, batches: 0, opsApplied: 0, retries: 0 };
 
-  constructor(private readonly options: WalletEngineOptions) {}
+  private readonly limiter: RateLimiter;
+
+  constructor(private readonly options: WalletEngineOptions) {
+    this.limiter = new RateLimiter(options.ratePerUser ?? 0);
+  }
 
   /** Queues one request on the user's actor; resolves after its commit. */
   submit(userId: string, op: WalletOp): Promise<WalletResult> {
     if (this.stopping) return Promise.reject(new OverloadedError(503, "shutting_down", "server is shutting down", 5));
+    const waitS = this.limiter.take(userId);
+    if (waitS > 0) return Promise.reject(new OverloadedError(429, "rate_limited", "too many wallet requests for this user", waitS));
     let actor = this.actors.get(userId);
     if (!actor) {
       actor = { userId, mailbox: [], draining: false };
@@ -68,7 +79,21 @@ export class WalletEngine {
     if (actor.mailbox.length >= this.options.mailboxMax) {
       return Promise.reject(new OverloadedError(429, "mailbox_full", "too many requests queued for this user", 1));
     }
-    const done = new Promise<WalletResult>((resolve, reject) => actor.mailbox.push({ ...op, resolve, reject }));
+    const mailbox = actor.mailbox;
+    const done = new Promise<WalletResult>((resolve, reject) => {
+      const queued: QueuedOp = { ...op, resolve, reject };
+      if (this.options.timeoutMs > 0) {
+        const timer = setTimeout(() => {
+          // still queued: take it out, so a request answered 503 is never applied later
+          const index = mailbox.indexOf(queued);
+          if (index >= 0) mailbox.splice(index, 1);
+          reject(new OverloadedError(503, "timeout", "the wallet did not answer in time; retry with the same Idempotency-Key", 1));
+        }, this.options.timeoutMs);
+        queued.resolve = (result) => (clearTimeout(timer), resolve(result));
+        queued.reject = (error) => (clearTimeout(timer), reject(error));
+      }
+      mailbox.push(queued);
+    });
     if (!actor.draining) this.drain(actor);
     return done;
   }
@@ -173,5 +198,7 @@ export const wallet = new WalletEngine({
   groupMax: config.earnBatchMax === 1 ? 1 : config.groupCommitMax,
   concurrency,
   mailboxMax: config.mailboxMax,
+  timeoutMs: config.requestTimeoutMs,
+  ratePerUser: config.rateLimitPerUser,
 });
 registerWalletGauges(() => wallet.depth(), driver === "pglite" ? 1 : config.dbPoolMax);
