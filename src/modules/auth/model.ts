@@ -1,10 +1,11 @@
 import { t } from "elysia";
+import { CONTROL_CHARS, storableText } from "../../shared-models";
 
 /** 1-255 chars, none of < > & " ' and no control characters. */
 export const UserIdString = t.String({
   minLength: 1,
   maxLength: 255,
-  pattern: "^[^<>&\"'\\u0000-\\u001f\\u007f-\\u009f]+$",
+  pattern: storableText(`${CONTROL_CHARS}<>&"'`),
   description: "1-255 chars, no < > & \" ' and no control characters",
   examples: ["player_12345"],
 });

@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { CONTROL_CHARS, storableText } from "../../shared-models";
 
 export const ISO_TIMESTAMP = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
 
@@ -7,7 +8,7 @@ export const EventType = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z
 export const EventBody = t.Object(
   {
     eventType: EventType,
-    meta: t.Optional(t.String({ maxLength: 5000, examples: ['{"level": 42}'] })),
+    meta: t.Optional(t.String({ maxLength: 5000, pattern: storableText(), examples: ['{"level": 42}'] })),
     timestampUtc: t.Optional(t.String({ pattern: ISO_TIMESTAMP, description: "ISO 8601 with Z or an offset; default now", examples: ["2025-10-25T10:30:00Z"] })),
   },
   { additionalProperties: true },
@@ -38,7 +39,7 @@ export const StatsResponse = t.Object({
 });
 
 /** Printable, <= 100 chars: no control characters. */
-const TrackParam = t.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]+$" });
+const TrackParam = t.String({ minLength: 1, maxLength: 100, pattern: storableText(CONTROL_CHARS) });
 export const TrackQuery = t.Object({
   campaign: TrackParam,
   character: t.Optional(TrackParam),
