@@ -85,7 +85,7 @@ describe("fuzz: query strings, headers and tokens", () => {
     const params = fc.dictionary(fc.constantFrom("limit", "cursor", "from", "to", "eventType", "campaign", "character", "source", "af_id", "x"), hostile, { maxKeys: 5 });
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), params, fc.boolean(), async (path, query, withToken) => {
-        const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, v.replace(/[\ud800-\udfff]/g, "")])).toString();
+        const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, v.replace(/[\ud800-\udfff]/g, "")])).toString();
         expectWellFormed(await call("GET", `${path}?${search}`, { token: withToken ? token : undefined }));
       }),
       settings,
