@@ -193,7 +193,7 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
     while (done < target) {
       let u = Math.floor(payers * rnd() ** 1.3); // skewed: a few whales buy a lot
       let c = users.campaignOf(u);
-      for (let tries = 0; day === d1 && c === dropCamp && tries < 4 && rnd() < 0.7; tries++) {
+      for (let tries = 0; day === d1 && c === dropCamp && tries < 6 && rnd() < 0.85; tries++) {
         u = Math.floor(payers * rnd() ** 1.3);
         c = users.campaignOf(u);
       }
@@ -229,7 +229,7 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
       let cents = c.hasUsers
         ? Math.round(((Math.max(base, 500) * partial) / c.roasTarget) * (0.9 + rnd() * 0.2))
         : Math.round(paidTotal * (0.08 + rnd() * 0.04));
-      if (day === d1 && i === spikeCamp) cents *= 3;
+      if (day === d1 && i === spikeCamp) cents *= 4;
       paidTotal += cents;
       if (day !== d1 && rnd() < 0.05) return; // a missing cost day: ROAS null
       const date = day === firstDay + Math.floor(D / 3) && i === 0 ? dayString(day).replace(/-/g, "/") : dayString(day); // bad_time
