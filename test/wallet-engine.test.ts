@@ -1,7 +1,7 @@
 /** The wallet engine on the real database: mailbox limits, group commit, and the append-only ledger. */
 import { describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { db } from "../src/db/client";
+import { db, driver } from "../src/db/client";
 import { users, walletLedger } from "../src/db/schema";
 import { OverloadedError } from "../src/errors";
 import { ensureUser } from "../src/modules/auth/service";
@@ -145,4 +145,30 @@ describe("limits", () => {
     expect(row.balance).toBe(2);
   });
 
+});
+
+describe.skipIf(driver !== "postgres")("row locked by another transaction (PostgreSQL)", () => {
+  test("a contended user waits in its own transaction; the rest of the group commits at once", async () => {
+    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 2, mailboxMax: 100, timeoutMs: 0 });
+    const contended = uniqueUser("held");
+    const free = Array.from({ length: 5 }, () => uniqueUser("free"));
+    for (const userId of [contended, ...free]) await ensureUser(userId);
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    let releasedAt = 0;
+    const blocker = db.transaction(async (tx) => {
+      await tx.select().from(users).where(eq(users.userId, contended)).for("update");
+      locked();
+      await Bun.sleep(500);
+      releasedAt = performance.now();
+    });
+    await lockTaken;
+    const held = engine.submit(contended, earn(4)).then((r) => ({ ...r, at: performance.now() }));
+    const others = await Promise.all(free.map((userId) => engine.submit(userId, earn(3)).then((r) => ({ ...r, at: performance.now() }))));
+    await blocker;
+    const heldResult = await held;
+    expect(others.every((r) => r.balance === 3 && r.at < releasedAt)).toBe(true);
+    expect(heldResult.balance).toBe(4);
+    expect(heldResult.at).toBeGreaterThanOrEqual(releasedAt);
+  });
 });

@@ -35,8 +35,15 @@ interface PendingRow {
   txId?: number;
 }
 
-/** Applies every batch in ONE transaction and returns one outcome per op, batch by batch. */
-export async function applyBatches(batches: UserBatch[]): Promise<OpOutcome[][]> {
+/** A batch whose user row another transaction holds: the caller retries it in a transaction of its own. */
+export const BUSY = "busy" as const;
+
+/**
+ * Applies every batch in ONE transaction and returns one outcome per op, batch by batch.
+ * With `wait` false, rows locked elsewhere (another server process, a manual transaction) are skipped
+ * and their batches come back BUSY, so one contended user never stalls the others of a group.
+ */
+export async function applyBatches(batches: UserBatch[], wait: boolean): Promise<(OpOutcome[] | typeof BUSY)[]> {
   return db.transaction(async (tx) => {
     const userIds = batches.map((b) => b.userId);
     const locked = await tx
@@ -44,12 +51,14 @@ export async function applyBatches(batches: UserBatch[]): Promise<OpOutcome[][]>
       .from(users)
       .where(inArray(users.userId, userIds))
       .orderBy(users.id)
-      .for("update");
+      .for("update", wait ? {} : { skipLocked: true });
     const byUser = new Map(locked.map((row) => [row.userId, row]));
-    const known = await existingKeys(tx, batches);
+    const busy = wait ? new Set<string>() : await lockedElsewhere(tx, userIds, byUser);
+    const ready = batches.filter((b) => !busy.has(b.userId));
+    const known = await existingKeys(tx, ready);
 
     const rows: PendingRow[] = [];
-    const plans = batches.map((batch) => planUser(batch, byUser.get(batch.userId)?.balance, known, rows));
+    const plans = new Map(ready.map((batch) => [batch.userId, planUser(batch, byUser.get(batch.userId)?.balance, known, rows)]));
     if (rows.length > 0) {
       const inserted = await tx
         .insert(walletLedger)
@@ -60,14 +69,25 @@ export async function applyBatches(batches: UserBatch[]): Promise<OpOutcome[][]>
         if (row.userId !== rows[i].userId || row.balanceAfter !== rows[i].balanceAfter) throw new Error("ledger RETURNING order mismatch");
         rows[i].txId = row.id;
       });
-      const changed = plans.filter((p) => p.balance !== byUser.get(p.userId)?.balance);
+      const changed = [...plans.values()].filter((p) => p.balance !== byUser.get(p.userId)?.balance);
       if (changed.length > 0) {
         const values = sql.join(changed.map((p) => sql`(${p.userId}::text, ${p.balance}::bigint)`), sql`, `);
         await tx.execute(sql`update users set balance = v.balance from (values ${values}) as v(user_id, balance) where users.user_id = v.user_id`);
       }
     }
-    return plans.map((plan) => plan.outcomes.map((outcome) => outcome()));
+    return batches.map((batch) => {
+      const plan = plans.get(batch.userId);
+      return plan ? plan.outcomes.map((outcome) => outcome()) : BUSY;
+    });
   });
+}
+
+/** Of the users SKIP LOCKED left out, those whose row exists (so it is locked, not missing). */
+async function lockedElsewhere(tx: Tx, userIds: string[], lockedRows: Map<string, unknown>): Promise<Set<string>> {
+  const missing = userIds.filter((id) => !lockedRows.has(id));
+  if (missing.length === 0) return new Set();
+  const existing = await tx.select({ userId: users.userId }).from(users).where(inArray(users.userId, missing));
+  return new Set(existing.map((row) => row.userId));
 }
 
 type KeyedRow = { amount: number; reason: string | null; balanceAfter: number; txId?: number };

@@ -8,7 +8,7 @@ import { config } from "../../config";
 import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../../errors";
 import { log } from "../../logger";
 import { RateLimiter } from "./rate-limit";
-import { applyBatches, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
+import { applyBatches, BUSY, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
 import { driver } from "../../db/client";
 import { commitGroupSize, earnBatchSize, registerWalletGauges, walletCommitFailures, walletCommits } from "../metrics/service";
 
@@ -53,6 +53,8 @@ export interface WalletEngineOptions {
 export class WalletEngine {
   private readonly actors = new Map<string, Actor>();
   private readonly ready: Drain[] = [];
+  /** drains whose user row was locked elsewhere: each gets a transaction of its own that waits for the lock */
+  private readonly contended: Drain[] = [];
   private inFlight = 0;
   private stopping = false;
   private settling = false;
@@ -131,14 +133,18 @@ export class WalletEngine {
 
   private pump(): void {
     if (this.settling) return;
-    while (this.inFlight < this.options.concurrency && this.ready.length > 0) {
-      const group = this.ready.splice(0, this.options.groupMax);
+    while (this.inFlight < this.options.concurrency && (this.contended.length > 0 || this.ready.length > 0)) {
+      const solo = this.contended.length > 0;
+      const group = solo ? this.contended.splice(0, 1) : this.ready.splice(0, this.options.groupMax);
       this.inFlight++;
-      this.commitGroup(group).finally(() => {
+      this.commitGroup(group, solo).then((busy) => {
         this.inFlight--;
         // re-queue every follow-up drain first, then pump once, so they share the next transaction
         this.settling = true;
-        for (const drain of group) drain.done();
+        for (const drain of group) {
+          if (busy.has(drain)) this.contended.push(drain);
+          else drain.done();
+        }
         this.settling = false;
         this.pump();
         if (this.inFlight === 0 && this.actors.size === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
@@ -146,19 +152,25 @@ export class WalletEngine {
     }
   }
 
-  private async commitGroup(group: Drain[]): Promise<void> {
+  /** Commits one group; returns the drains that came back BUSY (settles all the others). Never throws. */
+  private async commitGroup(group: Drain[], wait: boolean): Promise<Set<Drain>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcomes = await applyBatches(group.map((d) => d.batch));
+        const outcomes = await applyBatches(group.map((d) => d.batch), wait);
+        const busy = new Set<Drain>();
         this.stats.commits++;
-        this.stats.batches += group.length;
         walletCommits.inc();
         commitGroupSize.observe(group.length);
-        for (const drain of group) earnBatchSize.observe(drain.ops.length);
-        group.forEach((drain, i) => drain.ops.forEach((op, j) => settle(op, outcomes[i][j], this.stats)));
-        return;
+        group.forEach((drain, i) => {
+          const result = outcomes[i];
+          if (result === BUSY) return void busy.add(drain);
+          this.stats.batches++;
+          earnBatchSize.observe(drain.ops.length);
+          drain.ops.forEach((op, j) => settle(op, result[j], this.stats));
+        });
+        return busy;
       } catch (error) {
-        const code = (error as { code?: string }).code;
+        const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
         if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
           this.stats.retries++;
           continue;
@@ -168,7 +180,7 @@ export class WalletEngine {
         // not committed (or unknown): a 503 the client may retry with its Idempotency-Key, never a 200
         const failure = new OverloadedError(503, "database_unavailable", "the wallet could not commit, retry with the same Idempotency-Key", 1);
         for (const drain of group) for (const op of drain.ops) op.reject(failure);
-        return;
+        return new Set();
       }
     }
   }
