@@ -3,8 +3,10 @@
 FROM oven/bun:1.4.5 AS deps
 WORKDIR /app
 COPY package.json package-lock.json bun.lock* ./
-# production dependencies only; bun reads package-lock.json when there is no bun.lock
-RUN bun install --production --ignore-scripts
+COPY patches ./patches
+# production dependencies only (bun reads package-lock.json when there is no bun.lock), then our
+# patch of postgres.js (a write after a closed socket must fail the query, not crash the process)
+RUN bun install --production --ignore-scripts && bunx patch-package@8
 
 FROM oven/bun:1.4.5-slim AS runtime
 WORKDIR /app

@@ -114,3 +114,28 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   child.kill();
   throw new Error(`server did not start: ${log}`);
 }
+
+/** Logs every user in over HTTP; returns userId -> token. */
+export async function loginAll(url: string, userIds: string[]): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (const userId of userIds) {
+    const response = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
+    tokens.set(userId, ((await response.json()) as { token: string }).token);
+  }
+  return tokens;
+}
+
+/** Runs tasks with at most `limit` in flight. */
+export async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]();
+      }
+    }),
+  );
+  return results;
+}

@@ -7,35 +7,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createTempDatabase, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { createTempDatabase, loginAll, pool, postgresAvailable, startServer, type ServerProcess } from "./helpers";
 
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
 const pgUp = await postgresAvailable();
 if (!pgUp) console.warn("wallet-processes: PostgreSQL at PG_ADMIN_URL is not reachable; the two-process test is skipped");
-
-async function loginAll(url: string, userIds: string[]): Promise<Map<string, string>> {
-  const tokens = new Map<string, string>();
-  for (const userId of userIds) {
-    const response = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
-    tokens.set(userId, ((await response.json()) as { token: string }).token);
-  }
-  return tokens;
-}
-
-/** Runs tasks with at most `limit` in flight. */
-async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await tasks[i]();
-      }
-    }),
-  );
-  return results;
-}
 
 interface Outcome {
   userId: string;
