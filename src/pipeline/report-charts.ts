@@ -150,7 +150,7 @@ export function panelSvg(s: Series, m: Marks, opts: { width?: number; big?: bool
   }
   if (m.anomaly && d1i >= 0) {
     const tx = Math.min(f.right - 2, f.x(d1i) + 10);
-    parts.push(`<text x="${r1(tx)}" y="${roasTop + 10}" text-anchor="end" class="flag">▼ anomaly</text>`);
+    parts.push(`<text x="${r1(tx)}" y="${roasTop - 6}" text-anchor="end" class="flag">▼ anomaly</text>`);
   }
 
   // Invisible per-day hover targets with exact values.
