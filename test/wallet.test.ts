@@ -194,6 +194,13 @@ describe("GET /balance and GET /wallet/ledger", () => {
     }
   });
 
+  test("concurrent /balance reads of many users (batched into shared queries) each get their own balance", async () => {
+    const players = await Promise.all(Array.from({ length: 30 }, () => login()));
+    await Promise.all(players.map((p, i) => call("POST", "/earn", { token: p.token, body: { amount: i + 1 } })));
+    const reads = await Promise.all(players.flatMap((p) => [p, p, p]).map((p) => call("GET", "/balance", { token: p.token })));
+    reads.forEach((r, i) => expect(r.json).toEqual({ userId: players[Math.floor(i / 3)].userId, balance: Math.floor(i / 3) + 1 }));
+  });
+
   test("a user only ever sees their own wallet", async () => {
     const a = await login();
     const b = await login();

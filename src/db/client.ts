@@ -71,8 +71,23 @@ export async function execute<T>(runner: Database | Tx, query: SQL): Promise<T[]
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
-/** Round-trip time of `select 1`, or an error when the database does not answer within timeoutMs. */
-export async function pingDatabase(timeoutMs = 2000): Promise<number> {
+const PING_REUSE_MS = 250;
+let lastPing: { at: number; result: Promise<number> } | undefined;
+
+/**
+ * Round-trip time of `select 1`, or an error when the database does not answer within timeoutMs.
+ * Concurrent callers share one ping, and a result younger than 250 ms is reused: a load balancer
+ * polling /health thousands of times a second costs the database a few queries.
+ */
+export function pingDatabase(timeoutMs = 2000): Promise<number> {
+  const now = performance.now();
+  if (lastPing && now - lastPing.at < PING_REUSE_MS) return lastPing.result;
+  const result = ping(timeoutMs);
+  lastPing = { at: now, result };
+  return result;
+}
+
+async function ping(timeoutMs: number): Promise<number> {
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {

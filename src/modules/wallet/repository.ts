@@ -148,9 +148,40 @@ function planUser(batch: UserBatch, startBalance: number | undefined, known: Map
   return { userId: batch.userId, balance, outcomes };
 }
 
-export async function readBalance(userId: string): Promise<number | undefined> {
-  const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, userId));
-  return row?.balance;
+const BALANCE_BATCH_MAX = 1000;
+type BalanceWaiter = { resolve: (balance: number | undefined) => void; reject: (error: unknown) => void };
+let balanceWaiters = new Map<string, BalanceWaiter[]>();
+let balanceFlushScheduled = false;
+
+/**
+ * The committed balance, or undefined for an unknown user. Reads arriving in the same tick share one
+ * `where user_id in (...)` query: under load, one round trip answers hundreds of /balance requests.
+ */
+export function readBalance(userId: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const waiters = balanceWaiters.get(userId);
+    if (waiters) waiters.push({ resolve, reject });
+    else balanceWaiters.set(userId, [{ resolve, reject }]);
+    if (balanceWaiters.size >= BALANCE_BATCH_MAX) void flushBalances();
+    else if (!balanceFlushScheduled) {
+      balanceFlushScheduled = true;
+      setImmediate(flushBalances);
+    }
+  });
+}
+
+async function flushBalances(): Promise<void> {
+  balanceFlushScheduled = false;
+  const batch = balanceWaiters;
+  if (batch.size === 0) return;
+  balanceWaiters = new Map();
+  try {
+    const rows = await db.select({ userId: users.userId, balance: users.balance }).from(users).where(inArray(users.userId, [...batch.keys()]));
+    const found = new Map(rows.map((row) => [row.userId, row.balance]));
+    for (const [userId, waiters] of batch) for (const waiter of waiters) waiter.resolve(found.get(userId));
+  } catch (error) {
+    for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
+  }
 }
 
 /** Newest first; `before` is the txId cursor of the previous page. */
