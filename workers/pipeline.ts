@@ -7,7 +7,7 @@ import { move, transferableSymbol, valueSymbol } from "piscina";
 import { buffersOf } from "../src/pipeline/columns.ts";
 import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
 import { loadFile, type FileKind, type Loaded } from "../src/pipeline/load.ts";
-import { matchPartition, type PartitionTask } from "../src/pipeline/reconcile.ts";
+import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
 
 /** Progress message a load task posts on its port. */
 export interface LoadProgress {
@@ -55,8 +55,8 @@ export async function loadTable(task: LoadTask): Promise<LoadTaskResult> {
   }
 }
 
-/** Matches one appsflyer_id partition; returns flat [afLocal, confLocal] pairs. */
-export function reconcilePartition(task: PartitionTask): Uint32Array {
-  const pairs = matchPartition(task);
-  return transfer(pairs, [pairs.buffer as ArrayBuffer]);
+/** Matches one appsflyer_id partition; returns its details sorted for the merge. */
+export function reconcilePartition(task: PartitionTask): PartitionResult {
+  const details = matchPartition(task);
+  return transfer(details, buffersOf(details));
 }

@@ -3,6 +3,7 @@
  * dau = distinct user_id in sessions on D-1, per campaign when sessions has a campaign column,
  * otherwise the same all-campaign DAU for every campaign.
  */
+import { strAt } from "./columns.ts";
 import type { SessionsTable } from "./load.ts";
 import type { DailyRow } from "./roas.ts";
 
@@ -15,24 +16,15 @@ export interface ArpdauRow {
 
 /** Distinct users on `day`, keyed by normalised campaign ("" key = all campaigns when there is no column). */
 export function dauOn(s: SessionsTable, day: number): Map<string, number> {
-  const seen = new Map<string, Uint8Array>();
-  const counts = new Map<string, number>();
+  const users = new Map<string, Set<string>>();
   for (let i = 0; i < s.n; i++) {
     if (s.day[i] !== day) continue;
     const key = s.campaign ? s.campaignDict![s.campaign[i]!]! : "";
-    let bits = seen.get(key);
-    if (!bits) {
-      bits = new Uint8Array(s.userDict.length);
-      seen.set(key, bits);
-      counts.set(key, 0);
-    }
-    const u = s.user[i]!;
-    if (!bits[u]) {
-      bits[u] = 1;
-      counts.set(key, counts.get(key)! + 1);
-    }
+    let set = users.get(key);
+    if (!set) users.set(key, (set = new Set()));
+    set.add(strAt(s.user, i)); // only D-1 rows get here: a small set
   }
-  return counts;
+  return new Map([...users].map(([k, v]) => [k, v.size]));
 }
 
 /** Rule 10 rows, in the order of `d1Rows` (campaign order). */

@@ -91,19 +91,63 @@ export function renormalise(codes: Uint32Array, dict: string[], normalise: (raw:
   return out.values;
 }
 
-/** Dense rank of each dictionary entry in code-unit string order (deterministic sort keys). */
-export function dictRanks(dict: readonly string[]): Uint32Array {
-  const order = Array.from(dict.keys()).sort((a, b) => (dict[a]! < dict[b]! ? -1 : dict[a]! > dict[b]! ? 1 : 0));
-  const ranks = new Uint32Array(dict.length);
-  for (let r = 0; r < order.length; r++) ranks[order[r]!] = r;
-  return ranks;
+/**
+ * A column of strings as one flat text plus offsets (value i = text[offsets[i], offsets[i+1])).
+ * Millions of separate JS strings are costly to keep (GC) and to send between threads
+ * (structured clone per string); one text and one typed array are cheap for both.
+ */
+export interface StringColumn {
+  text: string;
+  offsets: Uint32Array;
+  /** no value needs CSV or JSON escaping (no quote, comma, backslash, control char, surrogate) */
+  plain: boolean;
 }
 
-/** Every ArrayBuffer under the typed arrays of a plain object (one level deep), for transfer lists. */
-export function buffersOf(value: object): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
+const NEEDS_ESCAPE = /[",\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Value i of a string column. */
+export function strAt(col: StringColumn, i: number): string {
+  return col.text.slice(col.offsets[i]!, col.offsets[i + 1]!);
+}
+
+/** Builds a StringColumn; each chunk's values are joined at once so no per-value string is kept. */
+export class StringColumnBuilder {
+  private readonly chunks: string[] = [];
+  private pending: string[] = [];
+  private readonly offsets = new U32Builder();
+  private length = 0;
+  constructor() {
+    this.offsets.push(0);
+  }
+  push(value: string): void {
+    this.pending.push(value);
+    this.length += value.length;
+    this.offsets.push(this.length);
+  }
+  /** Joins the values pushed since the last call (call once per parsed chunk). */
+  seal(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(this.pending.join(""));
+    this.pending = [];
+  }
+  finish(): StringColumn {
+    this.seal();
+    const text = this.chunks.join("");
+    return { text, offsets: this.offsets.finish(), plain: !NEEDS_ESCAPE.test(text) };
+  }
+}
+
+/** 32-bit hash of a string (native CRC32 under Bun): partitioning and hash tables only, never output. */
+export function hashString(s: string): number {
+  return Bun.hash.crc32(s) | 0;
+}
+
+/** Every ArrayBuffer under the typed arrays of a plain object (nested objects too), for transfer lists. */
+export function buffersOf(value: object, out: ArrayBuffer[] = []): ArrayBuffer[] {
   for (const v of Object.values(value)) {
-    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && !out.includes(v.buffer)) out.push(v.buffer);
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0 && !out.includes(v.buffer)) out.push(v.buffer);
+    } else if (v !== null && typeof v === "object" && !Array.isArray(v)) buffersOf(v, out);
   }
   return out;
 }

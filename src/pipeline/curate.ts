@@ -2,8 +2,9 @@
  * SPEC 4 rule 5: the curated purchases, sorted by event_time_utc, appsflyer_id, receipt_id
  * (code-unit string order), then file order so the result is total and deterministic.
  */
-import { dictRanks } from "./columns.ts";
+import { strAt } from "./columns.ts";
 import type { PurchasesTable } from "./load.ts";
+import { compareStrings, radixSortBy } from "./sort.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
 export interface Curated {
@@ -16,21 +17,26 @@ export interface Curated {
 
 /** Sorts the kept rows (given in file order, with their post-chargeback revenue and flag). */
 export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float64Array, chargeback: Uint8Array): Curated {
-  const afRank = dictRanks(t.afidDict);
-  const receiptRank = dictRanks(t.receiptDict);
-  const { time, afid, receipt } = t;
-  const order = new Uint32Array(rows.length);
-  for (let j = 0; j < order.length; j++) order[j] = j;
-  // positions in `rows` are file order, so the last key keeps equal rows as they came
-  order.sort((x, y) => {
-    const a = rows[x]!, b = rows[y]!;
-    return (
-      time[a]! - time[b]! ||
-      afRank[afid[a]!]! - afRank[afid[b]!]! ||
-      receiptRank[receipt[a]!]! - receiptRank[receipt[b]!]! ||
-      x - y
-    );
-  });
+  // positions into `rows`; `rows` is file order, so a stable sort keeps ties in file order
+  const keyTime = new Float64Array(rows.length);
+  for (let j = 0; j < rows.length; j++) keyTime[j] = t.time[rows[j]!]!;
+  const order = radixSortBy(Uint32Array.from(rows.keys()), keyTime);
+  // the same second rarely holds many purchases: order those runs by the strings
+  for (let a = 0; a < order.length; ) {
+    let b = a + 1;
+    while (b < order.length && keyTime[order[b]!] === keyTime[order[a]!]) b++;
+    if (b - a > 1) {
+      const run = Array.from(order.subarray(a, b));
+      run.sort(
+        (x, y) =>
+          compareStrings(strAt(t.afid, rows[x]!), strAt(t.afid, rows[y]!)) ||
+          compareStrings(strAt(t.receipt, rows[x]!), strAt(t.receipt, rows[y]!)) ||
+          x - y,
+      );
+      order.set(run, a);
+    }
+    a = b;
+  }
   const out: Curated = {
     n: rows.length,
     rows: new Uint32Array(rows.length),

@@ -1,13 +1,14 @@
 /**
  * SPEC 4 rule 3: deduplicate on appsflyer_id | event_time_utc | event_name | revenue_usd
  * (normalised), keeping the first in file order. event_name is `purchase` for every row that
- * reaches this stage, so the key is (appsflyer_id code, epoch seconds, micro-dollars).
+ * reaches this stage, so the key is (appsflyer_id, epoch seconds, micro-dollars).
  */
+import { strAt } from "./columns.ts";
 import type { PurchasesTable } from "./load.ts";
 
-function mix(afid: number, time: number, revenue: number): number {
+function mix(idHash: number, time: number, revenue: number): number {
   // money can pass 2^32 micro-dollars: fold its high word in too
-  let h = Math.imul(afid ^ 0x9e3779b9, 0x85ebca6b);
+  let h = Math.imul(idHash ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ (time | 0) ^ Math.floor(time / 4294967296), 0xc2b2ae35);
   h = Math.imul(h ^ (revenue >>> 0) ^ Math.floor(revenue / 4294967296), 0x27d4eb2f);
   return (h ^ (h >>> 15)) >>> 0;
@@ -15,7 +16,7 @@ function mix(afid: number, time: number, revenue: number): number {
 
 /**
  * Keeps the first row of each key. `rows` must be in file order; the result is a subsequence
- * of it (still file order). Open addressing over typed arrays: O(n), no per-row allocation.
+ * of it (still file order). Open addressing over typed arrays, ids compared exactly on a hash hit.
  */
 export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   let size = 16;
@@ -24,11 +25,11 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   const slots = new Int32Array(size).fill(-1); // holds a row index
   const out = new Uint32Array(rows.length);
   let k = 0;
-  const { afid, time, revenue } = t;
+  const { afidHash, time, revenue } = t;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
-    const a = afid[i]!, tm = time[i]!, rv = revenue[i]!;
-    let s = mix(a, tm, rv) & mask;
+    const h = afidHash[i]!, tm = time[i]!, rv = revenue[i]!;
+    let s = mix(h, tm, rv) & mask;
     let duplicate = false;
     for (;;) {
       const other = slots[s]!;
@@ -36,7 +37,7 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
         slots[s] = i;
         break;
       }
-      if (afid[other] === a && time[other] === tm && revenue[other] === rv) {
+      if (afidHash[other] === h && time[other] === tm && revenue[other] === rv && strAt(t.afid, other) === strAt(t.afid, i)) {
         duplicate = true;
         break;
       }

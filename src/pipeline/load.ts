@@ -4,7 +4,8 @@
  * under its first bad column in file order, and takes no part in anything after.
  */
 import { PipelineInputError } from "./errors.ts";
-import { F64Builder, Interner, U32Builder, U8Builder, renormalise } from "./columns.ts";
+import { F64Builder, hashString, Interner, renormalise, StringColumnBuilder, U32Builder, U8Builder, type StringColumn } from "./columns.ts";
+import { chargedRows } from "./chargebacks.ts";
 import { normaliseCampaign, normaliseKeyword, parseDate, parseMoney, parseTime, SECONDS_PER_DAY } from "./normalise.ts";
 import { resolveColumns, streamCsv, type ReadProgress } from "./parse.ts";
 
@@ -34,20 +35,25 @@ export const STATUS_SUCCESS = 1;
 export const STATUS_CHARGEBACK = 2;
 export const EVENT_PURCHASE = 4;
 
-/** purchases_raw.csv, usable rows only, file order. revenue is NaN only for an empty chargeback revenue. */
+/**
+ * purchases_raw.csv, usable rows only, file order. revenue is NaN only for an empty chargeback
+ * revenue. appsflyer_id and receipt_id are string columns (exact, as written) with a per-row
+ * hash of the id for hash tables and partitioning.
+ */
 export interface PurchasesTable {
   kind: "purchases";
   n: number;
   line: Float64Array;
-  afid: Uint32Array;
-  afidDict: string[];
+  afid: StringColumn;
+  afidHash: Int32Array;
   flags: Uint8Array;
   time: Float64Array;
   revenue: Float64Array;
   campaign: Uint32Array;
   campaignDict: string[];
-  receipt: Uint32Array;
-  receiptDict: string[];
+  receipt: StringColumn;
+  /** 1 when the row's receipt_id appears on a usable chargeback row (rule 4) */
+  charged: Uint8Array;
 }
 
 /** confirmed_purchases.csv, used as read (no filter, no dedupe). */
@@ -55,12 +61,11 @@ export interface ConfirmedTable {
   kind: "confirmed";
   n: number;
   line: Float64Array;
-  afid: Uint32Array;
-  afidDict: string[];
+  afid: StringColumn;
+  afidHash: Int32Array;
   time: Float64Array;
   revenue: Float64Array;
-  receipt: Uint32Array;
-  receiptDict: string[];
+  receipt: StringColumn;
 }
 
 /** costs_daily.csv: epoch day, campaign, cost in micro-dollars. */
@@ -78,8 +83,7 @@ export interface SessionsTable {
   kind: "sessions";
   n: number;
   day: Float64Array;
-  user: Uint32Array;
-  userDict: string[];
+  user: StringColumn;
   campaign: Uint32Array | null;
   campaignDict: string[] | null;
 }
@@ -119,15 +123,26 @@ function firstOf(
 
 const cell = (row: string[], at: number): string => row[at] ?? "";
 
+/** Caches a function of low-cardinality cell values (status, event_name): no per-row trim/lower-case. */
+function cached(fn: (raw: string) => number): (raw: string) => number {
+  const memo = new Map<string, number>();
+  return (raw) => {
+    let v = memo.get(raw);
+    if (v === undefined) {
+      v = fn(raw);
+      if (memo.size < 1024) memo.set(raw, v); // garbage values must not grow it without bound
+    }
+    return v;
+  };
+}
+
 function statusFlag(raw: string): number {
-  if (raw === "success") return STATUS_SUCCESS;
-  if (raw === "chargeback") return STATUS_CHARGEBACK;
   const k = normaliseKeyword(raw);
   return k === "success" ? STATUS_SUCCESS : k === "chargeback" ? STATUS_CHARGEBACK : 0;
 }
 
 function eventFlag(raw: string): number {
-  return raw === "purchase" || normaliseKeyword(raw) === "purchase" ? EVENT_PURCHASE : 0;
+  return normaliseKeyword(raw) === "purchase" ? EVENT_PURCHASE : 0;
 }
 
 /** Reads purchases_raw.csv. */
@@ -135,8 +150,10 @@ export async function loadPurchases(path: string, options: LoadOptions = {}): Pr
   const file = FILES.purchases;
   const q = newQuality();
   const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder(), flags = new U8Builder();
-  const afid = new U32Builder(), campaign = new U32Builder(), receipt = new U32Builder();
-  const afids = new Interner(), campaigns = new Interner(), receipts = new Interner();
+  const afid = new StringColumnBuilder(), receipt = new StringColumnBuilder(), afidHash = new U32Builder(), campaign = new U32Builder();
+  const campaigns = new Interner();
+  const chargebackReceipts = new Set<string>();
+  const status = cached(statusFlag), event = cached(eventFlag);
   let c!: Record<"appsflyer_id" | "event_name" | "event_time_utc" | "revenue_usd" | "campaign" | "receipt_id" | "status", number>;
   await streamCsv({
     path,
@@ -149,13 +166,13 @@ export async function loadPurchases(path: string, options: LoadOptions = {}): Pr
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         q.rows++;
-        const status = statusFlag(cell(row, c.status));
+        const st = status(cell(row, c.status));
         const t = parseTime(cell(row, c.event_time_utc));
         const revText = cell(row, c.revenue_usd);
         const rev = parseMoney(revText);
         const timeBad = t !== t;
         // a chargeback export often carries no revenue: its receipt still counts
-        const revBad = rev !== rev && !(status === STATUS_CHARGEBACK && revText.trim() === "");
+        const revBad = rev !== rev && !(st === STATUS_CHARGEBACK && revText.trim() === "");
         if (timeBad || revBad) {
           const bad = firstOf(
             { bad: timeBad, at: c.event_time_utc, reason: "bad_time", name: "event_time_utc" },
@@ -164,30 +181,36 @@ export async function loadPurchases(path: string, options: LoadOptions = {}): Pr
           skip(q, bad.reason, lines[r]!, bad.name);
           continue;
         }
+        const id = cell(row, c.appsflyer_id), rc = cell(row, c.receipt_id);
         line.push(lines[r]!);
-        flags.push(status | eventFlag(cell(row, c.event_name)));
+        flags.push(st | event(cell(row, c.event_name)));
         time.push(t);
         revenue.push(rev);
-        afid.push(afids.code(cell(row, c.appsflyer_id)));
+        afid.push(id);
+        afidHash.push(hashString(id));
         campaign.push(campaigns.code(cell(row, c.campaign)));
-        receipt.push(receipts.code(cell(row, c.receipt_id)));
+        receipt.push(rc);
+        if (st === STATUS_CHARGEBACK && rc !== "") chargebackReceipts.add(rc);
       }
+      afid.seal();
+      receipt.seal();
     },
   });
   const campaignCodes = campaign.finish();
+  const receipts = receipt.finish();
   const table: PurchasesTable = {
     kind: "purchases",
     n: line.length,
     line: line.finish(),
     afid: afid.finish(),
-    afidDict: afids.values,
+    afidHash: new Int32Array(afidHash.finish().buffer),
     flags: flags.finish(),
     time: time.finish(),
     revenue: revenue.finish(),
     campaign: campaignCodes,
     campaignDict: renormalise(campaignCodes, campaigns.values, normaliseCampaign),
-    receipt: receipt.finish(),
-    receiptDict: receipts.values,
+    receipt: receipts,
+    charged: chargedRows(receipts, chargebackReceipts),
   };
   return { table, quality: q, usable: table.n };
 }
@@ -197,8 +220,7 @@ export async function loadConfirmed(path: string, options: LoadOptions = {}): Pr
   const file = FILES.confirmed;
   const q = newQuality();
   const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder();
-  const afid = new U32Builder(), receipt = new U32Builder();
-  const afids = new Interner(), receipts = new Interner();
+  const afid = new StringColumnBuilder(), receipt = new StringColumnBuilder(), afidHash = new U32Builder();
   let c!: Record<"appsflyer_id" | "event_time_utc" | "revenue_usd" | "receipt_id", number>;
   await streamCsv({
     path,
@@ -221,12 +243,16 @@ export async function loadConfirmed(path: string, options: LoadOptions = {}): Pr
           skip(q, bad.reason, lines[r]!, bad.name);
           continue;
         }
+        const id = cell(row, c.appsflyer_id);
         line.push(lines[r]!);
         time.push(t);
         revenue.push(rev);
-        afid.push(afids.code(cell(row, c.appsflyer_id)));
-        receipt.push(receipts.code(cell(row, c.receipt_id)));
+        afid.push(id);
+        afidHash.push(hashString(id));
+        receipt.push(cell(row, c.receipt_id));
       }
+      afid.seal();
+      receipt.seal();
     },
   });
   const table: ConfirmedTable = {
@@ -234,11 +260,10 @@ export async function loadConfirmed(path: string, options: LoadOptions = {}): Pr
     n: line.length,
     line: line.finish(),
     afid: afid.finish(),
-    afidDict: afids.values,
+    afidHash: new Int32Array(afidHash.finish().buffer),
     time: time.finish(),
     revenue: revenue.finish(),
     receipt: receipt.finish(),
-    receiptDict: receipts.values,
   };
   return { table, quality: q, usable: table.n };
 }
@@ -293,8 +318,8 @@ export async function loadCosts(path: string, options: LoadOptions = {}): Promis
 export async function loadSessions(path: string, options: LoadOptions = {}): Promise<Loaded<SessionsTable>> {
   const file = FILES.sessions;
   const q = newQuality();
-  const day = new F64Builder(), user = new U32Builder(), campaign = new U32Builder();
-  const users = new Interner(), campaigns = new Interner();
+  const day = new F64Builder(), user = new StringColumnBuilder(), campaign = new U32Builder();
+  const campaigns = new Interner();
   let userAt = -1, timeAt = -1, campaignAt = -1;
   let timeName = "";
   let usable = 0;
@@ -327,9 +352,10 @@ export async function loadSessions(path: string, options: LoadOptions = {}): Pro
         usable++;
         if (only !== undefined && d !== only) continue;
         day.push(d);
-        user.push(users.code(cell(row, userAt)));
+        user.push(cell(row, userAt));
         if (campaignAt !== -1) campaign.push(campaigns.code(cell(row, campaignAt)));
       }
+      user.seal();
     },
   });
   const codes = campaignAt === -1 ? null : campaign.finish();
@@ -338,7 +364,6 @@ export async function loadSessions(path: string, options: LoadOptions = {}): Pro
     n: day.length,
     day: day.finish(),
     user: user.finish(),
-    userDict: users.values,
     campaign: codes,
     campaignDict: codes ? renormalise(codes, campaigns.values, normaliseCampaign) : null,
   };

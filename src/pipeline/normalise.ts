@@ -221,8 +221,11 @@ export function normaliseKeyword(raw: string): string {
   return raw.trim().toLowerCase();
 }
 
+/** "00".."99": times are formatted once per output row. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
 function pad2(v: number): string {
-  return v < 10 ? "0" + v : String(v);
+  return v < 100 ? TWO_DIGITS[v]! : String(v);
 }
 
 /** `YYYY-MM-DD` of an epoch day. */

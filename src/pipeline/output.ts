@@ -6,9 +6,10 @@ import { open, type FileHandle } from "node:fs/promises";
 import type { ArpdauRow } from "./arpdau.ts";
 import type { Curated } from "./curate.ts";
 import { ratio, roundRatio, usd, type Ratio } from "./exact.ts";
+import { strAt, type StringColumn } from "./columns.ts";
 import type { ConfirmedTable, PurchasesTable } from "./load.ts";
 import { formatDate, formatMicro, formatTime, MICRO } from "./normalise.ts";
-import { AF_ONLY, CONFIRMED_ONLY, DETAIL_TYPES, type Reconciliation } from "./reconcile.ts";
+import { AF_ONLY, CONFIRMED_ONLY, MATCHED, type Details, type ReconSummary } from "./reconcile.ts";
 import { roasOf, type Anomaly, type DailyRow } from "./roas.ts";
 
 /** Buffered text writer: batches small strings into ~1 MiB writes. */
@@ -49,6 +50,16 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
 }
 
+/** Value i of a string column as a CSV field (one check per column, not per value, when it is plain). */
+function csvAt(col: StringColumn, i: number): string {
+  return col.plain ? strAt(col, i) : csvField(strAt(col, i));
+}
+
+/** Value i of a string column as a JSON string literal. */
+function jsonAt(col: StringColumn, i: number): string {
+  return col.plain ? '"' + strAt(col, i) + '"' : JSON.stringify(strAt(col, i));
+}
+
 /** Pretty JSON with a trailing newline (the small outputs). */
 export function jsonText(value: unknown): string {
   return JSON.stringify(value, null, 2) + "\n";
@@ -66,14 +77,13 @@ export async function writeCuratedCsv(path: string, p: PurchasesTable, curated: 
   const sink = await TextSink.create(path);
   try {
     await sink.write(CURATED_HEADER);
-    // dictionary values are escaped once, not once per row
-    const afids = p.afidDict.map(csvField), campaigns = p.campaignDict.map(csvField), receipts = p.receiptDict.map(csvField);
+    const campaigns = p.campaignDict.map(csvField); // escaped once per campaign, not per row
     let batch = "";
     for (let j = 0; j < curated.n; j++) {
       const i = curated.rows[j]!;
       batch +=
-        afids[p.afid[i]!] + ",purchase," + formatTime(p.time[i]!) + "," + formatMicro(curated.revenue[j]!) + "," +
-        campaigns[p.campaign[i]!] + "," + receipts[p.receipt[i]!] + (curated.chargeback[j] ? ",true\n" : ",false\n");
+        csvAt(p.afid, i) + ",purchase," + formatTime(p.time[i]!) + "," + formatMicro(curated.revenue[j]!) + "," +
+        campaigns[p.campaign[i]!] + "," + csvAt(p.receipt, i) + (curated.chargeback[j] ? ",true\n" : ",false\n");
       if (batch.length >= 1 << 16) {
         await sink.write(batch);
         batch = "";
@@ -85,8 +95,8 @@ export async function writeCuratedCsv(path: string, p: PurchasesTable, curated: 
   }
 }
 
-/** The reconciliation summary object (USD rounded to cents). */
-export function reconciliationSummary(r: Reconciliation): Record<string, number> {
+/** The reconciliation summary object, keys in SPEC order, USD rounded to cents. */
+export function reconciliationSummary(r: ReconSummary): Record<string, number> {
   return {
     matched: r.matched,
     af_only: r.afOnly,
@@ -98,47 +108,47 @@ export function reconciliationSummary(r: Reconciliation): Record<string, number>
   };
 }
 
-/** One flat detail object, keys in SPEC order; an absent side is left out. */
-export function detailObject(r: Reconciliation, k: number, p: PurchasesTable, curated: Curated, c: ConfirmedTable): Record<string, unknown> {
-  const type = r.type[k]!, pos = r.af[k]!, ci = r.conf[k]!;
-  const d: Record<string, unknown> = { type: DETAIL_TYPES[type] };
-  if (type !== CONFIRMED_ONLY) {
-    const i = curated.rows[pos]!;
-    d.appsflyer_id = p.afidDict[p.afid[i]!];
-    d.af_event_time_utc = formatTime(p.time[i]!);
-    d.af_revenue_usd = usd(curated.revenue[pos]!);
-    d.af_receipt_id = p.receiptDict[p.receipt[i]!];
-  } else d.appsflyer_id = c.afidDict[c.afid[ci]!];
-  if (type !== AF_ONLY) {
-    d.confirmed_event_time_utc = formatTime(c.time[ci]!);
-    d.confirmed_revenue_usd = usd(c.revenue[ci]!);
-    d.confirmed_receipt_id = c.receiptDict[c.receipt[ci]!];
+const json = JSON.stringify;
+
+/**
+ * One flat detail as compact JSON, keys in SPEC order, an absent side left out. Built as text
+ * (what JSON.stringify of the object would give) because there is one per row.
+ */
+export function detailJson(d: Details, k: number, p: PurchasesTable, curated: Curated, pos: Int32Array, c: ConfirmedTable): string {
+  const type = d.type[k]!, ar = d.afRow[k]!, cr = d.confRow[k]!;
+  if (type === CONFIRMED_ONLY) {
+    return `{"type":"confirmed_only","appsflyer_id":${jsonAt(c.afid, cr)},"confirmed_event_time_utc":"${formatTime(c.time[cr]!)}",` +
+      `"confirmed_revenue_usd":${usd(c.revenue[cr]!)},"confirmed_receipt_id":${jsonAt(c.receipt, cr)}}`;
   }
-  if (type !== AF_ONLY && type !== CONFIRMED_ONLY) {
-    const i = curated.rows[pos]!;
-    d.delta_seconds = p.time[i]! - c.time[ci]!;
-    d.revenue_diff_usd = usd(curated.revenue[pos]! - c.revenue[ci]!);
-  }
-  return d;
+  const afRevenue = curated.revenue[pos[ar]!]!;
+  let text = `{"type":"${type === MATCHED ? "matched" : "af_only"}","appsflyer_id":${jsonAt(p.afid, ar)},` +
+    `"af_event_time_utc":"${formatTime(p.time[ar]!)}","af_revenue_usd":${usd(afRevenue)},"af_receipt_id":${jsonAt(p.receipt, ar)}`;
+  if (type === AF_ONLY) return text + "}";
+  text += `,"confirmed_event_time_utc":"${formatTime(c.time[cr]!)}","confirmed_revenue_usd":${usd(c.revenue[cr]!)},` +
+    `"confirmed_receipt_id":${jsonAt(c.receipt, cr)},"delta_seconds":${p.time[ar]! - c.time[cr]!},` +
+    `"revenue_diff_usd":${usd(afRevenue - c.revenue[cr]!)}}`;
+  return text;
 }
 
 /** reconciliation.json, streamed: pretty top level, one compact detail object per line. */
 export async function writeReconciliationJson(
   path: string,
   toleranceMinutes: number,
-  r: Reconciliation,
+  summary: ReconSummary,
+  d: Details,
   p: PurchasesTable,
   curated: Curated,
+  pos: Int32Array,
   c: ConfirmedTable,
 ): Promise<void> {
   const sink = await TextSink.create(path);
   try {
-    const summary = JSON.stringify(reconciliationSummary(r), null, 2).replace(/\n/g, "\n  ");
-    await sink.write(`{\n  "tolerance_minutes": ${JSON.stringify(toleranceMinutes)},\n  "summary": ${summary},\n  "details": [`);
-    const n = r.type.length;
+    const head = JSON.stringify(reconciliationSummary(summary), null, 2).replace(/\n/g, "\n  ");
+    await sink.write(`{\n  "tolerance_minutes": ${json(toleranceMinutes)},\n  "summary": ${head},\n  "details": [`);
+    const n = d.type.length;
     let batch = "";
     for (let k = 0; k < n; k++) {
-      batch += (k === 0 ? "\n    " : ",\n    ") + JSON.stringify(detailObject(r, k, p, curated, c));
+      batch += (k === 0 ? "\n    " : ",\n    ") + detailJson(d, k, p, curated, pos, c);
       if (batch.length >= 1 << 16) {
         await sink.write(batch);
         batch = "";

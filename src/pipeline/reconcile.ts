@@ -2,179 +2,278 @@
  * SPEC 4 rule 6: one-to-one reconciliation of curated purchases with confirmed purchases per
  * appsflyer_id. Candidate pairs (|dt| <= tolerance, inclusive) are taken in order of |dt|, AF
  * time, confirmed time, AF file order, confirmed file order; each row matches at most once.
- * The work is hash-partitioned by appsflyer_id: a partition is plain typed arrays, matched in a
- * worker, and the merge sorts by data only, so the result does not depend on the partitioning.
+ * Rows are hash-partitioned by appsflyer_id; a worker matches one partition and returns its
+ * details already sorted (appsflyer_id, time, type, file order); the main thread merges the
+ * sorted partitions. Every order is by data only, so the partitioning never shows in the output.
  */
-import { dictRanks, Interner } from "./columns.ts";
+import { strAt, StringColumnBuilder, type StringColumn } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import type { ConfirmedTable, PurchasesTable } from "./load.ts";
-
-/** One side of a partition: global appsflyer_id code, epoch seconds, file order. */
-export interface Side {
-  key: Uint32Array;
-  time: Float64Array;
-  ord: Float64Array;
-}
-
-/** What a worker receives: both sides of one partition and the tolerance in seconds. */
-export interface PartitionTask {
-  af: Side;
-  conf: Side;
-  toleranceSec: number;
-}
-
-/** A partition plus where its rows came from (kept on the main thread). */
-export interface Partition {
-  task: PartitionTask;
-  /** curated position of each AF row */
-  afPos: Uint32Array;
-  /** confirmed row index of each confirmed row */
-  confIdx: Uint32Array;
-}
-
-/** appsflyer_id dictionary shared by both files: code maps and the code-unit rank of each id. */
-export interface AfidSpace {
-  purchasesToGlobal: Uint32Array;
-  confirmedToGlobal: Uint32Array;
-  /** sort rank of each global code */
-  rank: Uint32Array;
-  dict: string[];
-}
-
-/** Merges the two files' appsflyer_id dictionaries. */
-export function afidSpace(p: PurchasesTable, c: ConfirmedTable): AfidSpace {
-  const all = new Interner();
-  const purchasesToGlobal = Uint32Array.from(p.afidDict, (s) => all.code(s));
-  const confirmedToGlobal = Uint32Array.from(c.afidDict, (s) => all.code(s));
-  return { purchasesToGlobal, confirmedToGlobal, rank: dictRanks(all.values), dict: all.values };
-}
-
-/** FNV-1a of a string: partition choice only, never part of any output. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** Splits curated and confirmed rows into `parts` partitions by hash(appsflyer_id). */
-export function partitionByAfid(
-  p: PurchasesTable,
-  curated: Curated,
-  c: ConfirmedTable,
-  space: AfidSpace,
-  parts: number,
-  toleranceSec: number,
-): Partition[] {
-  const partOf = Uint16Array.from(space.dict, (s) => hashString(s) % parts);
-  const afPart = new Uint16Array(curated.n);
-  const confPart = new Uint16Array(c.n);
-  const afCount = new Uint32Array(parts);
-  const confCount = new Uint32Array(parts);
-  for (let j = 0; j < curated.n; j++) afCount[(afPart[j] = partOf[space.purchasesToGlobal[p.afid[curated.rows[j]!]!]!]!)]!++;
-  for (let i = 0; i < c.n; i++) confCount[(confPart[i] = partOf[space.confirmedToGlobal[c.afid[i]!]!]!)]!++;
-  const out: Partition[] = [];
-  for (let k = 0; k < parts; k++) {
-    const side = (n: number): Side => ({ key: new Uint32Array(n), time: new Float64Array(n), ord: new Float64Array(n) });
-    out.push({
-      task: { af: side(afCount[k]!), conf: side(confCount[k]!), toleranceSec },
-      afPos: new Uint32Array(afCount[k]!),
-      confIdx: new Uint32Array(confCount[k]!),
-    });
-  }
-  const fill = new Uint32Array(parts);
-  for (let j = 0; j < curated.n; j++) {
-    const k = afPart[j]!, at = fill[k]!++, part = out[k]!, row = curated.rows[j]!;
-    part.task.af.key[at] = space.purchasesToGlobal[p.afid[row]!]!;
-    part.task.af.time[at] = p.time[row]!;
-    part.task.af.ord[at] = row; // purchases table index = file order
-    part.afPos[at] = j;
-  }
-  fill.fill(0);
-  for (let i = 0; i < c.n; i++) {
-    const k = confPart[i]!, at = fill[k]!++, part = out[k]!;
-    part.task.conf.key[at] = space.confirmedToGlobal[c.afid[i]!]!;
-    part.task.conf.time[at] = c.time[i]!;
-    part.task.conf.ord[at] = i;
-    part.confIdx[at] = i;
-  }
-  return out;
-}
-
-/** Local indices of a side, sorted by key, time, file order. */
-function sortedSide(s: Side): Uint32Array {
-  const order = new Uint32Array(s.key.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => s.key[a]! - s.key[b]! || s.time[a]! - s.time[b]! || s.ord[a]! - s.ord[b]!);
-}
-
-/**
- * Matches one partition. Returns flat pairs [afLocal, confLocal, ...] (indices into the task's
- * sides). Pure: the worker task and the tests call this directly.
- */
-export function matchPartition(task: PartitionTask): Uint32Array {
-  const { af, conf, toleranceSec: tol } = task;
-  const ao = sortedSide(af);
-  const co = sortedSide(conf);
-  const pairs: number[] = [];
-  // candidate scratch, reused per appsflyer_id group
-  let candAf: number[] = [], candConf: number[] = [], candDt: number[] = [];
-  let ia = 0, ic = 0;
-  while (ia < ao.length && ic < co.length) {
-    const ka = af.key[ao[ia]!]!, kc = conf.key[co[ic]!]!;
-    if (ka !== kc) {
-      if (ka < kc) while (ia < ao.length && af.key[ao[ia]!] === ka) ia++;
-      else while (ic < co.length && conf.key[co[ic]!] === kc) ic++;
-      continue;
-    }
-    const a0 = ia, c0 = ic;
-    while (ia < ao.length && af.key[ao[ia]!] === ka) ia++;
-    while (ic < co.length && conf.key[co[ic]!] === ka) ic++;
-    candAf = []; candConf = []; candDt = [];
-    // both sides are time-ascending: a sliding window finds each AF row's candidates
-    let lo = c0;
-    for (let x = a0; x < ia; x++) {
-      const a = ao[x]!, ta = af.time[a]!;
-      while (lo < ic && conf.time[co[lo]!]! < ta - tol) lo++;
-      for (let y = lo; y < ic; y++) {
-        const cc = co[y]!, dt = Math.abs(ta - conf.time[cc]!);
-        if (conf.time[cc]! > ta + tol) break;
-        if (dt <= tol) {
-          candAf.push(a);
-          candConf.push(cc);
-          candDt.push(dt);
-        }
-      }
-    }
-    if (candAf.length === 0) continue;
-    const order = candAf.map((_, i) => i);
-    order.sort((i, j) => {
-      const ai = candAf[i]!, aj = candAf[j]!, ci = candConf[i]!, cj = candConf[j]!;
-      return (
-        candDt[i]! - candDt[j]! ||
-        af.time[ai]! - af.time[aj]! ||
-        conf.time[ci]! - conf.time[cj]! ||
-        af.ord[ai]! - af.ord[aj]! ||
-        conf.ord[ci]! - conf.ord[cj]!
-      );
-    });
-    const usedAf = new Set<number>(), usedConf = new Set<number>();
-    for (const i of order) {
-      const a = candAf[i]!, cc = candConf[i]!;
-      if (usedAf.has(a) || usedConf.has(cc)) continue;
-      usedAf.add(a);
-      usedConf.add(cc);
-      pairs.push(a, cc);
-    }
-  }
-  return Uint32Array.from(pairs);
-}
+import { identity, radixSortBy, sortedIndexByString } from "./sort.ts";
 
 /** Detail kinds, in their tie-break order. */
 export const MATCHED = 0, AF_ONLY = 1, CONFIRMED_ONLY = 2;
 export const DETAIL_TYPES = ["matched", "af_only", "confirmed_only"] as const;
 
-/** Reconciliation result: summary in micro-dollars, details in output order. */
-export interface Reconciliation {
+/** One side of a partition: row index in its file (= file order), epoch seconds, id hash. */
+export interface Side {
+  row: Uint32Array;
+  time: Float64Array;
+  hash: Int32Array;
+}
+
+/** What a worker receives: both sides of one partition, the id columns, the tolerance. */
+export interface PartitionTask {
+  /** appsflyer_id of every purchases row / every confirmed row (read by row index) */
+  afIds: StringColumn;
+  confIds: StringColumn;
+  af: Side;
+  conf: Side;
+  toleranceSec: number;
+}
+
+/** Details in output order. */
+export interface Details {
+  type: Uint8Array;
+  /** purchases row index, -1 for confirmed_only */
+  afRow: Int32Array;
+  /** confirmed row index, -1 for af_only */
+  confRow: Int32Array;
+}
+
+/**
+ * One partition's result: its details sorted, the distinct appsflyer_ids in sorted order and,
+ * per id, where its run of details starts (runs[i]..runs[i+1]). Every id lives in exactly one
+ * partition, so merging the id lists (not the details) yields the global order.
+ */
+export interface PartitionResult extends Details {
+  ids: StringColumn;
+  runs: Uint32Array;
+}
+
+/** Splits curated and confirmed rows into `parts` partitions by hash(appsflyer_id). */
+export function partitionByAfid(p: PurchasesTable, curated: Curated, c: ConfirmedTable, parts: number, toleranceSec: number): PartitionTask[] {
+  const partOf = (hash: number) => (hash >>> 0) % parts;
+  const afCount = new Uint32Array(parts), confCount = new Uint32Array(parts);
+  for (let j = 0; j < curated.n; j++) afCount[partOf(p.afidHash[curated.rows[j]!]!)]!++;
+  for (let i = 0; i < c.n; i++) confCount[partOf(c.afidHash[i]!)]!++;
+  const tasks: PartitionTask[] = [];
+  for (let k = 0; k < parts; k++) {
+    tasks.push({
+      afIds: p.afid,
+      confIds: c.afid,
+      af: { row: new Uint32Array(afCount[k]!), time: new Float64Array(afCount[k]!), hash: new Int32Array(afCount[k]!) },
+      conf: { row: new Uint32Array(confCount[k]!), time: new Float64Array(confCount[k]!), hash: new Int32Array(confCount[k]!) },
+      toleranceSec,
+    });
+  }
+  const fill = new Uint32Array(parts);
+  // rows go in file order (row index order), which the worker's stable sorts keep as the last tie-break
+  for (const row of Uint32Array.from(curated.rows).sort()) {
+    const k = partOf(p.afidHash[row]!), at = fill[k]!++;
+    tasks[k]!.af.row[at] = row;
+    tasks[k]!.af.time[at] = p.time[row]!;
+    tasks[k]!.af.hash[at] = p.afidHash[row]!;
+  }
+  fill.fill(0);
+  for (let i = 0; i < c.n; i++) {
+    const k = partOf(c.afidHash[i]!), at = fill[k]!++;
+    tasks[k]!.conf.row[at] = i;
+    tasks[k]!.conf.time[at] = c.time[i]!;
+    tasks[k]!.conf.hash[at] = c.afidHash[i]!;
+  }
+  return tasks;
+}
+
+/**
+ * Matches one partition and returns its details sorted by appsflyer_id (code-unit order), time
+ * (a match by its AF time), type, then file order. Pure: the worker task and tests call it.
+ */
+export function matchPartition(task: PartitionTask): PartitionResult {
+  const { af, conf, toleranceSec: tol } = task;
+  const nAf = af.row.length, nConf = conf.row.length;
+  // combined index: i < nAf is AF row i, otherwise confirmed row i - nAf (both sides in file order)
+  const { members, start, names } = groupIds(task);
+  const matchOfAf = new Int32Array(nAf).fill(-1);
+  const confTaken = new Uint8Array(nConf);
+  const byTime = (x: number, y: number) => timeOf(x) - timeOf(y) || x - y; // x - y = file order
+  const timeOf = (i: number) => (i < nAf ? af.time[i]! : conf.time[i - nAf]!);
+  for (let g = 0; g < names.length; g++) {
+    const from = start[g]!, to = start[g + 1]!;
+    let split = from; // members: AF ones first (smaller combined index), then confirmed ones
+    while (split < to && members[split]! < nAf) split++;
+    if (split === from || split === to) continue;
+    const ao = sortSmall(Array.from(members.subarray(from, split)), byTime);
+    const co = sortSmall(Array.from(members.subarray(split, to), (i) => i - nAf), (x, y) => byTime(x + nAf, y + nAf));
+    matchGroup(ao, co, af, conf, tol, matchOfAf, confTaken);
+  }
+
+  // details, group by group in id order; inside a group by time, type, file order
+  const sortedGroups = sortedIndexByString(names);
+  let n = nAf;
+  for (let i = 0; i < nConf; i++) if (!confTaken[i]) n++;
+  const out = { type: new Uint8Array(n), afRow: new Int32Array(n), confRow: new Int32Array(n) };
+  const runs = new Uint32Array(names.length + 1);
+  const ids = new StringColumnBuilder();
+  const typeOf = (i: number) => (i >= nAf ? CONFIRMED_ONLY : matchOfAf[i] === -1 ? AF_ONLY : MATCHED);
+  let k = 0;
+  sortedGroups.forEach((g, r) => {
+    runs[r] = k;
+    ids.push(names[g]!);
+    const list: number[] = [];
+    for (let x = start[g]!; x < start[g + 1]!; x++) {
+      const i = members[x]!;
+      if (i < nAf || !confTaken[i - nAf]) list.push(i);
+    }
+    sortSmall(list, (x, y) => timeOf(x) - timeOf(y) || typeOf(x) - typeOf(y) || x - y);
+    for (const i of list) {
+      const type = typeOf(i);
+      out.type[k] = type;
+      if (i < nAf) {
+        out.afRow[k] = af.row[i]!;
+        out.confRow[k] = type === MATCHED ? conf.row[matchOfAf[i]!]! : -1;
+      } else {
+        out.afRow[k] = -1;
+        out.confRow[k] = conf.row[i - nAf]!;
+      }
+      k++;
+    }
+  });
+  runs[names.length] = n;
+  return { ...out, ids: ids.finish(), runs };
+}
+
+/** Sorts a short list in place (insertion sort: most groups hold a handful of rows). */
+function sortSmall(list: number[], cmp: (a: number, b: number) => number): number[] {
+  if (list.length > 32) return list.sort(cmp);
+  for (let i = 1; i < list.length; i++) {
+    const v = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && cmp(list[j]!, v) > 0) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = v;
+  }
+  return list;
+}
+
+/**
+ * Group ids by exact appsflyer_id, shared by both sides. Rows are ordered by id hash, so equal
+ * ids sit together; the strings are compared only with their run's first row (a map sorts out
+ * the rare hash collision), far cheaper than a string-keyed map over every row.
+ * Returns the combined indices ordered so each group is contiguous (members[start[g]..start[g+1]],
+ * in combined index order), and each group's id.
+ */
+function groupIds(task: PartitionTask): { members: Uint32Array; start: Uint32Array; names: string[] } {
+  const { af, conf } = task;
+  const nAf = af.row.length, n = nAf + conf.row.length;
+  const hash = new Float64Array(n);
+  for (let i = 0; i < nAf; i++) hash[i] = af.hash[i]! >>> 0;
+  for (let i = nAf; i < n; i++) hash[i] = conf.hash[i - nAf]! >>> 0;
+  const idOf = (i: number) => (i < nAf ? strAt(task.afIds, af.row[i]!) : strAt(task.confIds, conf.row[i - nAf]!));
+  const members = radixSortBy(identity(n), hash); // stable: combined index order inside a hash
+  const starts: number[] = [];
+  const names: string[] = [];
+  for (let a = 0; a < n; ) {
+    let b = a + 1;
+    while (b < n && hash[members[b]!] === hash[members[a]!]) b++;
+    const first = idOf(members[a]!);
+    let collided = false;
+    for (let x = a + 1; x < b && !collided; x++) collided = idOf(members[x]!) !== first;
+    if (!collided) {
+      starts.push(a);
+      names.push(first);
+    } else {
+      // two ids share a hash: regroup this run by id, keeping combined index order per id
+      const byId = new Map<string, number[]>();
+      for (let x = a; x < b; x++) {
+        const id = idOf(members[x]!);
+        let list = byId.get(id);
+        if (!list) byId.set(id, (list = []));
+        list.push(members[x]!);
+      }
+      let at = a;
+      for (const [id, list] of byId) {
+        starts.push(at);
+        names.push(id);
+        members.set(list, at);
+        at += list.length;
+      }
+    }
+    a = b;
+  }
+  starts.push(n);
+  return { members, start: Uint32Array.from(starts), names };
+}
+
+/** Greedy one-to-one matching inside one appsflyer_id; both index lists are time-ascending. */
+function matchGroup(ao: number[], co: number[], af: Side, conf: Side, tol: number, matchOfAf: Int32Array, confTaken: Uint8Array): void {
+  const candAf: number[] = [], candConf: number[] = [], candDt: number[] = [];
+  let lo = 0;
+  for (let x = 0; x < ao.length; x++) {
+    const a = ao[x]!, ta = af.time[a]!;
+    while (lo < co.length && conf.time[co[lo]!]! < ta - tol) lo++;
+    for (let y = lo; y < co.length; y++) {
+      const cc = co[y]!;
+      if (conf.time[cc]! > ta + tol) break;
+      candAf.push(a);
+      candConf.push(cc);
+      candDt.push(Math.abs(ta - conf.time[cc]!));
+    }
+  }
+  if (candAf.length === 0) return;
+  const order = candAf.map((_, i) => i);
+  order.sort((i, j) => {
+    const ai = candAf[i]!, aj = candAf[j]!, ci = candConf[i]!, cj = candConf[j]!;
+    return (
+      candDt[i]! - candDt[j]! ||
+      af.time[ai]! - af.time[aj]! ||
+      conf.time[ci]! - conf.time[cj]! ||
+      af.row[ai]! - af.row[aj]! ||
+      conf.row[ci]! - conf.row[cj]!
+    );
+  });
+  for (const i of order) {
+    const a = candAf[i]!, cc = candConf[i]!;
+    if (matchOfAf[a] !== -1 || confTaken[cc]) continue;
+    matchOfAf[a] = cc;
+    confTaken[cc] = 1;
+  }
+}
+
+/**
+ * Merges the partitions: a k-way merge of their sorted id lists, copying each id's run of
+ * details. Ids are compared once per id, not once per detail.
+ */
+export function mergeDetails(parts: PartitionResult[]): Details {
+  if (parts.length === 1) return parts[0]!;
+  const total = parts.reduce((s, d) => s + d.type.length, 0);
+  const out: Details = { type: new Uint8Array(total), afRow: new Int32Array(total), confRow: new Int32Array(total) };
+  const next = parts.map(() => 0); // next id per partition
+  const head = parts.map((d) => (d.runs.length > 1 ? strAt(d.ids, 0) : null));
+  let k = 0;
+  for (;;) {
+    let best = -1;
+    for (let j = 0; j < parts.length; j++) {
+      const h = head[j];
+      if (h !== null && (best === -1 || h < head[best]!)) best = j;
+    }
+    if (best === -1) break;
+    const d = parts[best]!, id = next[best]!;
+    const from = d.runs[id]!, to = d.runs[id + 1]!;
+    out.type.set(d.type.subarray(from, to), k);
+    out.afRow.set(d.afRow.subarray(from, to), k);
+    out.confRow.set(d.confRow.subarray(from, to), k);
+    k += to - from;
+    next[best] = id + 1;
+    head[best] = id + 1 < d.runs.length - 1 ? strAt(d.ids, id + 1) : null;
+  }
+  return out;
+}
+
+/** The reconciliation summary, exact (micro-dollars). */
+export interface ReconSummary {
   matched: number;
   afOnly: number;
   confirmedOnly: number;
@@ -182,87 +281,37 @@ export interface Reconciliation {
   afOnlyMicro: number;
   confirmedOnlyMicro: number;
   revenueMismatches: number;
-  /** per detail, in output order: type, curated position (-1 none), confirmed index (-1 none) */
-  type: Uint8Array;
-  af: Int32Array;
-  conf: Int32Array;
 }
 
 /** Micro-dollars: a difference above one cent is a revenue mismatch (exactly 0.01 is not). */
 const MISMATCH_OVER = 10_000;
 
-/**
- * Merges the partitions' pairs into the summary and the sorted details.
- * Details are sorted by appsflyer_id, then time (a match by its AF time), then type, AF file
- * order and confirmed file order, which makes the order total.
- */
-export function mergeReconciliation(
-  p: PurchasesTable,
-  curated: Curated,
-  c: ConfirmedTable,
-  space: AfidSpace,
-  partitions: Partition[],
-  pairsPerPartition: Uint32Array[],
-): Reconciliation {
-  const confOfAf = new Int32Array(curated.n).fill(-1);
-  const confTaken = new Uint8Array(c.n);
-  partitions.forEach((part, k) => {
-    const pairs = pairsPerPartition[k]!;
-    for (let i = 0; i < pairs.length; i += 2) {
-      const pos = part.afPos[pairs[i]!]!, ci = part.confIdx[pairs[i + 1]!]!;
-      confOfAf[pos] = ci;
-      confTaken[ci] = 1;
+/** Curated position of each purchases row (-1 when the row is not curated). */
+export function curatedPositions(p: PurchasesTable, curated: Curated): Int32Array {
+  const pos = new Int32Array(p.n).fill(-1);
+  for (let j = 0; j < curated.n; j++) pos[curated.rows[j]!] = j;
+  return pos;
+}
+
+/** Counts and sums over the details; the AF side uses the revenue after chargebacks. */
+export function summarise(d: Details, curated: Curated, pos: Int32Array, c: ConfirmedTable): ReconSummary {
+  const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
+  for (let i = 0; i < d.type.length; i++) {
+    const type = d.type[i]!;
+    if (type === CONFIRMED_ONLY) {
+      s.confirmedOnly++;
+      s.confirmedOnlyMicro += c.revenue[d.confRow[i]!]!;
+      continue;
     }
-  });
-  const total = curated.n + c.n;
-  const type = new Uint8Array(total), af = new Int32Array(total), conf = new Int32Array(total);
-  const rank = new Float64Array(total), time = new Float64Array(total), ord = new Float64Array(total);
-  const r: Reconciliation = {
-    matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0,
-    type, af, conf,
-  };
-  let n = 0;
-  for (let j = 0; j < curated.n; j++) {
-    const row = curated.rows[j]!, ci = confOfAf[j]!;
-    type[n] = ci === -1 ? AF_ONLY : MATCHED;
-    af[n] = j;
-    conf[n] = ci;
-    rank[n] = space.rank[space.purchasesToGlobal[p.afid[row]!]!]!;
-    time[n] = p.time[row]!;
-    ord[n] = row * 2; // AF file order before confirmed file order on a full tie
-    n++;
-    if (ci === -1) {
-      r.afOnly++;
-      r.afOnlyMicro += curated.revenue[j]!;
+    const afRevenue = curated.revenue[pos[d.afRow[i]!]!]!;
+    if (type === AF_ONLY) {
+      s.afOnly++;
+      s.afOnlyMicro += afRevenue;
     } else {
-      r.matched++;
-      r.matchedMicro += curated.revenue[j]!;
-      if (Math.abs(curated.revenue[j]! - c.revenue[ci]!) > MISMATCH_OVER) r.revenueMismatches++;
+      s.matched++;
+      s.matchedMicro += afRevenue;
+      if (Math.abs(afRevenue - c.revenue[d.confRow[i]!]!) > MISMATCH_OVER) s.revenueMismatches++;
     }
   }
-  for (let i = 0; i < c.n; i++) {
-    if (confTaken[i]) continue;
-    type[n] = CONFIRMED_ONLY;
-    af[n] = -1;
-    conf[n] = i;
-    rank[n] = space.rank[space.confirmedToGlobal[c.afid[i]!]!]!;
-    time[n] = c.time[i]!;
-    ord[n] = i * 2 + 1;
-    n++;
-    r.confirmedOnly++;
-    r.confirmedOnlyMicro += c.revenue[i]!;
-  }
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((x, y) => rank[x]! - rank[y]! || time[x]! - time[y]! || type[x]! - type[y]! || ord[x]! - ord[y]!);
-  r.type = new Uint8Array(n);
-  r.af = new Int32Array(n);
-  r.conf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = order[i]!;
-    r.type[i] = type[k]!;
-    r.af[i] = af[k]!;
-    r.conf[i] = conf[k]!;
-  }
-  return r;
+  return s;
 }

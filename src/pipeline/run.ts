@@ -10,7 +10,7 @@ import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { LoadProgress, LoadTask, LoadTaskResult } from "../../workers/pipeline.ts";
 import { arpdauD1 } from "./arpdau.ts";
-import { applyChargebacks, chargebackReceipts } from "./chargebacks.ts";
+import { applyChargebacks } from "./chargebacks.ts";
 import { sortCurated } from "./curate.ts";
 import { dedupeFirst } from "./dedupe.ts";
 import { PipelineInputError } from "./errors.ts";
@@ -20,7 +20,7 @@ import { FILE_KINDS, FILES, type ConfirmedTable, type CostsTable, type FileKind,
 import { formatDate, parseDate } from "./normalise.ts";
 import { anomalyJson, arpdauJson, jsonText, reconciliationSummary, roasD1Json, ratioOut, writeCuratedCsv, writeReconciliationJson } from "./output.ts";
 import { qualityReport } from "./quality.ts";
-import { afidSpace, mergeReconciliation, partitionByAfid, type PartitionTask } from "./reconcile.ts";
+import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult, type PartitionTask } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import { anomalies, dailyRoas, latestDay, roasD1, roasOf } from "./roas.ts";
 
@@ -158,7 +158,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Curate: filter, dedupe, chargebacks, sort
     const kept = timed("filter", p.n, () => selectPurchases(p));
     const unique = timed("dedupe", kept.length, () => dedupeFirst(p, kept));
-    const cb = timed("chargebacks", unique.length, () => applyChargebacks(p, unique, chargebackReceipts(p)));
+    const cb = timed("chargebacks", unique.length, () => applyChargebacks(p, unique));
     const curated = timed("sort", unique.length, () => sortCurated(p, unique, cb.revenue, cb.chargeback));
 
     const asOfDay = explicitAsOf ?? latestDay(p, curated);
@@ -169,12 +169,13 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     // Reconcile: hash partitions on the pool, deterministic merge
     const t0 = performance.now();
-    const space = afidSpace(p, c);
-    const partitions = partitionByAfid(p, curated, c, space, workerCount(options.workers), toleranceSec);
-    const pairs = await Promise.all(
-      partitions.map((part) => pool.run(part.task, { name: "reconcilePartition", transferList: taskBuffers(part.task) as never }) as Promise<Uint32Array>),
+    const tasks = partitionByAfid(p, curated, c, workerCount(options.workers), toleranceSec);
+    const parts = await Promise.all(
+      tasks.map((task) => pool.run(task, { name: "reconcilePartition", transferList: taskBuffers(task) as never }) as Promise<PartitionResult>),
     );
-    const recon = mergeReconciliation(p, curated, c, space, partitions, pairs);
+    const details = mergeDetails(parts);
+    const pos = curatedPositions(p, curated);
+    const recon = summarise(details, curated, pos, c);
     const reconMs = performance.now() - t0;
     stages.push({ name: "reconcile", ms: reconMs, rows: curated.n + c.n });
     progress?.("reconcile", curated.n + c.n, (curated.n + c.n) / Math.max(reconMs / 1000, 1e-6), { done: true, fraction: 1 });
@@ -220,7 +221,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     try {
       await Promise.all([
         writeCuratedCsv(join(tmp, "purchases_curated.csv"), p, curated),
-        writeReconciliationJson(join(tmp, "reconciliation.json"), options.toleranceMin, recon, p, curated, c),
+        writeReconciliationJson(join(tmp, "reconciliation.json"), options.toleranceMin, recon, details, p, curated, pos, c),
         writeFile(join(tmp, "roas_d1.json"), jsonText(roasD1Out)),
         writeFile(join(tmp, "roas_anomaly.json"), jsonText(anomalyOut)),
         writeFile(join(tmp, "arpdau_d1.json"), jsonText(arpdauOut)),
@@ -233,8 +234,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       await rm(tmp, { recursive: true, force: true });
     }
     const writeMs = performance.now() - tw;
-    stages.push({ name: "write", ms: writeMs, rows: curated.n + recon.type.length });
-    progress?.("write", curated.n + recon.type.length, (curated.n + recon.type.length) / Math.max(writeMs / 1000, 1e-6), { done: true, fraction: 1 });
+    const written = curated.n + details.type.length;
+    stages.push({ name: "write", ms: writeMs, rows: written });
+    progress?.("write", written, written / Math.max(writeMs / 1000, 1e-6), { done: true, fraction: 1 });
 
     const summary: RunSummary = {
       asOf: report.asOf,
@@ -259,8 +261,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/** The partition's own arrays move to the worker; the shared id columns are copied. */
 function taskBuffers(task: PartitionTask): ArrayBuffer[] {
-  return [task.af.key, task.af.time, task.af.ord, task.conf.key, task.conf.time, task.conf.ord].map((a) => a.buffer as ArrayBuffer);
+  return [task.af.row, task.af.time, task.af.hash, task.conf.row, task.conf.time, task.conf.hash].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Runs one load task on the pool, relaying its progress; bad input becomes a PipelineInputError again. */

@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { strAt } from "../../src/pipeline/columns.ts";
 import { loadConfirmed, loadCosts, loadPurchases, loadSessions } from "../../src/pipeline/load.ts";
 import { formatDate } from "../../src/pipeline/normalise.ts";
 import { cleanup, csv, dataset, PURCHASES_HEADER } from "./helpers.ts";
@@ -35,7 +36,9 @@ describe("loadPurchases", () => {
     expect(usable).toBe(2);
     expect(table.line).toEqual(new Float64Array([2, 7]));
     expect(table.revenue[1]).toBeNaN(); // the chargeback row keeps its receipt, no revenue
-    expect(table.receiptDict[table.receipt[1]!]).toBe("r6");
+    expect(strAt(table.receipt, 1)).toBe("r6");
+    expect(Array.from(table.charged)).toEqual([0, 1]); // r6 is charged back (only the chargeback row itself carries it); r7's row was skipped
+
   });
 
   test("with revenue before time in the header, a doubly bad row counts as bad_number", async () => {
@@ -55,8 +58,8 @@ describe("loadPurchases", () => {
     const { table } = await loadPurchases(path);
     expect(table.campaign[0]).toBe(table.campaign[1]!);
     expect(table.campaignDict[table.campaign[0]!]).toBe("SUMMER");
-    expect(table.afidDict).toEqual([" u1 ", "u1"]);
-    expect(table.receiptDict).toEqual(["R1", "r1"]);
+    expect([strAt(table.afid, 0), strAt(table.afid, 1)]).toEqual([" u1 ", "u1"]);
+    expect([strAt(table.receipt, 0), strAt(table.receipt, 1)]).toEqual(["R1", "r1"]);
   });
 });
 

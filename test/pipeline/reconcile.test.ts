@@ -1,54 +1,61 @@
 /** matchPartition / mergeReconciliation, SPEC 4 rule 6 and 4.1 reconciliation readings. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Piscina } from "piscina";
-import { matchPartition, type PartitionTask } from "../../src/pipeline/reconcile.ts";
+import { hashString } from "../../src/pipeline/columns.ts";
+import { MATCHED, matchPartition, type PartitionTask } from "../../src/pipeline/reconcile.ts";
 import { createPipelinePool } from "../../src/pipeline/run.ts";
 import { CONFIRMED_HEADER, cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
 
-/** A partition from [key, time] pairs; file order = position. */
-function task(af: [number, number][], conf: [number, number][], toleranceSec = 600): PartitionTask {
-  const side = (rows: [number, number][]) => ({
-    key: Uint32Array.from(rows, (r) => r[0]),
+/** A string column from values. */
+const column = (values: string[]) => {
+  const offsets = new Uint32Array(values.length + 1);
+  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
+  return { text: values.join(""), offsets, plain: false };
+};
+/** A partition from [appsflyer_id, time] rows; row index = file order. */
+function task(af: [string, number][], conf: [string, number][], toleranceSec = 600): PartitionTask {
+  const side = (rows: [string, number][]) => ({
+    row: Uint32Array.from(rows, (_, i) => i),
     time: Float64Array.from(rows, (r) => r[1]),
-    ord: Float64Array.from(rows, (_, i) => i),
+    hash: Int32Array.from(rows, (r) => (r[0] === "k1" || r[0] === "k2" ? 7 : hashString(r[0]))), // k1/k2 collide on purpose
   });
-  return { af: side(af), conf: side(conf), toleranceSec };
+  return { afIds: column(af.map((r) => r[0])), confIds: column(conf.map((r) => r[0])), af: side(af), conf: side(conf), toleranceSec };
 }
 /** Matches as "af>conf" strings, sorted. */
 const pairs = (t: PartitionTask) => {
-  const flat = matchPartition(t);
+  const d = matchPartition(t);
   const out: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) out.push(`${flat[i]}>${flat[i + 1]}`);
+  for (let i = 0; i < d.type.length; i++) if (d.type[i] === MATCHED) out.push(`${d.afRow[i]}>${d.confRow[i]}`);
   return out.sort();
 };
 
 describe("matchPartition", () => {
   test("two purchases compete for one confirmation: the smaller |dt| wins, the other is af_only", () => {
     // af0 at 0 s, af1 at 60 s, one confirmation at 50 s: |dt| = 50 and 10 -> af1 takes it
-    expect(pairs(task([[1, 0], [1, 60]], [[1, 50]]))).toEqual(["1>0"]);
+    expect(pairs(task([["k1", 0], ["k1", 60]], [["k1", 50]]))).toEqual(["1>0"]);
   });
   test("one-to-one over the whole group, not nearest-neighbour per row", () => {
     // af0=0, af1=100; c0=90, c1=200. Pairs by |dt|: (1,0)=10, (0,0)=90, (1,1)=100, (0,1)=200.
     // (1,0) first; (0,0) and (1,1) reuse a taken row; (0,1)=200 <= 600 matches.
-    expect(pairs(task([[1, 0], [1, 100]], [[1, 90], [1, 200]]))).toEqual(["0>1", "1>0"]);
+    expect(pairs(task([["k1", 0], ["k1", 100]], [["k1", 90], ["k1", 200]]))).toEqual(["0>1", "1>0"]);
   });
   test("tolerance is inclusive: 600 s matches, 601 s does not (10 minutes)", () => {
-    expect(pairs(task([[1, 1000]], [[1, 1600]]))).toEqual(["0>0"]);
-    expect(pairs(task([[1, 1000]], [[1, 400]]))).toEqual(["0>0"]);
-    expect(pairs(task([[1, 1000]], [[1, 1601]]))).toEqual([]);
-    expect(pairs(task([[1, 1000]], [[1, 399]]))).toEqual([]);
+    expect(pairs(task([["k1", 1000]], [["k1", 1600]]))).toEqual(["0>0"]);
+    expect(pairs(task([["k1", 1000]], [["k1", 400]]))).toEqual(["0>0"]);
+    expect(pairs(task([["k1", 1000]], [["k1", 1601]]))).toEqual([]);
+    expect(pairs(task([["k1", 1000]], [["k1", 399]]))).toEqual([]);
   });
   test("ties: |dt|, then AF time, then confirmed time, then file order", () => {
     // equal |dt| = 60 to c0 (-60) and c1 (+60): the earlier confirmed time wins
-    expect(pairs(task([[1, 0]], [[1, 60], [1, -60]]))).toEqual(["0>1"]);
+    expect(pairs(task([["k1", 0]], [["k1", 60], ["k1", -60]]))).toEqual(["0>1"]);
     // one confirmation at 100, AF at 160 and 40 (|dt| 60 each): the earlier AF time wins
-    expect(pairs(task([[1, 160], [1, 40]], [[1, 100]]))).toEqual(["1>0"]);
+    expect(pairs(task([["k1", 160], ["k1", 40]], [["k1", 100]]))).toEqual(["1>0"]);
     // identical AF rows: file order decides
-    expect(pairs(task([[1, 5], [1, 5]], [[1, 5]]))).toEqual(["0>0"]);
-    expect(pairs(task([[1, 5]], [[1, 5], [1, 5]]))).toEqual(["0>0"]);
+    expect(pairs(task([["k1", 5], ["k1", 5]], [["k1", 5]]))).toEqual(["0>0"]);
+    expect(pairs(task([["k1", 5]], [["k1", 5], ["k1", 5]]))).toEqual(["0>0"]);
   });
   test("different appsflyer_ids never match; groups are independent", () => {
-    expect(pairs(task([[1, 0], [2, 0]], [[2, 10], [3, 0]]))).toEqual(["1>0"]);
+    expect(pairs(task([["k1", 0], ["k2", 0]], [["k2", 10], ["k3", 0]]))).toEqual(["1>0"]);
   });
 });
 
@@ -141,4 +148,16 @@ test("--tolerance-min changes the window: 601 s matches with 11 minutes", async 
   const wide = await run(pool, files, { toleranceMin: 11 });
   expect(wide.reconciliation.tolerance_minutes).toBe(11);
   expect(wide.reconciliation.summary.matched).toBe(1);
+});
+
+test("ids and receipts that need escaping are valid JSON in details and quoted in the CSV", async () => {
+  const o = await run(pool, {
+    "purchases_raw.csv": csv(PURCHASES_HEADER, '"q""1",purchase,2025-01-10T10:00:00Z,1,A,"r,1",success', "back\\slash,purchase,2025-01-10T11:00:00Z,2,A,r2,success"),
+    "confirmed_purchases.csv": csv(CONFIRMED_HEADER, '"q""1",2025-01-10T10:00:00Z,1,"r,1"'),
+  });
+  expect(o.reconciliation.details.map((d) => [d.type, d.appsflyer_id, d.af_receipt_id])).toEqual([
+    ["af_only", "back\\slash", "r2"], // "b" (0x62) sorts before "q" (0x71)
+    ["matched", 'q"1', "r,1"],
+  ]);
+  expect(o.curated).toContain('"q""1",purchase,2025-01-10T10:00:00Z,1,A,"r,1",false');
 });

@@ -1,0 +1,82 @@
+/**
+ * Stable integer sorts over row indices. Keys are integers (epoch seconds, codes, file order),
+ * so an LSD radix sort (16-bit digits) is O(n) where a comparator sort would call back into JS
+ * n log n times. Sorting by several keys = radix by the last key first, the first key last.
+ */
+
+const DIGIT = 65_536;
+
+/** Reorders `order` stably by key[order[i]] (integers < 2^53 apart). May return a new array. */
+export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32Array {
+  const n = order.length;
+  if (n < 2) return order;
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const k = key[order[i]!]!;
+    if (k < min) min = k;
+    if (k > max) max = k;
+  }
+  const range = max - min;
+  if (range === 0) return order;
+  if (n < 64) {
+    // tiny input: a comparator sort beats clearing 65k counters per pass
+    const pos = new Map<number, number>();
+    order.forEach((row, i) => pos.set(row, i));
+    return Uint32Array.from(order).sort((a, b) => key[a]! - key[b]! || pos.get(a)! - pos.get(b)!);
+  }
+  let src: Uint32Array = order;
+  let dst: Uint32Array = new Uint32Array(n);
+  const count = new Uint32Array(DIGIT + 1);
+  if (range < 4294967296) {
+    // common case (seconds within a century, codes, row numbers): 32-bit integer digit maths
+    for (let shift = 0; shift < 32 && range >>> shift > 0; shift += 16) {
+      count.fill(0);
+      for (let i = 0; i < n; i++) count[(((key[src[i]!]! - min) >>> shift) & 0xffff) + 1]!++;
+      for (let d = 0; d < DIGIT; d++) count[d + 1]! += count[d]!;
+      for (let i = 0; i < n; i++) {
+        const row = src[i]!;
+        dst[count[((key[row]! - min) >>> shift) & 0xffff]!++] = row;
+      }
+      [src, dst] = [dst, src];
+    }
+    return src;
+  }
+  for (let shift = 1; shift <= range; shift *= DIGIT) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(Math.floor((key[src[i]!]! - min) / shift) % DIGIT) + 1]!++;
+    for (let d = 0; d < DIGIT; d++) count[d + 1]! += count[d]!;
+    for (let i = 0; i < n; i++) {
+      const row = src[i]!;
+      dst[count[Math.floor((key[row]! - min) / shift) % DIGIT]!++] = row;
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
+}
+
+/** 0..n-1 */
+export function identity(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** Code-unit string order, the one every output uses (not locale order). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Indices of `strings` in code-unit order (ties by index). Uses the engine's native default sort
+ * on "value\0index" tags (several times faster than a JS comparator); "\0" sorts below every
+ * other code unit, so tags order exactly like their values unless a value holds a "\0" itself,
+ * in which case the comparator sort is used.
+ */
+export function sortedIndexByString(strings: readonly string[]): number[] {
+  if (strings.some((s) => s.includes("\u0000"))) {
+    return Array.from(strings.keys()).sort((x, y) => compareStrings(strings[x]!, strings[y]!) || x - y);
+  }
+  const tags = strings.map((s, i) => s + "\u0000" + i);
+  tags.sort();
+  return tags.map((t) => Number(t.slice(t.lastIndexOf("\u0000") + 1)));
+}
