@@ -87,7 +87,8 @@ describe("JWT checks on Bearer routes", () => {
   test.each([
     ["HS384", "sha384"],
     ["HS512", "sha512"],
-  ])("%s with the right secret -> 401 (HS256 only)", async (alg, hash) => {
+    ["RS256", "sha256"], // algorithm confusion: an HMAC signature under an RSA header
+  ])("%s header with an HMAC of the right secret -> 401 (HS256 only)", async (alg, hash) => {
     const { userId } = await login();
     await unauthorized(`Bearer ${forge({ alg, typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600 }, SECRET, hash)}`);
   });
