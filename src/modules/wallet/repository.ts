@@ -3,7 +3,7 @@
  * Rows are locked in users.id order, so two server processes never deadlock on each other.
  */
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
-import { db, type Tx } from "../../db/client";
+import { db, execute, type Tx } from "../../db/client";
 import { users, walletLedger } from "../../db/schema";
 
 /** One earn (amount > 0) or spend (amount < 0) request waiting in a user's mailbox. */
@@ -38,42 +38,65 @@ interface PendingRow {
 /** A batch whose user row another transaction holds: the caller retries it in a transaction of its own. */
 export const BUSY = "busy" as const;
 
+// Every statement has one text whatever the batch size (arrays, not VALUES lists), so each is
+// parsed and planned once per connection and then runs as a prepared statement.
+const lockUsers = (ids: string[], wait: boolean) =>
+  wait
+    ? sql`select id, user_id, balance from users where user_id = any(${sql.param(ids)}::text[]) order by id for update`
+    : sql`select id, user_id, balance from users where user_id = any(${sql.param(ids)}::text[]) order by id for update skip locked`;
+
+const findKeys = (userIds: string[], keys: string[]) => sql`
+  select l.user_id, l.idempotency_key, l.amount, l.reason, l.balance_after, l.id
+  from wallet_ledger l join unnest(${sql.param(userIds)}::text[], ${sql.param(keys)}::text[]) as k(user_id, idempotency_key)
+    on l.user_id = k.user_id and l.idempotency_key = k.idempotency_key`;
+
+const insertLedger = (rows: PendingRow[]) => sql`
+  insert into wallet_ledger (user_id, amount, reason, balance_after, idempotency_key)
+  select * from unnest(${sql.param(rows.map((r) => r.userId))}::text[], ${sql.param(rows.map((r) => r.amount))}::int[],
+    ${sql.param(rows.map((r) => r.reason))}::text[], ${sql.param(rows.map((r) => r.balanceAfter))}::bigint[],
+    ${sql.param(rows.map((r) => r.idempotencyKey))}::text[])
+  returning id, user_id, balance_after`;
+
+const updateBalances = (userIds: string[], balances: number[]) => sql`
+  update users set balance = v.balance
+  from unnest(${sql.param(userIds)}::text[], ${sql.param(balances)}::bigint[]) as v(user_id, balance)
+  where users.user_id = v.user_id`;
+
+type Row = Record<string, unknown>;
+
 /**
  * Applies every batch in ONE transaction and returns one outcome per op, batch by batch.
  * With `wait` false, rows locked elsewhere (another server process, a manual transaction) are skipped
  * and their batches come back BUSY, so one contended user never stalls the others of a group.
+ * Round trips: lock + key lookup together, then ledger insert + balance update together, then commit.
  */
 export async function applyBatches(batches: UserBatch[], wait: boolean): Promise<(OpOutcome[] | typeof BUSY)[]> {
   return db.transaction(async (tx) => {
     const userIds = batches.map((b) => b.userId);
-    const locked = await tx
-      .select({ id: users.id, userId: users.userId, balance: users.balance })
-      .from(users)
-      .where(inArray(users.userId, userIds))
-      .orderBy(users.id)
-      .for("update", wait ? {} : { skipLocked: true });
-    const byUser = new Map(locked.map((row) => [row.userId, row]));
-    const busy = wait ? new Set<string>() : await lockedElsewhere(tx, userIds, byUser);
-    const ready = batches.filter((b) => !busy.has(b.userId));
-    const known = await existingKeys(tx, ready);
+    // sent together: the server runs them in order, so the key lookup sees every row committed before our lock
+    const [locked, keyRows] = await Promise.all([execute<Row>(tx, lockUsers(userIds, wait)), lookupKeys(tx, batches)]);
+    const balances = new Map(locked.map((row) => [row.user_id as string, Number(row.balance)]));
+    const busy = wait ? new Set<string>() : await lockedElsewhere(tx, userIds, balances);
+    const known = new Map<string, KeyedRow>();
+    for (const row of keyRows) {
+      const keyed = { amount: Number(row.amount), reason: row.reason as string | null, balanceAfter: Number(row.balance_after), txId: Number(row.id) };
+      known.set(scopedKey(row.user_id as string, row.idempotency_key as string), keyed);
+    }
 
     const rows: PendingRow[] = [];
-    const plans = new Map(ready.map((batch) => [batch.userId, planUser(batch, byUser.get(batch.userId)?.balance, known, rows)]));
+    const plans = new Map<string, ReturnType<typeof planUser>>();
+    for (const batch of batches) if (!busy.has(batch.userId)) plans.set(batch.userId, planUser(batch, balances.get(batch.userId), known, rows));
     if (rows.length > 0) {
-      const inserted = await tx
-        .insert(walletLedger)
-        .values(rows.map(({ txId: _, ...row }) => row))
-        .returning({ id: walletLedger.id, userId: walletLedger.userId, balanceAfter: walletLedger.balanceAfter });
+      const changed = [...plans.values()].filter((p) => p.balance !== balances.get(p.userId));
+      const [inserted] = await Promise.all([
+        execute<Row>(tx, insertLedger(rows)),
+        execute(tx, updateBalances(changed.map((p) => p.userId), changed.map((p) => p.balance))),
+      ]);
       inserted.forEach((row, i) => {
-        // RETURNING follows VALUES order; checked, because every txId we answer depends on it
-        if (row.userId !== rows[i].userId || row.balanceAfter !== rows[i].balanceAfter) throw new Error("ledger RETURNING order mismatch");
-        rows[i].txId = row.id;
+        // RETURNING follows the unnest order; checked, because every txId we answer depends on it
+        if (row.user_id !== rows[i].userId || Number(row.balance_after) !== rows[i].balanceAfter) throw new Error("ledger RETURNING order mismatch");
+        rows[i].txId = Number(row.id);
       });
-      const changed = [...plans.values()].filter((p) => p.balance !== byUser.get(p.userId)?.balance);
-      if (changed.length > 0) {
-        const values = sql.join(changed.map((p) => sql`(${p.userId}::text, ${p.balance}::bigint)`), sql`, `);
-        await tx.execute(sql`update users set balance = v.balance from (values ${values}) as v(user_id, balance) where users.user_id = v.user_id`);
-      }
     }
     return batches.map((batch) => {
       const plan = plans.get(batch.userId);
@@ -92,24 +115,11 @@ async function lockedElsewhere(tx: Tx, userIds: string[], lockedRows: Map<string
 
 type KeyedRow = { amount: number; reason: string | null; balanceAfter: number; txId?: number };
 
-async function existingKeys(tx: Tx, batches: UserBatch[]): Promise<Map<string, KeyedRow>> {
-  const known = new Map<string, KeyedRow>();
-  const keyed = batches.filter((b) => b.ops.some((op) => op.idempotencyKey !== null));
-  if (keyed.length === 0) return known;
-  const keys = [...new Set(keyed.flatMap((b) => b.ops.map((op) => op.idempotencyKey).filter((k): k is string => k !== null)))];
-  const found = await tx
-    .select({
-      userId: walletLedger.userId,
-      key: walletLedger.idempotencyKey,
-      amount: walletLedger.amount,
-      reason: walletLedger.reason,
-      balanceAfter: walletLedger.balanceAfter,
-      txId: walletLedger.id,
-    })
-    .from(walletLedger)
-    .where(and(inArray(walletLedger.userId, keyed.map((b) => b.userId)), inArray(walletLedger.idempotencyKey, keys)));
-  for (const row of found) known.set(scopedKey(row.userId, row.key!), row);
-  return known;
+/** Ledger rows of the (user, Idempotency-Key) pairs in these batches; no query when no op has a key. */
+async function lookupKeys(tx: Tx, batches: UserBatch[]): Promise<Row[]> {
+  const pairs = batches.flatMap((b) => b.ops.filter((op) => op.idempotencyKey !== null).map((op) => [b.userId, op.idempotencyKey!] as const));
+  if (pairs.length === 0) return [];
+  return execute<Row>(tx, findKeys(pairs.map((p) => p[0]), pairs.map((p) => p[1])));
 }
 
 const scopedKey = (userId: string, key: string) => `${userId}\u0000${key}`;
