@@ -8,36 +8,27 @@ import { UnauthorizedError } from "../../errors";
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
+/** /earn (sign 1) and /spend (sign -1) through the user's actor; a replay is marked in a header. */
+async function submit(userId: string, body: WalletBody, sign: 1 | -1, idempotencyKey: string | undefined, responseHeaders: Record<string, unknown>) {
+  const result = await wallet.submit(userId, { amount: sign * body.amount, reason: body.reason ?? null, idempotencyKey: idempotencyKey ?? null });
+  if (result.replayed) responseHeaders["idempotent-replayed"] = "true";
+  return { ok: true as const, amount: result.amount, balance: result.balance, txId: result.txId };
+}
+
 export const walletModule = new Elysia({ name: "wallet" })
   .use(authGuard)
-  .post(
-    "/earn",
-    async ({ body, userId, headers, set }) => {
-      const result = await wallet.submit(userId, { amount: body.amount, reason: body.reason ?? null, idempotencyKey: headers["idempotency-key"] ?? null });
-      if (result.replayed) set.headers["idempotent-replayed"] = "true";
-      return { ok: true as const, amount: result.amount, balance: result.balance, txId: result.txId };
-    },
-    {
-      body: WalletBody,
-      headers: IdempotencyHeaders,
-      response: { 200: WalletResponse, ...errors },
-      detail: { tags: ["wallet"], summary: "Credit in-game currency", security: [{ bearer: [] }] },
-    },
-  )
-  .post(
-    "/spend",
-    async ({ body, userId, headers, set }) => {
-      const result = await wallet.submit(userId, { amount: -body.amount, reason: body.reason ?? null, idempotencyKey: headers["idempotency-key"] ?? null });
-      if (result.replayed) set.headers["idempotent-replayed"] = "true";
-      return { ok: true as const, amount: result.amount, balance: result.balance, txId: result.txId };
-    },
-    {
-      body: WalletBody,
-      headers: IdempotencyHeaders,
-      response: { 200: WalletResponse, ...errors },
-      detail: { tags: ["wallet"], summary: "Debit in-game currency (409 insufficient_funds below zero)", security: [{ bearer: [] }] },
-    },
-  )
+  .post("/earn", ({ body, userId, headers, set }) => submit(userId, body, 1, headers["idempotency-key"], set.headers), {
+    body: WalletBody,
+    headers: IdempotencyHeaders,
+    response: { 200: WalletResponse, ...errors },
+    detail: { tags: ["wallet"], summary: "Credit in-game currency", security: [{ bearer: [] }] },
+  })
+  .post("/spend", ({ body, userId, headers, set }) => submit(userId, body, -1, headers["idempotency-key"], set.headers), {
+    body: WalletBody,
+    headers: IdempotencyHeaders,
+    response: { 200: WalletResponse, ...errors },
+    detail: { tags: ["wallet"], summary: "Debit in-game currency (409 insufficient_funds below zero)", security: [{ bearer: [] }] },
+  })
   .get(
     "/balance",
     async ({ userId }) => {
