@@ -8,6 +8,7 @@ import { buffersOf } from "../src/pipeline/columns.ts";
 import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
 import { loadFile, type FileKind, type Loaded } from "../src/pipeline/load.ts";
 import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
+import { renderChunk, type Chunk } from "../src/pipeline/write.ts";
 
 /** Progress message a load task posts on its port. */
 export interface LoadProgress {
@@ -59,4 +60,10 @@ export async function loadTable(task: LoadTask): Promise<LoadTaskResult> {
 export function reconcilePartition(task: PartitionTask): PartitionResult {
   const details = matchPartition(task);
   return transfer(details, buffersOf(details));
+}
+
+/** Renders one chunk of purchases_curated.csv or of the reconciliation details to UTF-8. */
+export function renderOutputChunk(chunk: Chunk): Uint8Array {
+  const bytes = renderChunk(chunk);
+  return transfer(bytes, [bytes.buffer as ArrayBuffer]);
 }

@@ -103,6 +103,7 @@ export interface StringColumn {
   plain: boolean;
 }
 
+const WIDE = /[^\u0000-\u00ff]/;
 const NEEDS_ESCAPE = /[",\\\u0000-\u001f\ud800-\udfff]/;
 
 /** Value i of a string column. */
@@ -132,7 +133,9 @@ export class StringColumnBuilder {
   }
   finish(): StringColumn {
     this.seal();
-    const text = this.chunks.join("");
+    let text = this.chunks.join("");
+    // one 16-bit piece (a BOM chunk) makes the whole join 16-bit: re-encode Latin-1 text as 8-bit
+    if (!WIDE.test(text)) text = Buffer.from(text, "latin1").toString("latin1");
     return { text, offsets: this.offsets.finish(), plain: !NEEDS_ESCAPE.test(text) };
   }
 }

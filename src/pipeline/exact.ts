@@ -71,3 +71,16 @@ export function usd(micro: number): number {
   const value = cents / 100;
   return micro < 0 && value !== 0 ? -value : value;
 }
+
+/**
+ * JSON text of usd(micro), made from integers (what JSON.stringify(usd(micro)) prints, without a
+ * float-to-string conversion per value): "4.99", "5", "0.1", "-0.01".
+ */
+export function usdText(micro: number): string {
+  const value = usd(micro);
+  const cents = Math.round(Math.abs(value) * 100);
+  const whole = Math.floor(cents / 100), frac = cents - whole * 100;
+  const sign = value < 0 ? "-" : "";
+  if (frac === 0) return sign + whole;
+  return sign + whole + (frac % 10 === 0 ? "." + frac / 10 : frac < 10 ? ".0" + frac : "." + frac);
+}

@@ -236,6 +236,8 @@ export function formatDate(day: number): string {
 
 let cachedDay = NaN;
 let cachedDayText = "";
+/** "HH:MM:SSZ" for each second of a day, built on first use (times are formatted once per output row). */
+let clock: string[] | undefined;
 
 /** Canonical `YYYY-MM-DDTHH:MM:SSZ` of epoch seconds (the date part is cached: rows cluster by day). */
 export function formatTime(seconds: number): string {
@@ -244,11 +246,8 @@ export function formatTime(seconds: number): string {
     cachedDay = day;
     cachedDayText = formatDate(day) + "T";
   }
-  let rest = seconds - day * SECONDS_PER_DAY;
-  const h = Math.floor(rest / 3600);
-  rest -= h * 3600;
-  const m = Math.floor(rest / 60);
-  return cachedDayText + pad2(h) + ":" + pad2(m) + ":" + pad2(rest - m * 60) + "Z";
+  clock ??= Array.from({ length: SECONDS_PER_DAY }, (_, s) => pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60) + ":" + pad2(s % 60) + "Z");
+  return cachedDayText + clock[seconds - day * SECONDS_PER_DAY]!;
 }
 
 /** Exact decimal text of integer micro-dollars: 4990000 -> "4.99", 0 -> "0". */

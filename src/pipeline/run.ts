@@ -18,7 +18,8 @@ import { usd } from "./exact.ts";
 import { selectPurchases } from "./filter.ts";
 import { FILE_KINDS, FILES, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type SessionsTable } from "./load.ts";
 import { formatDate, parseDate } from "./normalise.ts";
-import { anomalyJson, arpdauJson, jsonText, reconciliationSummary, roasD1Json, ratioOut, writeCuratedCsv, writeReconciliationJson } from "./output.ts";
+import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
+import { chunkSize, curatedChunks, CURATED_HEADER, detailChunks, writeChunks, type Chunk } from "./write.ts";
 import { qualityReport } from "./quality.ts";
 import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult, type PartitionTask } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
@@ -215,13 +216,22 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     // Write: temp folder beside outDir, moved into place only when every file is written
     const tw = performance.now();
+    const threads = workerCount(options.workers);
+    const render = (chunk: Chunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
     const outDir = resolve(options.outDir);
     await mkdir(dirname(outDir), { recursive: true });
     const tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.tmp-`));
     try {
       await Promise.all([
-        writeCuratedCsv(join(tmp, "purchases_curated.csv"), p, curated),
-        writeReconciliationJson(join(tmp, "reconciliation.json"), options.toleranceMin, recon, details, p, curated, pos, c),
+        writeChunks(join(tmp, "purchases_curated.csv"), CURATED_HEADER, "", curatedChunks(p, curated, chunkSize(curated.n, threads)), render, threads + 1),
+        writeChunks(
+          join(tmp, "reconciliation.json"),
+          reconciliationHead(options.toleranceMin, recon),
+          reconciliationTail(details.type.length),
+          detailChunks(p, curated, c, details, chunkSize(details.type.length, threads)),
+          render,
+          threads + 1,
+        ),
         writeFile(join(tmp, "roas_d1.json"), jsonText(roasD1Out)),
         writeFile(join(tmp, "roas_anomaly.json"), jsonText(anomalyOut)),
         writeFile(join(tmp, "arpdau_d1.json"), jsonText(arpdauOut)),
