@@ -67,10 +67,13 @@ export function parseCli(argv: string[]): CliOptions {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** Compact count: 1234 -> "1.2k", 5600000 -> "5.6M". */
+const short = (n: number) => (n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e3 ? (n / 1e3).toFixed(1) + "k" : String(Math.round(n)));
+
 /** Stage progress on a stream: one line per finished stage, plus a redrawn status line on a TTY. */
 export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
   const live = out.isTTY === true;
-  const active = new Map<string, string>();
+  const active = new Map<string, { rows: number; rate: number; fraction?: number }>();
   let lastDraw = 0;
   const draw = (force: boolean) => {
     if (!live) return;
@@ -78,7 +81,15 @@ export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
     if (!force && now - lastDraw < 80) return;
     lastDraw = now;
     const width = out.columns || 100;
-    out.write("\r\x1b[K" + [...active.values()].join(" | ").slice(0, width - 1));
+    const entries = [...active];
+    const text =
+      entries.length === 1
+        ? entries.map(([name, s]) => {
+            const bar = s.fraction === undefined ? "" : "[" + "#".repeat(Math.round(s.fraction * 20)).padEnd(20, ".") + `] ${Math.round(s.fraction * 100)}% `;
+            return `${name} ${bar}${fmt(s.rows)} rows ${fmt(s.rate)} rows/s`;
+          })[0]!
+        : entries.map(([name, s]) => `${name.replace(/^load /, "")} ${s.fraction === undefined ? "" : Math.round(s.fraction * 100) + "% "}${short(s.rows)}`).join(" | ");
+    out.write("\r\x1b[K" + text.slice(0, width - 1));
   };
   return (stage, rows, rowsPerS, info) => {
     if (info?.done) {
@@ -90,9 +101,7 @@ export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
       return;
     }
     if (!live) return;
-    const f = info?.fraction;
-    const bar = f === undefined ? "" : "[" + "#".repeat(Math.round(f * 20)).padEnd(20, ".") + `] ${Math.round(f * 100)}% `;
-    active.set(stage, `${stage} ${bar}${fmt(rows)} rows ${fmt(rowsPerS)}/s`);
+    active.set(stage, { rows, rate: rowsPerS, fraction: info?.fraction });
     draw(false);
   };
 }

@@ -123,6 +123,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const progress = options.onProgress;
   /** Times a synchronous stage and reports it. */
   const timed = <T>(name: string, rows: number, fn: () => T): T => {
+    progress?.(name, 0, 0, { done: false });
     const t0 = performance.now();
     const out = fn();
     const ms = performance.now() - t0;
@@ -169,6 +170,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const d1 = asOfDay - 1;
 
     // Reconcile: hash partitions on the pool, deterministic merge
+    progress?.("reconcile", 0, 0, { done: false });
     const t0 = performance.now();
     const tasks = partitionByAfid(p, curated, c, workerCount(options.workers), toleranceSec);
     const parts = await Promise.all(
@@ -215,6 +217,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     };
 
     // Write: temp folder beside outDir, moved into place only when every file is written
+    progress?.("write", 0, 0, { done: false });
     const tw = performance.now();
     const threads = workerCount(options.workers);
     const render = (chunk: Chunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
