@@ -13,7 +13,6 @@ import { identity, radixSortBy, sortedIndexByString } from "./sort.ts";
 
 /** Detail kinds, in their tie-break order. */
 export const MATCHED = 0, AF_ONLY = 1, CONFIRMED_ONLY = 2;
-export const DETAIL_TYPES = ["matched", "af_only", "confirmed_only"] as const;
 
 /** One side of a partition: row index in its file (= file order), epoch seconds, id hash. */
 export interface Side {

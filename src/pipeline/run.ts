@@ -3,13 +3,11 @@
  * (hash-partitioned on the pool), ROAS, anomalies, ARPDAU, then write the seven outputs into a
  * temporary folder beside the reports folder and move them into place only when all succeeded.
  */
-import { availableParallelism } from "node:os";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { MessageChannel } from "node:worker_threads";
-import { Piscina } from "piscina";
-import type { LoadProgress, LoadTask, LoadTaskResult } from "../../workers/pipeline.ts";
+import type { Piscina } from "piscina";
 import { arpdauD1 } from "./arpdau.ts";
+import { createPipelinePool, loadOnPool, taskBuffers, workerCount, type ProgressFn } from "./pool.ts";
 import { applyChargebacks } from "./chargebacks.ts";
 import { sortCurated } from "./curate.ts";
 import { dedupeFirst } from "./dedupe.ts";
@@ -21,9 +19,11 @@ import { formatDate, parseDate } from "./normalise.ts";
 import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
 import { chunkSize, curatedChunks, CURATED_HEADER, detailChunks, writeChunks, type Chunk } from "./write.ts";
 import { qualityReport } from "./quality.ts";
-import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult, type PartitionTask } from "./reconcile.ts";
+import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import { anomalies, dailyRoas, latestDay, roasD1, roasOf } from "./roas.ts";
+
+export { createPipelinePool, workerCount, type ProgressFn } from "./pool.ts";
 
 /** The seven files a successful run leaves in the reports folder. */
 export const OUTPUT_FILES = [
@@ -35,9 +35,6 @@ export const OUTPUT_FILES = [
   "quality.json",
   "index.html",
 ] as const;
-
-/** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
-export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: { done: boolean; fraction?: number }) => void;
 
 export interface RunOptions {
   dataDir: string;
@@ -84,19 +81,6 @@ export interface RunResult {
   outDir: string;
 }
 
-/** The task file of the pool. */
-export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
-
-/** Threads for a `workers` setting: 0 (or absent) means one per core. */
-export function workerCount(workers = 0): number {
-  return workers > 0 ? workers : availableParallelism();
-}
-
-/** A Piscina pool over workers/pipeline.ts with `workers` threads (0 or absent: the core count). */
-export function createPipelinePool(workers = 0): Piscina {
-  const threads = workerCount(workers);
-  return new Piscina({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
-}
 
 function validate(options: RunOptions): { asOfDay: number | undefined; toleranceSec: number } {
   if (!Number.isFinite(options.toleranceMin) || options.toleranceMin < 0) {
@@ -134,28 +118,46 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
   const pool = options.pool ?? createPipelinePool(options.workers);
   try {
-    // Load: four files in parallel on the pool
-    const loads = await Promise.allSettled(
-      FILE_KINDS.map((kind) => loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), kind === "sessions" && explicitAsOf !== undefined ? explicitAsOf - 1 : undefined, progress)),
-    );
-    const loaded = {} as Record<FileKind, Loaded>;
-    FILE_KINDS.forEach((kind, i) => {
-      const result = loads[i]!;
-      if (result.status === "rejected") throw result.reason; // first bad file in SPEC order
-      loaded[kind] = result.value.loaded;
-      stages.push({ name: `load ${FILES[kind]}`, ms: result.value.ms, rows: result.value.loaded.quality.rows });
-    });
-    for (const kind of FILE_KINDS) {
-      const { quality: q, usable } = loaded[kind];
-      if (usable === 0) {
-        const first = q.firstBad!;
-        throw new PipelineInputError(FILES[kind], first.line, first.column, `no usable row: all ${q.rows} data rows were skipped (first: ${first.reason})`);
+    // Load on the pool. Without --as-of, D-1 comes from the purchases, so sessions.csv is read
+    // once they are curated and keeps only D-1 rows (not every session of the file in memory).
+    const load = (kind: FileKind, onlyDay?: number) => {
+      const started = loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), onlyDay, progress);
+      started.catch(() => {}); // settled below, in SPEC file order
+      return started;
+    };
+    const loads: Partial<Record<FileKind, ReturnType<typeof load>>> = {
+      purchases: load("purchases"),
+      confirmed: load("confirmed"),
+      costs: load("costs"),
+      sessions: explicitAsOf !== undefined ? load("sessions", explicitAsOf - 1) : undefined,
+    };
+    /** All four loads settled: the first failure in SPEC order, then the first file with no usable row. */
+    const settleLoads = async (): Promise<Record<FileKind, Loaded>> => {
+      const loaded = {} as Record<FileKind, Loaded>;
+      const results = await Promise.allSettled(FILE_KINDS.map((kind) => loads[kind]!));
+      FILE_KINDS.forEach((kind, i) => {
+        const result = results[i]!;
+        if (result.status === "rejected") throw result.reason;
+        loaded[kind] = result.value.loaded;
+      });
+      for (const kind of FILE_KINDS) {
+        const { quality: q, usable } = loaded[kind];
+        if (usable === 0) {
+          const first = q.firstBad!;
+          throw new PipelineInputError(FILES[kind], first.line, first.column, `no usable row: all ${q.rows} data rows were skipped (first: ${first.reason})`);
+        }
       }
+      return loaded;
+    };
+    let purchases: Loaded;
+    try {
+      purchases = (await loads.purchases!).loaded;
+    } catch (error) {
+      loads.sessions ??= load("sessions");
+      await Promise.allSettled(Object.values(loads));
+      throw error; // purchases_raw.csv is first in SPEC order
     }
-    const p = loaded.purchases.table as PurchasesTable;
-    const c = loaded.confirmed.table as ConfirmedTable;
-    const costs = loaded.costs.table as CostsTable;
-    const sessions = loaded.sessions.table as SessionsTable;
+    const p = purchases.table as PurchasesTable;
 
     // Curate: filter, dedupe, chargebacks, sort
     const kept = timed("filter", p.n, () => selectPurchases(p));
@@ -164,10 +166,19 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const curated = timed("sort", unique.length, () => sortCurated(p, unique, cb.revenue, cb.chargeback));
 
     const asOfDay = explicitAsOf ?? latestDay(p, curated);
+    loads.sessions ??= load("sessions", asOfDay === asOfDay ? asOfDay - 1 : undefined);
+    const loaded = await settleLoads();
+    for (const kind of FILE_KINDS) {
+      const { ms } = await loads[kind]!;
+      stages.splice(FILE_KINDS.indexOf(kind), 0, { name: `load ${FILES[kind]}`, ms, rows: loaded[kind].quality.rows });
+    }
     if (asOfDay !== asOfDay) {
       throw new PipelineInputError(FILES.purchases, undefined, undefined, "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report");
     }
     const d1 = asOfDay - 1;
+    const c = loaded.confirmed.table as ConfirmedTable;
+    const costs = loaded.costs.table as CostsTable;
+    const sessions = loaded.sessions.table as SessionsTable;
 
     // Reconcile: hash partitions on the pool, deterministic merge
     progress?.("reconcile", 0, 0, { done: false });
@@ -271,37 +282,5 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     return { summary, stages, outDir };
   } finally {
     if (!options.pool) await pool.destroy();
-  }
-}
-
-/** The partition's own arrays move to the worker; the shared id columns are copied. */
-function taskBuffers(task: PartitionTask): ArrayBuffer[] {
-  return [task.af.row, task.af.time, task.af.hash, task.conf.row, task.conf.time, task.conf.hash].map((a) => a.buffer as ArrayBuffer);
-}
-
-/** Runs one load task on the pool, relaying its progress; bad input becomes a PipelineInputError again. */
-async function loadOnPool(
-  pool: Piscina,
-  kind: FileKind,
-  path: string,
-  onlyDay: number | undefined,
-  progress: ProgressFn | undefined,
-): Promise<{ loaded: Loaded; ms: number }> {
-  const name = `load ${FILES[kind]}`;
-  const t0 = performance.now();
-  const channel = progress ? new MessageChannel() : undefined;
-  channel?.port1.on("message", (m: LoadProgress) => {
-    progress!(name, m.rows, m.rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: m.bytes > 0 ? Math.min(1, m.chars / m.bytes) : undefined });
-  });
-  try {
-    const task: LoadTask = { kind, path, onlyDay, port: channel?.port2 };
-    const result = (await pool.run(task, { name: "loadTable", transferList: channel ? ([channel.port2] as never) : undefined })) as LoadTaskResult;
-    if (!result.ok) throw PipelineInputError.fromJSON(result.error);
-    const ms = performance.now() - t0;
-    const rows = result.loaded.quality.rows;
-    progress?.(name, rows, rows / Math.max(ms / 1000, 1e-6), { done: true, fraction: 1 });
-    return { loaded: result.loaded, ms };
-  } finally {
-    channel?.port1.close();
   }
 }
