@@ -1,0 +1,138 @@
+/**
+ * Process measurement for `bun run bench:pipeline`: wall time and peak RSS of a child process
+ * (/usr/bin/time, or VmHWM polling without it), the CPU that other processes took meanwhile
+ * (this machine is shared), waiting for a quiet machine, and a memory guard that stops a child
+ * before the machine runs out of memory (there is no swap: the kernel would pick a victim); and
+ * the source to measure: the working tree, or a snapshot of a commit.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The folder to run our pipeline from: `repo` itself, or with `ref` a snapshot of that commit
+ * exported (git archive) into `workDir`, so that edits landing in the working tree during a long
+ * run cannot change or break what is measured. Returns the folder and the commit it holds.
+ */
+export function sourceSnapshot(repo: string, ref: string | undefined, workDir: string): { root: string; commit: string } {
+  const git = (args: string[]) => {
+    const r = Bun.spawnSync(["git", "-C", repo, ...args]);
+    if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
+    return r.stdout.toString().trim();
+  };
+  if (!ref) {
+    const dirty = git(["status", "--porcelain", "--", "src", "workers", "package.json"]) !== "";
+    return { root: repo, commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""} (working tree)` };
+  }
+  const commit = git(["rev-parse", "--short", `${ref}^{commit}`]);
+  const root = join(workDir, `src-${commit}`);
+  mkdirSync(root, { recursive: true });
+  const r = Bun.spawnSync(["bash", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "_", repo, commit, root]);
+  if (r.exitCode !== 0) throw new Error(`git archive ${commit}: ${r.stderr.toString()}`);
+  symlinkSync(join(repo, "node_modules"), join(root, "node_modules"));
+  return { root, commit };
+}
+
+/** What measure() reports. */
+export interface Measured {
+  code: number;
+  wallMs: number;
+  peakMiB: number;
+  /** average cores other processes used during the run (undefined without /usr/bin/time) */
+  otherCores?: number;
+  /** the memory guard stopped it */
+  killedForMemory: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** MemAvailable of /proc/meminfo, in MiB. */
+export function memAvailableMiB(): number {
+  const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"));
+  return m ? Number(m[1]) / 1024 : Infinity;
+}
+
+/** SIGKILLs a process and all its descendants (children first found through /proc). */
+export function killTree(pid: number): void {
+  const children = (p: number): number[] => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const all: number[] = [];
+  const walk = (p: number) => {
+    all.push(p);
+    for (const c of children(p)) walk(c);
+  };
+  walk(pid);
+  for (const p of all.reverse()) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
+/** Busy and total CPU ticks of the whole machine (/proc/stat; USER_HZ = 100 per second). */
+export function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/** Waits (at most `maxS` seconds) until the machine is idle: under 0.3 busy cores over 2 s. */
+export async function waitQuiet(maxS: number): Promise<void> {
+  const until = Date.now() + maxS * 1000;
+  for (;;) {
+    const a = machineTicks();
+    await Bun.sleep(2000);
+    const b = machineTicks();
+    const cores = (b.busy - a.busy) / 200;
+    if (cores < 0.3) return;
+    if (Date.now() > until) {
+      process.stderr.write(`bench: machine still busy (${cores.toFixed(2)} cores used by others) after ${maxS} s: measuring anyway\n`);
+      return;
+    }
+  }
+}
+
+/**
+ * Runs one command under /usr/bin/time (or polls VmHWM when it is missing): wall ms, peak RSS MiB,
+ * output, and the CPU other processes used meanwhile (machine busy time minus the child's), in cores.
+ */
+export async function measure(cmd: string[], cwd: string, env: Record<string, string> = {}, minFreeMiB = 1024): Promise<Measured> {
+  const timeFile = join(cwd, "bench", ".cache", `.time-${process.pid}`);
+  const haveTime = existsSync("/usr/bin/time");
+  const full = haveTime ? ["/usr/bin/time", "-f", "%M %U %S", "-o", timeFile, ...cmd] : cmd;
+  const ticks0 = machineTicks();
+  const t0 = performance.now();
+  const child = Bun.spawn(full, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  let hwmKiB = 0;
+  let killedForMemory = false;
+  const guard = setInterval(() => {
+    if (!killedForMemory && memAvailableMiB() < minFreeMiB) {
+      killedForMemory = true;
+      killTree(child.pid);
+    }
+  }, 100);
+  const poll = haveTime ? undefined : setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      if (m) hwmKiB = Math.max(hwmKiB, Number(m[1]));
+    } catch { /* exited */ }
+  }, 20);
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const wallMs = performance.now() - t0;
+  const machineBusyS = (machineTicks().busy - ticks0.busy) / 100;
+  if (poll) clearInterval(poll);
+  clearInterval(guard);
+  let otherCores: number | undefined;
+  if (haveTime && existsSync(timeFile)) {
+    const [kib, user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+    hwmKiB = kib!;
+    otherCores = Math.max(0, (machineBusyS - user! - sys!) / (wallMs / 1000));
+    rmSync(timeFile, { force: true });
+  }
+  return { code, wallMs, peakMiB: hwmKiB / 1024, otherCores, killedForMemory, stdout, stderr };
+}
+

@@ -1,0 +1,182 @@
+/**
+ * `bun run bench:pipeline [-- --purchases 1000000]` — the pipeline benchmark of SPEC §5 / issue 6.
+ *
+ * 1. Generates the inputs with scripts/gen-data.ts, cached under bench/.cache/<seed>-<n>[-...]/.
+ * 2. Runs, side by side on the same files: our pipeline CLI with --workers 1 and 2, and DuckDB
+ *    executing the same stages as SQL (bench/pipeline-duckdb.ts over bench/duckdb/*.sql), each as
+ *    a child process under /usr/bin/time (wall time, peak RSS).
+ * 3. Prints wall time per stage, rows/s, peak RSS, and our time / DuckDB time.
+ * 4. Compares the outputs: --workers 1 vs 2 (all seven files, byte for byte) and ours vs DuckDB
+ *    (summary counts, the D-1 tables value by value, the big files byte by byte). Exit 1 and a loud
+ *    MISMATCH with the first differences when they differ; exit 2 on bad usage.
+ *
+ *   bun run bench:pipeline -- [--purchases 1000000] [--seed 42] [--days 30] [--campaigns 6]
+ *     [--no-sessions-campaign] [--workers 1,2] [--duckdb-threads N] [--tolerance-min 10]
+ *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD]
+ *
+ * --ref runs our pipeline from a snapshot of that commit (git archive), so edits landing in the
+ * working tree during a long run cannot change or break what is measured.
+ *
+ * Before each run it waits up to --quiet-wait seconds for the machine to be idle, and reports how
+ * many cores other processes used during each run: a shared machine shows in the numbers.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { compareOutputs, DATA_OUTPUTS, type Comparison } from "./pipeline-compare";
+import { measure, memAvailableMiB, sourceSnapshot, waitQuiet } from "./pipeline-measure";
+import { printReport, type RunRecord } from "./pipeline-report";
+
+const ROOT = resolve(import.meta.dir, "..");
+const BUN = process.execPath;
+
+interface Options {
+  purchases: number; seed: string; days: number; campaigns: number; sessionsCampaign: boolean;
+  workers: number[]; duckdbThreads?: number; toleranceMin: number; asOf?: string; runs: number; keepOutputs: boolean;
+  /** seconds to wait, before each run, for the machine to be idle (other people's load) */
+  quietWaitS: number;
+  /** git ref of the pipeline to measure (exported to a temporary folder), or undefined for the working tree */
+  ref?: string;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench:pipeline: ${message}\n`);
+  process.exit(2);
+}
+
+/** Parses argv (after the script); exits 2 on an unknown flag or a bad value. */
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { purchases: 1_000_000, seed: "42", days: 30, campaigns: 6, sessionsCampaign: true, workers: [1, 2], toleranceMin: 10, runs: 1, keepOutputs: false, quietWaitS: 60 };
+  const args = argv.filter((a) => a !== "--");
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = () => args[++i] ?? usage(`${flag} needs a value`);
+    const int = (min: number) => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) usage(`${flag} must be an integer >= ${min}`);
+      return v;
+    };
+    if (flag === "--purchases") o.purchases = int(1);
+    else if (flag === "--seed") o.seed = value();
+    else if (flag === "--days") o.days = int(3);
+    else if (flag === "--campaigns") o.campaigns = int(1);
+    else if (flag === "--no-sessions-campaign") o.sessionsCampaign = false;
+    else if (flag === "--workers") o.workers = value().split(",").map((w) => (/^\d+$/.test(w) && Number(w) > 0 ? Number(w) : usage("--workers takes a list like 1,2")));
+    else if (flag === "--duckdb-threads") o.duckdbThreads = int(1);
+    else if (flag === "--tolerance-min") o.toleranceMin = Number(value());
+    else if (flag === "--as-of") o.asOf = value();
+    else if (flag === "--runs") o.runs = int(1);
+    else if (flag === "--keep-outputs") o.keepOutputs = true;
+    else if (flag === "--quiet-wait") o.quietWaitS = int(0);
+    else if (flag === "--ref") o.ref = value();
+    else usage(`unknown flag ${flag}`);
+  }
+  if (!(o.toleranceMin >= 0)) usage("--tolerance-min must be a number >= 0");
+  return o;
+}
+
+/** The cached data set for these options; generated (bun scripts/gen-data.ts) unless complete already. */
+async function dataSet(o: Options): Promise<string> {
+  const tag = `${o.seed}-${o.purchases}${o.days !== 30 || o.campaigns !== 6 ? `-d${o.days}-c${o.campaigns}` : ""}${o.sessionsCampaign ? "" : "-nocamp"}`;
+  const dir = join(ROOT, "bench", ".cache", tag);
+  const marker = join(dir, ".complete");
+  if (existsSync(marker)) {
+    process.stderr.write(`bench: data ${dir} (cached)\n`);
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  process.stderr.write(`bench: generating ${o.purchases.toLocaleString("en-US")} purchases into ${dir} ...\n`);
+  const args = ["scripts/gen-data.ts", "--out", dir, "--purchases", String(o.purchases), "--seed", o.seed, "--days", String(o.days), "--campaigns", String(o.campaigns)];
+  const gen = Bun.spawn([BUN, ...args, ...(o.sessionsCampaign ? ["--sessions-campaign"] : [])], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+  if ((await gen.exited) !== 0) throw new Error("gen-data failed");
+  writeFileSync(marker, JSON.stringify({ args, at: new Date().toISOString() }) + "\n");
+  return dir;
+}
+
+/** Our per-stage lines on stderr: "pipeline: <stage>  <rows> rows  <s> s  <rows/s> rows/s". */
+export function parseOurStages(stderr: string): { step: string; ms: number; rows: number }[] {
+  const out: { step: string; ms: number; rows: number }[] = [];
+  for (const line of stderr.split("\n")) {
+    const m = /^pipeline: (.+?)\s+([\d,]+) rows\s+([\d.]+) s/.exec(line.replace(/\r?\x1b\[K/g, ""));
+    if (m) out.push({ step: m[1]!.trim(), rows: Number(m[2]!.replace(/,/g, "")), ms: Number(m[3]) * 1000 });
+  }
+  return out;
+}
+
+/** One run of one configuration into `outDir`. */
+async function runOnce(kind: "ours" | "duckdb", o: Options, data: string, outDir: string, workers: number, oursRoot: string): Promise<RunRecord> {
+  rmSync(outDir, { recursive: true, force: true });
+  const common = ["--data-dir", data, "--out-dir", outDir, "--tolerance-min", String(o.toleranceMin), ...(o.asOf ? ["--as-of", o.asOf] : [])];
+  const cmd = kind === "ours"
+    ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(workers)]
+    : [BUN, "bench/pipeline-duckdb.ts", ...common, ...(o.duckdbThreads ? ["--threads", String(o.duckdbThreads)] : []),
+      // DuckDB sizes itself to 80% of RAM by default; on a shared machine, to what is free (it spills beyond)
+      "--memory-limit-mib", String(Math.floor(memAvailableMiB() * 0.75))];
+  const label = kind === "ours" ? `ours --workers ${workers}` : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
+  if (o.quietWaitS > 0) await waitQuiet(o.quietWaitS);
+  process.stderr.write(`bench: running ${label} ...\n`);
+  const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" }); // pins the report timestamp: index.html compares byte for byte
+  if (r.killedForMemory) throw new Error(`${label} stopped by the memory guard: under 1 GiB available after ${(r.wallMs / 1000).toFixed(1)} s`);
+  if (r.code !== 0) {
+    process.stderr.write(r.stderr.slice(-4000));
+    throw new Error(`${label} exited ${r.code}`);
+  }
+  let steps: RunRecord["steps"];
+  let rounds: number | undefined;
+  if (kind === "ours") steps = parseOurStages(r.stderr).map((s) => ({ ...s, stage: s.step.startsWith("load ") ? "load" : s.step }));
+  else {
+    const parsed = JSON.parse(r.stdout.trim().split("\n").pop()!) as { stages: RunRecord["steps"]; rounds: number };
+    steps = parsed.stages;
+    rounds = parsed.rounds;
+  }
+  const summary = kind === "ours" ? r.stdout.trim() : "";
+  process.stderr.write(`bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`);
+  return { label, kind, workers, wallMs: r.wallMs, peakMiB: r.peakMiB, otherCores: r.otherCores, steps, rounds, summary, outDir };
+}
+
+const median = (runs: RunRecord[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)]!;
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const data = await dataSet(o);
+  const outRoot = join(ROOT, "bench", ".cache", `out-${process.pid}`);
+  mkdirSync(outRoot, { recursive: true });
+  const started = new Date();
+  const load0 = loadavg()[0]!;
+  const source = sourceSnapshot(ROOT, o.ref, outRoot);
+  const configs: { kind: "ours" | "duckdb"; workers: number }[] = [...o.workers.map((w) => ({ kind: "ours" as const, workers: w })), { kind: "duckdb", workers: 0 }];
+  const runs = new Map<string, RunRecord[]>();
+  const comparisons: Comparison[] = [];
+  try {
+    for (let r = 0; r < o.runs; r++) {
+      for (const c of configs) {
+        const dir = join(outRoot, c.kind === "ours" ? `ours-w${c.workers}` : "duckdb");
+        const rec = await runOnce(c.kind, o, data, dir, c.workers, source.root);
+        runs.set(rec.label, [...(runs.get(rec.label) ?? []), rec]);
+      }
+      if (r === 0) {
+        process.stderr.write("bench: comparing outputs ...\n");
+        const first = join(outRoot, `ours-w${o.workers[0]}`);
+        for (const w of o.workers.slice(1)) comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), [...DATA_OUTPUTS, "index.html"]));
+        comparisons.push(compareOutputs(first, join(outRoot, "duckdb")));
+      }
+    }
+  } finally {
+    if (!o.keepOutputs) rmSync(outRoot, { recursive: true, force: true });
+  }
+  const ok = printReport({
+    command: `bun run bench:pipeline -- ${process.argv.slice(2).filter((a) => a !== "--").join(" ")}`.trim(),
+    date: started.toISOString(), machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free), load average ${load0.toFixed(2)} at start`,
+    data, source: source.commit, runs: [...runs.values()].map(median), allRuns: [...runs.values()], comparisons, keptOutputs: o.keepOutputs ? outRoot : undefined,
+  });
+  return ok ? 0 : 1;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`bench:pipeline: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
