@@ -21,6 +21,9 @@ export type Database = PostgresJsDatabase<typeof schema>;
 /** A transaction handle of either driver (same query builder API). */
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+/** Plain SQL with $1..$n parameters, for the hot paths where drizzle's query building costs too much CPU. */
+export type RawQuery = <T = Record<string, unknown>>(text: string, params: unknown[]) => Promise<T[]>;
+
 const MIGRATIONS_FOLDER = join(import.meta.dir, "..", "..", "drizzle");
 
 function open() {
@@ -36,9 +39,13 @@ function open() {
       connection: { statement_timeout: config.requestTimeoutMs, idle_in_transaction_session_timeout: 60_000 },
     });
     const db = drizzlePostgres(client, { schema });
+    // prepare: true makes each statement text a named prepared statement, parsed once per connection
+    const bind = (run: Pick<postgres.Sql, "unsafe">): RawQuery => (text, params) => run.unsafe(text, params as never[], { prepare: true }) as never;
     return {
       driver: "postgres" as Driver,
       db: db as Database,
+      query: bind(client),
+      transaction: <T>(fn: (query: RawQuery) => Promise<T>) => client.begin((tx) => fn(bind(tx))) as Promise<T>,
       migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
       close: () => client.end({ timeout: 5 }),
     };
@@ -50,9 +57,15 @@ function open() {
   }
   const client = new PGlite(dataDir);
   const db = drizzlePglite(client, { schema });
+  const bind =
+    (run: Pick<PGlite, "query">): RawQuery =>
+    async (text, params) =>
+      (await run.query(text, params)).rows as never;
   return {
     driver: "pglite" as Driver,
     db: db as unknown as Database,
+    query: bind(client),
+    transaction: <T>(fn: (query: RawQuery) => Promise<T>) => client.transaction((tx) => fn(bind(tx))),
     migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     close: () => client.close(),
   };
@@ -62,6 +75,10 @@ const handle = open();
 
 export const db = handle.db;
 export const driver = handle.driver;
+/** Runs one raw statement outside a transaction. */
+export const rawQuery: RawQuery = handle.query;
+/** Runs fn in one transaction with a raw query function; commits when fn resolves, rolls back when it throws. */
+export const rawTransaction = handle.transaction;
 export const migrateDatabase = handle.migrate;
 export const closeDatabase = handle.close;
 
