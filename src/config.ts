@@ -57,7 +57,7 @@ export const config = {
   /** Bearer token for POST /run-pipeline; unset = open route (warned at start-up) */
   adminToken: env.ADMIN_TOKEN || undefined,
   /** most requests one actor applies in one transaction; 1 = the naive path */
-  earnBatchMax: int("EARN_BATCH_MAX", 256, 1, 100_000),
+  earnBatchMax: int("EARN_BATCH_MAX", 1024, 1, 100_000),
   /** most users' drains merged into one transaction (group commit); 1 = one actor per transaction */
   groupCommitMax: int("GROUP_COMMIT_MAX", 64, 1, 10_000),
   /** queued requests per user before /earn answers 429 */
