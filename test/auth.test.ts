@@ -4,6 +4,8 @@ import { call, login, uniqueUser } from "./helpers";
 import { db } from "../src/db/client";
 import { users } from "../src/db/schema";
 import { eq } from "drizzle-orm";
+import { UnauthorizedError } from "../src/errors";
+import { verifyHs256 } from "../src/modules/auth/service";
 
 const SECRET = process.env.JWT_SECRET ?? "test_secret";
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -111,5 +113,27 @@ describe("JWT checks on Bearer routes", () => {
     const response = await call("GET", "/balance", { token });
     expect(response.status).toBe(200);
     expect(response.json.userId).toBe(userId);
+  });
+});
+
+describe("verifyHs256", () => {
+  const token = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "HS256", typ: "JWT" }) => forge(header, payload);
+  test("accepts a valid token and returns sub and exp", () => {
+    expect(verifyHs256(token({ sub: "p1", iat: now(), exp: now() + 60 }), SECRET)).toEqual({ sub: "p1", exp: expect.any(Number) });
+  });
+  test.each([
+    ["no iat", { sub: "p1", exp: now() + 60 }],
+    ["empty sub", { sub: "", iat: now(), exp: now() + 60 }],
+    ["sub not a string", { sub: 42, iat: now(), exp: now() + 60 }],
+    ["exp as a string", { sub: "p1", iat: now(), exp: String(now() + 60) }],
+    ["exp exactly now", { sub: "p1", iat: now(), exp: now() }],
+    ["not valid before an hour from now", { sub: "p1", iat: now(), exp: now() + 7200, nbf: now() + 3600 }],
+  ])("refuses %s", (_, payload) => {
+    expect(() => verifyHs256(token(payload), SECRET)).toThrow(UnauthorizedError);
+  });
+  test("refuses a signature of another length and a missing part", () => {
+    const valid = token({ sub: "p1", iat: now(), exp: now() + 60 });
+    expect(() => verifyHs256(`${valid}AA`, SECRET)).toThrow(UnauthorizedError);
+    expect(() => verifyHs256(valid.split(".").slice(0, 2).join("."), SECRET)).toThrow(UnauthorizedError);
   });
 });
