@@ -40,7 +40,7 @@ const ORDER = [
   "filter", "dedupe", "chargebacks", "sort", "reconcile", "roas", "anomaly", "arpdau", "write",
 ];
 
-/** Milliseconds per table row for one run: loads per file, sub-steps of reconcile and write under their stage. */
+/** Milliseconds per table row for one run: loads per file, sub-steps (reconcile, write) under their stage. */
 function rowsOf(run: RunRecord): Map<string, { ms: number; rows: number }> {
   const out = new Map<string, { ms: number; rows: number }>();
   const add = (key: string, ms: number, rows: number) => {
@@ -48,9 +48,9 @@ function rowsOf(run: RunRecord): Map<string, { ms: number; rows: number }> {
     out.set(key, { ms: cur.ms + ms, rows: Math.max(cur.rows, rows) });
   };
   for (const s of run.steps) {
-    const key = s.stage === "load" ? s.step : s.stage;
-    add(key, s.ms, s.rows);
-    if (s.stage !== "load" && s.step !== s.stage) add(`${s.stage}: ${s.step}`, s.ms, s.rows);
+    const load = s.step.startsWith("load ") || s.stage === "load"; // per file, and "quality"
+    add(load ? s.step : s.stage, s.ms, s.rows);
+    if (!load && s.step !== s.stage) add(`${s.stage}: ${s.step}`, s.ms, s.rows);
   }
   return out;
 }

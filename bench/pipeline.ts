@@ -12,7 +12,7 @@
  *
  *   bun run bench:pipeline -- [--purchases 1000000] [--seed 42] [--days 30] [--campaigns 6]
  *     [--no-sessions-campaign] [--workers 1,2] [--duckdb-threads N] [--tolerance-min 10]
- *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD]
+ *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD] [--generate-only]
  *
  * --ref runs our pipeline from a snapshot of that commit (git archive), so edits landing in the
  * working tree during a long run cannot change or break what is measured.
@@ -35,6 +35,8 @@ interface Options {
   workers: number[]; duckdbThreads?: number; toleranceMin: number; asOf?: string; runs: number; keepOutputs: boolean;
   /** seconds to wait, before each run, for the machine to be idle (other people's load) */
   quietWaitS: number;
+  /** generate (or find) the data set and stop */
+  generateOnly: boolean;
   /** git ref of the pipeline to measure (exported to a temporary folder), or undefined for the working tree */
   ref?: string;
 }
@@ -46,7 +48,7 @@ function usage(message: string): never {
 
 /** Parses argv (after the script); exits 2 on an unknown flag or a bad value. */
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { purchases: 1_000_000, seed: "42", days: 30, campaigns: 6, sessionsCampaign: true, workers: [1, 2], toleranceMin: 10, runs: 1, keepOutputs: false, quietWaitS: 60 };
+  const o: Options = { purchases: 1_000_000, seed: "42", days: 30, campaigns: 6, sessionsCampaign: true, workers: [1, 2], toleranceMin: 10, runs: 1, keepOutputs: false, quietWaitS: 60, generateOnly: false };
   const args = argv.filter((a) => a !== "--");
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
@@ -69,6 +71,7 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--keep-outputs") o.keepOutputs = true;
     else if (flag === "--quiet-wait") o.quietWaitS = int(0);
     else if (flag === "--ref") o.ref = value();
+    else if (flag === "--generate-only") o.generateOnly = true;
     else usage(`unknown flag ${flag}`);
   }
   if (!(o.toleranceMin >= 0)) usage("--tolerance-min must be a number >= 0");
@@ -134,11 +137,31 @@ async function runOnce(kind: "ours" | "duckdb", o: Options, data: string, outDir
   return { label, kind, workers, wallMs: r.wallMs, peakMiB: r.peakMiB, otherCores: r.otherCores, steps, rounds, summary, outDir };
 }
 
+/**
+ * Both sides on bench/duckdb/edge-cases (hand-written inputs: every money and time format of the
+ * SPEC, bad values, duplicates, chargebacks with and without revenue or receipt, greedy matching
+ * ties, quoted newlines, ROAS and avg7 corner cases) at two tolerances: the second opinion on
+ * the rules that generated data rarely exercises. Cheap, so it runs before every benchmark.
+ */
+function edgeCases(outRoot: string, oursRoot: string): Comparison[] {
+  const data = join(ROOT, "bench", "duckdb", "edge-cases");
+  return ["10", "1"].map((tol) => {
+    const run = (name: string, cmd: string[]) => {
+      const out = join(outRoot, `edge-${name}-tol${tol}`);
+      const r = Bun.spawnSync([BUN, ...cmd, "--data-dir", data, "--out-dir", out, "--tolerance-min", tol], { cwd: ROOT, env: { ...process.env, SOURCE_DATE_EPOCH: "0" } });
+      if (r.exitCode !== 0) throw new Error(`edge cases, ${name}: exit ${r.exitCode}: ${r.stderr.toString().slice(-2000)}`);
+      return out;
+    };
+    return compareOutputs(run("ours", [join(oursRoot, "src/pipeline/cli.ts"), "--workers", "1"]), run("duckdb", ["bench/pipeline-duckdb.ts"]));
+  });
+}
+
 const median = (runs: RunRecord[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)]!;
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const data = await dataSet(o);
+  if (o.generateOnly) return 0;
   const outRoot = join(ROOT, "bench", ".cache", `out-${process.pid}`);
   mkdirSync(outRoot, { recursive: true });
   const started = new Date();
@@ -148,6 +171,8 @@ async function main(): Promise<number> {
   const runs = new Map<string, RunRecord[]>();
   const comparisons: Comparison[] = [];
   try {
+    process.stderr.write("bench: edge cases, ours vs duckdb ...\n");
+    comparisons.push(...edgeCases(outRoot, source.root));
     for (let r = 0; r < o.runs; r++) {
       for (const c of configs) {
         const dir = join(outRoot, c.kind === "ours" ? `ours-w${c.workers}` : "duckdb");

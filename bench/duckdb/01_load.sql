@@ -1,4 +1,5 @@
--- Load (SPEC §4 inputs, §4.1 parsing and validity). The runner defines one view per file,
+-- Load (SPEC §4 inputs, §4.1 parsing and validity). sessions.csv is read in 08_arpdau.sql, once
+-- D-1 is known (as the pipeline does). The runner defines one view per file,
 -- src_purchases, src_confirmed, src_costs, src_sessions: read_csv with every column as VARCHAR,
 -- header names trimmed and case-insensitive, columns renamed to the SPEC's names. Each table
 -- keeps every data row in file order (rowid = position in the file) with `bad` = NULL for a
@@ -71,32 +72,12 @@ FROM (
   )
 );
 
--- @step load sessions.csv
--- src_sessions.when_text is event_timestamp_utc when the file has it (it wins), else date.
-CREATE TABLE sessions AS
-SELECT user_id, day, campaign, CASE WHEN day IS NULL THEN 'bad_time' END AS bad
-FROM (
-  SELECT user_id, campaign,
-    CASE WHEN getvariable('sessions_timestamp') THEN floor_div(ts, 86400) ELSE parse_date(when_text) END AS day
-  FROM (
-    SELECT user_id, campaign, when_text,
-      CASE WHEN getvariable('sessions_timestamp') THEN parse_time(when_text) END AS ts
-    FROM (
-      SELECT coalesce(user_id, '') AS user_id,
-        trim_ws(coalesce(when_text, '')) AS when_text,
-        norm_campaign(campaign) AS campaign
-      FROM src_sessions
-    )
-  )
-);
-
 -- @step quality
 CREATE TABLE quality AS
 WITH t AS (
   SELECT 1 AS k, 'purchases_raw.csv' AS file, bad FROM purchases
   UNION ALL SELECT 2, 'confirmed_purchases.csv', bad FROM confirmed
   UNION ALL SELECT 3, 'costs_daily.csv', bad FROM costs
-  UNION ALL SELECT 4, 'sessions.csv', bad FROM sessions
 )
 SELECT k, file, count(*) AS rows, count(bad) AS skipped,
   count(*) FILTER (WHERE bad = 'bad_time') AS bad_time,
