@@ -3,7 +3,7 @@
  * dau = distinct user_id in sessions on D-1, per campaign when sessions has a campaign column,
  * otherwise the same all-campaign DAU for every campaign.
  */
-import { strAt } from "./columns.ts";
+import { ByteDict } from "./columns.ts";
 import type { SessionsTable } from "./load.ts";
 import type { DailyRow } from "./roas.ts";
 
@@ -16,13 +16,15 @@ export interface ArpdauRow {
 
 /** Distinct users on `day`, keyed by normalised campaign ("" key = all campaigns when there is no column). */
 export function dauOn(s: SessionsTable, day: number): Map<string, number> {
-  const users = new Map<string, Set<string>>();
+  const users = new Map<string, ByteDict>(); // a set of user ids (bytes) per campaign
+  const { bytes, offsets } = s.user;
   for (let i = 0; i < s.n; i++) {
     if (s.day[i] !== day) continue;
     const key = s.campaign ? s.campaignDict![s.campaign[i]!]! : "";
     let set = users.get(key);
-    if (!set) users.set(key, (set = new Set()));
-    set.add(strAt(s.user, i)); // only D-1 rows get here: a small set
+    if (!set) users.set(key, (set = new ByteDict()));
+    const from = offsets[i]!, to = offsets[i + 1]!, h = s.userHash[i]!;
+    if (set.find(bytes, from, to, h) < 0) set.add(bytes, from, to, h, 1); // only D-1 rows get here: a small set
   }
   return new Map([...users].map(([k, v]) => [k, v.size]));
 }

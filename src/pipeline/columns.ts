@@ -1,22 +1,29 @@
 /**
- * Columnar building blocks: growable typed arrays and string interning. Tables are typed arrays
- * plus small dictionaries, so they cross worker boundaries as transferable buffers.
+ * Columnar building blocks: growable typed arrays, byte-string columns and small dictionaries.
+ * Tables are typed arrays plus small dictionaries, so they cross worker boundaries as
+ * transferable or shared buffers. Text values (ids, receipts) stay UTF-8 bytes from the input
+ * file to the output file: no JS string per value.
  */
 
 /** Growable Float64 column (times, money, epoch days, line numbers: all exact integers < 2^53). */
 export class F64Builder {
-  private data: Float64Array;
+  data: Float64Array;
   length = 0;
   constructor(capacity = 1024) {
     this.data = new Float64Array(capacity);
   }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
+  }
+  private grow(): void {
+    const next = new Float64Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
+  }
+  /** The filled part (a view: transfer `.buffer` or copy it). */
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
   }
   /** Exact-length copy (the spare capacity is not worth transferring). */
   finish(): Float64Array {
@@ -24,40 +31,72 @@ export class F64Builder {
   }
 }
 
-/** Growable Uint32 column (dictionary codes). */
+/** Growable Uint32 column (dictionary codes, offsets). */
 export class U32Builder {
-  private data: Uint32Array;
+  data: Uint32Array;
   length = 0;
   constructor(capacity = 1024) {
     this.data = new Uint32Array(capacity);
   }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
+  }
+  private grow(): void {
+    const next = new Uint32Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
+  }
+  view(): Uint32Array {
+    return this.data.subarray(0, this.length);
   }
   finish(): Uint32Array {
     return this.data.slice(0, this.length);
   }
 }
 
+/** Growable Int32 column (hashes). */
+export class I32Builder {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Int32Array(capacity);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) this.grow();
+    this.data[this.length++] = v;
+  }
+  private grow(): void {
+    const next = new Int32Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
+  }
+  view(): Int32Array {
+    return this.data.subarray(0, this.length);
+  }
+  finish(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
 /** Growable Uint8 column (small enums and flags). */
 export class U8Builder {
-  private data: Uint8Array;
+  data: Uint8Array;
   length = 0;
   constructor(capacity = 1024) {
     this.data = new Uint8Array(capacity);
   }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint8Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
+  }
+  private grow(): void {
+    const next = new Uint8Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
+  }
+  view(): Uint8Array {
+    return this.data.subarray(0, this.length);
   }
   finish(): Uint8Array {
     return this.data.slice(0, this.length);
@@ -92,65 +131,228 @@ export function renormalise(codes: Uint32Array, dict: string[], normalise: (raw:
 }
 
 /**
- * A column of strings as one flat text plus offsets (value i = text[offsets[i], offsets[i+1])).
- * Millions of separate JS strings are costly to keep (GC) and to send between threads
- * (structured clone per string); one text and one typed array are cheap for both.
+ * A column of UTF-8 byte strings: value i = bytes[offsets[i], offsets[i+1]). The bytes are the
+ * value exactly as read (valid UTF-8: the fast reader only takes valid files, the papaparse
+ * fallback re-encodes its strings), so copying them to an output is the same as encoding the
+ * string.
  */
-export interface StringColumn {
-  text: string;
+export interface BytesColumn {
+  bytes: Uint8Array;
   offsets: Uint32Array;
-  /** no value needs CSV or JSON escaping (no quote, comma, backslash, control char, surrogate) */
-  plain: boolean;
 }
 
-const WIDE = /[^\u0000-\u00ff]/;
-const NEEDS_ESCAPE = /[",\\\u0000-\u001f\ud800-\udfff]/;
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const encoder = new TextEncoder();
 
-/** Value i of a string column. */
-export function strAt(col: StringColumn, i: number): string {
-  return col.text.slice(col.offsets[i]!, col.offsets[i + 1]!);
+/** The JS string of UTF-8 bytes [s, e) (BOM kept: it is data inside a value). */
+export function decodeBytes(buf: Uint8Array, s: number, e: number): string {
+  if (e - s <= 16) {
+    // short ASCII values (campaigns, statuses) are cheaper by hand than through the decoder
+    let out = "";
+    for (let i = s; i < e; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) return decoder.decode(buf.subarray(s, e));
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  return decoder.decode(buf.subarray(s, e));
 }
 
-/** Builds a StringColumn; each chunk's values are joined at once so no per-value string is kept. */
-export class StringColumnBuilder {
-  private readonly chunks: string[] = [];
-  private pending: string[] = [];
-  private readonly offsets = new U32Builder();
-  private length = 0;
-  constructor() {
+/** UTF-8 bytes of a string. */
+export function encodeString(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Value i of a byte-string column, as a JS string (tests and rare paths; hot paths stay on bytes). */
+export function strAt(col: BytesColumn, i: number): string {
+  return decodeBytes(col.bytes, col.offsets[i]!, col.offsets[i + 1]!);
+}
+
+/** A byte-string column from JS strings (tests, small inputs). */
+export function bytesColumn(values: readonly string[]): BytesColumn {
+  const b = new BytesBuilder();
+  for (const v of values) b.pushString(v);
+  return b.finish();
+}
+
+/** 32-bit FNV-1a of bytes [s, e), finished with murmur3's mixer (FNV's low bits alone are weak): hash tables and partitioning only. */
+export function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return mix32(h);
+}
+
+/** murmur3 fmix32. */
+export function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** hashBytes of a string's UTF-8 bytes (the hash the loaders store per id). */
+export function hashString(s: string): number {
+  const b = encoder.encode(s);
+  return hashBytes(b, 0, b.length);
+}
+
+/** Growable byte-string column; push returns the value's hash (computed while copying). */
+export class BytesBuilder {
+  bytes: Uint8Array;
+  size = 0;
+  readonly offsets = new U32Builder();
+  constructor(capacity = 1 << 16) {
+    this.bytes = new Uint8Array(capacity);
     this.offsets.push(0);
   }
-  push(value: string): void {
-    this.pending.push(value);
-    this.length += value.length;
-    this.offsets.push(this.length);
+  get length(): number {
+    return this.offsets.length - 1;
   }
-  /** Joins the values pushed since the last call (call once per parsed chunk). */
-  seal(): void {
-    if (this.pending.length === 0) return;
-    this.chunks.push(this.pending.join(""));
-    this.pending = [];
+  private reserve(n: number): void {
+    if (this.size + n <= this.bytes.length) return;
+    let cap = this.bytes.length * 2;
+    while (cap < this.size + n) cap *= 2;
+    if (cap > 0xffffffff) throw new RangeError("string column beyond 4 GiB");
+    const next = new Uint8Array(cap);
+    next.set(this.bytes.subarray(0, this.size));
+    this.bytes = next;
   }
-  finish(): StringColumn {
-    this.seal();
-    let text = this.chunks.join("");
-    // one 16-bit piece (a BOM chunk) makes the whole join 16-bit: re-encode Latin-1 text as 8-bit
-    if (!WIDE.test(text)) text = Buffer.from(text, "latin1").toString("latin1");
-    return { text, offsets: this.offsets.finish(), plain: !NEEDS_ESCAPE.test(text) };
+  /** Appends bytes [s, e) of buf; returns their FNV-1a hash. */
+  push(buf: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    if (this.size + n > this.bytes.length) this.reserve(n);
+    const out = this.bytes;
+    let at = this.size;
+    let h = 0x811c9dc5 | 0;
+    for (let i = s; i < e; i++) {
+      const b = buf[i]!;
+      out[at++] = b;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    this.size = at;
+    this.offsets.push(at);
+    return mix32(h);
+  }
+  pushString(value: string): number {
+    const b = encoder.encode(value);
+    return this.push(b, 0, b.length);
+  }
+  finish(): BytesColumn {
+    return { bytes: this.bytes.slice(0, this.size), offsets: this.offsets.finish() };
+  }
+  /** The filled parts as views (transfer their buffers, or copy them). */
+  view(): BytesColumn {
+    return { bytes: this.bytes.subarray(0, this.size), offsets: this.offsets.view() };
   }
 }
 
-/** 32-bit hash of a string (native CRC32 under Bun): partitioning and hash tables only, never output. */
-export function hashString(s: string): number {
-  return Bun.hash.crc32(s) | 0;
+/**
+ * Sort weight of a UTF-8 byte so that byte order equals UTF-16 code-unit order (the order JS
+ * string comparison uses): lead bytes of U+E000..U+FFFF (0xEE, 0xEF) must sort after lead bytes
+ * of supplementary characters (0xF0..0xF4, surrogate pairs in UTF-16). Every other byte keeps
+ * its order; continuation bytes never meet a lead byte at the first difference.
+ */
+export const BYTE_WEIGHT = (() => {
+  const w = new Uint16Array(256);
+  for (let b = 0; b < 256; b++) w[b] = b + 1;
+  w[0xee] = 0xf4 + 1;
+  w[0xef] = 0xf5 + 1;
+  for (let b = 0xf0; b <= 0xf4; b++) w[b] = b - 2 + 1;
+  return w;
+})();
+
+/** Code-unit order of two UTF-8 byte strings (what `a < b` gives on the decoded strings). */
+export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const la = ae - as, lb = be - bs;
+  const n = la < lb ? la : lb;
+  for (let i = 0; i < n; i++) {
+    const x = a[as + i]!, y = b[bs + i]!;
+    if (x !== y) return BYTE_WEIGHT[x]! - BYTE_WEIGHT[y]!;
+  }
+  return la - lb;
 }
 
-/** Every ArrayBuffer under the typed arrays of a plain object (nested objects too), for transfer lists. */
+/** Byte equality of two slices. */
+export function equalBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
+  if (ae - as !== be - bs) return false;
+  for (let i = 0; i < ae - as; i++) if (a[as + i] !== b[bs + i]) return false;
+  return true;
+}
+
+/** Compares value i of column a with value j of column b (code-unit order). */
+export function compareAt(a: BytesColumn, i: number, b: BytesColumn, j: number): number {
+  return compareBytes(a.bytes, a.offsets[i]!, a.offsets[i + 1]!, b.bytes, b.offsets[j]!, b.offsets[j + 1]!);
+}
+
+/**
+ * Small dictionary keyed by byte strings (statuses, event names, campaigns): a value is looked up
+ * by its bytes without making a string; the string is made once per distinct value.
+ */
+export class ByteDict {
+  private keys = new BytesBuilder(256);
+  private table = new Int32Array(64).fill(-1);
+  private hashes: number[] = [];
+  readonly values: number[] = [];
+  get size(): number {
+    return this.values.length;
+  }
+  /** Entry index of bytes [s, e), or -1. */
+  find(buf: Uint8Array, s: number, e: number, h: number): number {
+    const mask = this.table.length - 1;
+    const kb = this.keys.bytes, ko = this.keys.offsets.data;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const at = this.table[slot]!;
+      if (at === -1) return -1;
+      if (this.hashes[at] === h && equalBytes(kb, ko[at]!, ko[at + 1]!, buf, s, e)) return at;
+    }
+  }
+  /** Adds bytes [s, e) (not present) with a value; returns its entry index. */
+  add(buf: Uint8Array, s: number, e: number, h: number, value: number): number {
+    const at = this.values.length;
+    this.keys.push(buf, s, e);
+    this.hashes.push(h);
+    this.values.push(value);
+    if (this.values.length * 2 > this.table.length) {
+      const next = new Int32Array(this.table.length * 2).fill(-1);
+      const mask = next.length - 1;
+      for (let i = 0; i < this.hashes.length; i++) {
+        let slot = this.hashes[i]! & mask;
+        while (next[slot] !== -1) slot = (slot + 1) & mask;
+        next[slot] = i;
+      }
+      this.table = next;
+    } else {
+      const mask = this.table.length - 1;
+      let slot = h & mask;
+      while (this.table[slot] !== -1) slot = (slot + 1) & mask;
+      this.table[slot] = at;
+    }
+    return at;
+  }
+}
+
+/** Typed arrays over SharedArrayBuffers: the big tables are read by every worker without a copy. */
+export function sharedF64(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8), 0, n);
+}
+export function sharedU32(n: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+}
+export function sharedI32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+}
+export function sharedU8(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
+}
+
+/** Every (non-shared) ArrayBuffer under the typed arrays of a plain object (nested objects too), for transfer lists. */
 export function buffersOf(value: object, out: ArrayBuffer[] = []): ArrayBuffer[] {
   for (const v of Object.values(value)) {
     if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0 && !out.includes(v.buffer)) out.push(v.buffer);
-    } else if (v !== null && typeof v === "object" && !Array.isArray(v)) buffersOf(v, out);
+    } else if (v !== null && typeof v === "object") buffersOf(v, out);
   }
   return out;
 }

@@ -2,9 +2,9 @@
  * SPEC 4 rule 5: the curated purchases, sorted by event_time_utc, appsflyer_id, receipt_id
  * (code-unit string order), then file order so the result is total and deterministic.
  */
-import { strAt } from "./columns.ts";
+import { compareAt } from "./columns.ts";
 import type { PurchasesTable } from "./load.ts";
-import { compareStrings, radixSortBy } from "./sort.ts";
+import { radixSortBy } from "./sort.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
 export interface Curated {
@@ -28,10 +28,7 @@ export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float
     if (b - a > 1) {
       const run = Array.from(order.subarray(a, b));
       run.sort(
-        (x, y) =>
-          compareStrings(strAt(t.afid, rows[x]!), strAt(t.afid, rows[y]!)) ||
-          compareStrings(strAt(t.receipt, rows[x]!), strAt(t.receipt, rows[y]!)) ||
-          x - y,
+        (x, y) => compareAt(t.afid, rows[x]!, t.afid, rows[y]!) || compareAt(t.receipt, rows[x]!, t.receipt, rows[y]!) || x - y,
       );
       order.set(run, a);
     }

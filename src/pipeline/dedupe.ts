@@ -3,7 +3,7 @@
  * (normalised), keeping the first in file order. event_name is `purchase` for every row that
  * reaches this stage, so the key is (appsflyer_id, epoch seconds, micro-dollars).
  */
-import { strAt } from "./columns.ts";
+import { equalBytes } from "./columns.ts";
 import type { PurchasesTable } from "./load.ts";
 
 function mix(idHash: number, time: number, revenue: number): number {
@@ -26,6 +26,7 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   const out = new Uint32Array(rows.length);
   let k = 0;
   const { afidHash, time, revenue } = t;
+  const { bytes, offsets } = t.afid;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
     const h = afidHash[i]!, tm = time[i]!, rv = revenue[i]!;
@@ -37,7 +38,7 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
         slots[s] = i;
         break;
       }
-      if (afidHash[other] === h && time[other] === tm && revenue[other] === rv && strAt(t.afid, other) === strAt(t.afid, i)) {
+      if (afidHash[other] === h && time[other] === tm && revenue[other] === rv && equalBytes(bytes, offsets[other]!, offsets[other + 1]!, bytes, offsets[i]!, offsets[i + 1]!)) {
         duplicate = true;
         break;
       }

@@ -1,13 +1,36 @@
 /**
- * Parse + normalise one input file into a columnar table (SPEC 4 inputs and 4.1 validity).
+ * Parse + normalise the input files into columnar tables (SPEC 4 inputs and 4.1 validity).
  * Every row is checked for unparseable values before any filter; a bad row is counted once,
  * under its first bad column in file order, and takes no part in anything after.
+ *
+ * A file is read in "segments" (byte ranges, on the pool in parallel: see pool.ts) by the fast
+ * byte reader (csvfast.ts); a file it does not take is read whole through papaparse (parse.ts),
+ * whose string rows are re-encoded and fed to the same row logic, so both paths give the same
+ * table. Segments are merged, in file order, into one table whose big arrays are shared memory.
  */
+import { closeSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { PipelineInputError } from "./errors.ts";
-import { F64Builder, hashString, Interner, renormalise, StringColumnBuilder, U32Builder, U8Builder } from "./columns.ts";
-import { chargedRows } from "./chargebacks.ts";
-import { normaliseCampaign, normaliseKeyword, parseDate, parseMoney, parseTime, SECONDS_PER_DAY } from "./normalise.ts";
-import { resolveColumns, streamCsv } from "./parse.ts";
+import {
+  ByteDict,
+  BytesBuilder,
+  decodeBytes,
+  F64Builder,
+  hashBytes,
+  I32Builder,
+  Interner,
+  renormalise,
+  sharedF64,
+  sharedI32,
+  sharedU32,
+  sharedU8,
+  U32Builder,
+  U8Builder,
+  type BytesColumn,
+} from "./columns.ts";
+import { isUtf8, PROBE_BYTES, probeHeader, scanRecords, SCAN_IRREGULAR, SCAN_NEED_MORE, type RowSink } from "./csvfast.ts";
+import { normaliseCampaign, normaliseKeyword, parseDateBytes, parseMoneyBytes, parseTimeBytes, SECONDS_PER_DAY } from "./normalise.ts";
+import { inputSize, normaliseHeader, resolveColumns, streamCsv } from "./parse.ts";
 import {
   EVENT_PURCHASE,
   FILES,
@@ -22,42 +45,58 @@ import {
   type Loaded,
   type PurchasesTable,
   type SessionsTable,
+  type Table,
 } from "./tables.ts";
 
 export * from "./tables.ts";
 
+// ---------------------------------------------------------------- layouts
+
+/** Where a file's wanted columns are: slot k of the row logic reads column at[k] (-1: absent). */
+export interface Layout {
+  kind: FileKind;
+  /** column index -> slot (-1: not wanted) */
+  slotOf: number[];
+  /** slot -> column index (-1: absent) */
+  at: number[];
+  /** sessions: the time slot holds event_timestamp_utc (else date) */
+  timestamp: boolean;
+}
+
+const SLOTS = {
+  purchases: ["appsflyer_id", "event_name", "event_time_utc", "revenue_usd", "campaign", "receipt_id", "status"],
+  confirmed: ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id"],
+  costs: ["date", "campaign", "ad_cost_usd"],
+} as const;
+
+/** Resolves the wanted columns from the normalised header; a missing one is a bad-input error. */
+export function layoutFor(kind: FileKind, header: string[], line: number): Layout {
+  const file = FILES[kind];
+  let at: number[];
+  let timestamp = false;
+  if (kind === "sessions") {
+    const c = resolveColumns(file, header, line, ["user_id"], ["event_timestamp_utc", "date", "campaign"]);
+    if (c.event_timestamp_utc === -1 && c.date === -1) {
+      throw new PipelineInputError(file, line, "event_timestamp_utc", `missing required column "event_timestamp_utc" or "date" (header: ${header.join(",")})`);
+    }
+    timestamp = c.event_timestamp_utc !== -1;
+    at = [c.user_id, timestamp ? c.event_timestamp_utc : c.date, c.campaign];
+  } else {
+    const names = SLOTS[kind];
+    const c = resolveColumns(file, header, line, names) as Record<string, number>;
+    at = names.map((n) => c[n]!);
+  }
+  const slotOf = new Array<number>(Math.max(...at) + 1).fill(-1);
+  at.forEach((col, slot) => {
+    if (col >= 0) slotOf[col] = slot;
+  });
+  return { kind, slotOf, at, timestamp };
+}
+
+// ---------------------------------------------------------------- row logic (one class per file kind)
+
 function newQuality(): FileQuality {
   return { rows: 0, skipped: 0, bad_time: 0, bad_number: 0 };
-}
-
-function skip(q: FileQuality, reason: BadReason, line: number, column: string): void {
-  q.skipped++;
-  q[reason]++;
-  q.firstBad ??= { line, column, reason };
-}
-
-/** Which of two checked columns comes first in the file decides the reason of a doubly-bad row. */
-function firstOf(
-  a: { bad: boolean; at: number; reason: BadReason; name: string },
-  b: { bad: boolean; at: number; reason: BadReason; name: string },
-): { reason: BadReason; name: string } {
-  if (a.bad && (!b.bad || a.at < b.at)) return a;
-  return b;
-}
-
-const cell = (row: string[], at: number): string => row[at] ?? "";
-
-/** Caches a function of low-cardinality cell values (status, event_name): no per-row trim/lower-case. */
-function cached(fn: (raw: string) => number): (raw: string) => number {
-  const memo = new Map<string, number>();
-  return (raw) => {
-    let v = memo.get(raw);
-    if (v === undefined) {
-      v = fn(raw);
-      if (memo.size < 1024) memo.set(raw, v); // garbage values must not grow it without bound
-    }
-    return v;
-  };
 }
 
 function statusFlag(raw: string): number {
@@ -69,241 +108,750 @@ function eventFlag(raw: string): number {
   return normaliseKeyword(raw) === "purchase" ? EVENT_PURCHASE : 0;
 }
 
-/** Reads purchases_raw.csv. */
-export async function loadPurchases(path: string, options: LoadOptions = {}): Promise<Loaded<PurchasesTable>> {
-  const file = FILES.purchases;
-  const q = newQuality();
-  const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder(), flags = new U8Builder();
-  const afid = new StringColumnBuilder(), receipt = new StringColumnBuilder(), afidHash = new U32Builder(), campaign = new U32Builder();
-  const campaigns = new Interner();
-  const chargebackReceipts = new Set<string>();
-  const status = cached(statusFlag), event = cached(eventFlag);
-  let c!: Record<"appsflyer_id" | "event_name" | "event_time_utc" | "revenue_usd" | "campaign" | "receipt_id" | "status", number>;
+/** `text.trim() === ""` on the bytes [s, e). */
+function isBlankBytes(b: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return decodeBytes(b, s, e).trim() === "";
+    if (c !== 32 && (c < 9 || c > 13)) return false;
+  }
+  return true;
+}
+
+/** A low-cardinality cell mapped through fn (status, event_name), memoised by its bytes (bounded). */
+class Keyword {
+  private readonly dict = new ByteDict();
+  constructor(private readonly fn: (raw: string) => number) {}
+  of(b: Uint8Array, s: number, e: number): number {
+    const h = hashBytes(b, s, e);
+    const at = this.dict.find(b, s, e, h);
+    if (at >= 0) return this.dict.values[at]!;
+    const v = this.fn(decodeBytes(b, s, e));
+    if (this.dict.size < 1024) this.dict.add(b, s, e, h, v); // garbage values must not grow it without bound
+    return v;
+  }
+}
+
+/** Raw campaign values interned by their bytes (normalised later, once per distinct value). */
+class Campaigns {
+  private readonly dict = new ByteDict();
+  readonly raw: string[] = [];
+  code(b: Uint8Array, s: number, e: number): number {
+    const h = hashBytes(b, s, e);
+    const at = this.dict.find(b, s, e, h);
+    if (at >= 0) return this.dict.values[at]!;
+    const code = this.raw.length;
+    this.raw.push(decodeBytes(b, s, e));
+    this.dict.add(b, s, e, h, code);
+    return code;
+  }
+}
+
+abstract class Sink implements RowSink {
+  readonly q = newQuality();
+  usable = 0;
+  abstract row(buf: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void;
+  protected skip(reason: BadReason, line: number, column: string): void {
+    const q = this.q;
+    q.skipped++;
+    q[reason]++;
+    q.firstBad ??= { line, column, reason };
+  }
+}
+
+/** Columns of a purchases segment. */
+export interface PurchasesCols {
+  n: number;
+  line: Float64Array;
+  time: Float64Array;
+  revenue: Float64Array;
+  flags: Uint8Array;
+  campaign: Uint32Array;
+  campaignRaw: string[];
+  afid: BytesColumn;
+  afidHash: Int32Array;
+  receipt: BytesColumn;
+  receiptHash: Int32Array;
+  /** receipts of the usable chargeback rows (empty ones left out) */
+  chargebacks: BytesColumn;
+}
+
+class PurchasesSink extends Sink {
+  private readonly line = new F64Builder(1 << 14);
+  private readonly time = new F64Builder(1 << 14);
+  private readonly revenue = new F64Builder(1 << 14);
+  private readonly flags = new U8Builder(1 << 14);
+  private readonly campaign = new U32Builder(1 << 14);
+  private readonly afid = new BytesBuilder(1 << 18);
+  private readonly afidHash = new I32Builder(1 << 14);
+  private readonly receipt = new BytesBuilder(1 << 18);
+  private readonly receiptHash = new I32Builder(1 << 14);
+  private readonly chargebacks = new BytesBuilder(1 << 10);
+  private readonly status = new Keyword(statusFlag);
+  private readonly event = new Keyword(eventFlag);
+  private readonly campaigns = new Campaigns();
+  /** a row bad in both time and revenue counts under the one first in the file */
+  private readonly timeFirst: boolean;
+  constructor(layout: Layout) {
+    super();
+    this.timeFirst = layout.at[2]! < layout.at[3]!;
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+    this.q.rows++;
+    const st = this.status.of(b, fs[6]!, fe[6]!);
+    const t = parseTimeBytes(b, fs[2]!, fe[2]!);
+    const rev = parseMoneyBytes(b, fs[3]!, fe[3]!);
+    const timeBad = t !== t;
+    // a chargeback export often carries no revenue: its receipt still counts
+    const revBad = rev !== rev && !(st === STATUS_CHARGEBACK && isBlankBytes(b, fs[3]!, fe[3]!));
+    if (timeBad || revBad) {
+      if (timeBad && (!revBad || this.timeFirst)) this.skip("bad_time", line, "event_time_utc");
+      else this.skip("bad_number", line, "revenue_usd");
+      return;
+    }
+    this.usable++;
+    this.line.push(line);
+    this.flags.push(st | this.event.of(b, fs[1]!, fe[1]!));
+    this.time.push(t);
+    this.revenue.push(rev);
+    this.afidHash.push(this.afid.push(b, fs[0]!, fe[0]!));
+    this.campaign.push(this.campaigns.code(b, fs[4]!, fe[4]!));
+    this.receiptHash.push(this.receipt.push(b, fs[5]!, fe[5]!));
+    if (st === STATUS_CHARGEBACK && fe[5]! > fs[5]!) this.chargebacks.push(b, fs[5]!, fe[5]!);
+  }
+  cols(): PurchasesCols {
+    return {
+      n: this.line.length,
+      line: this.line.view(),
+      time: this.time.view(),
+      revenue: this.revenue.view(),
+      flags: this.flags.view(),
+      campaign: this.campaign.view(),
+      campaignRaw: this.campaigns.raw,
+      afid: this.afid.view(),
+      afidHash: this.afidHash.view(),
+      receipt: this.receipt.view(),
+      receiptHash: this.receiptHash.view(),
+      chargebacks: this.chargebacks.view(),
+    };
+  }
+}
+
+/** Columns of a confirmed segment. */
+export interface ConfirmedCols {
+  n: number;
+  line: Float64Array;
+  time: Float64Array;
+  revenue: Float64Array;
+  afid: BytesColumn;
+  afidHash: Int32Array;
+  receipt: BytesColumn;
+}
+
+class ConfirmedSink extends Sink {
+  private readonly line = new F64Builder(1 << 14);
+  private readonly time = new F64Builder(1 << 14);
+  private readonly revenue = new F64Builder(1 << 14);
+  private readonly afid = new BytesBuilder(1 << 18);
+  private readonly afidHash = new I32Builder(1 << 14);
+  private readonly receipt = new BytesBuilder(1 << 18);
+  private readonly timeFirst: boolean;
+  constructor(layout: Layout) {
+    super();
+    this.timeFirst = layout.at[1]! < layout.at[2]!;
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+    this.q.rows++;
+    const t = parseTimeBytes(b, fs[1]!, fe[1]!);
+    const rev = parseMoneyBytes(b, fs[2]!, fe[2]!);
+    if (t !== t || rev !== rev) {
+      if (t !== t && (rev === rev || this.timeFirst)) this.skip("bad_time", line, "event_time_utc");
+      else this.skip("bad_number", line, "revenue_usd");
+      return;
+    }
+    this.usable++;
+    this.line.push(line);
+    this.time.push(t);
+    this.revenue.push(rev);
+    this.afidHash.push(this.afid.push(b, fs[0]!, fe[0]!));
+    this.receipt.push(b, fs[3]!, fe[3]!);
+  }
+  cols(): ConfirmedCols {
+    return {
+      n: this.line.length,
+      line: this.line.view(),
+      time: this.time.view(),
+      revenue: this.revenue.view(),
+      afid: this.afid.view(),
+      afidHash: this.afidHash.view(),
+      receipt: this.receipt.view(),
+    };
+  }
+}
+
+/** Columns of a costs segment. */
+export interface CostsCols {
+  n: number;
+  day: Float64Array;
+  cost: Float64Array;
+  campaign: Uint32Array;
+  campaignRaw: string[];
+}
+
+class CostsSink extends Sink {
+  private readonly day = new F64Builder();
+  private readonly cost = new F64Builder();
+  private readonly campaign = new U32Builder();
+  private readonly campaigns = new Campaigns();
+  private readonly dateFirst: boolean;
+  constructor(layout: Layout) {
+    super();
+    this.dateFirst = layout.at[0]! < layout.at[2]!;
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+    this.q.rows++;
+    const d = parseDateBytes(b, fs[0]!, fe[0]!);
+    const v = parseMoneyBytes(b, fs[2]!, fe[2]!);
+    if (d !== d || v !== v) {
+      if (d !== d && (v === v || this.dateFirst)) this.skip("bad_time", line, "date");
+      else this.skip("bad_number", line, "ad_cost_usd");
+      return;
+    }
+    this.usable++;
+    this.day.push(d);
+    this.cost.push(v);
+    this.campaign.push(this.campaigns.code(b, fs[1]!, fe[1]!));
+  }
+  cols(): CostsCols {
+    return { n: this.day.length, day: this.day.view(), cost: this.cost.view(), campaign: this.campaign.view(), campaignRaw: this.campaigns.raw };
+  }
+}
+
+/** Columns of a sessions segment (only the rows of `onlyDay` when one is given). */
+export interface SessionsCols {
+  n: number;
+  day: Float64Array;
+  user: BytesColumn;
+  userHash: Int32Array;
+  campaign: Uint32Array | null;
+  campaignRaw: string[] | null;
+}
+
+class SessionsSink extends Sink {
+  private readonly day = new F64Builder();
+  private readonly user = new BytesBuilder();
+  private readonly userHash = new I32Builder();
+  private readonly campaign = new U32Builder();
+  private readonly campaigns = new Campaigns();
+  private readonly hasCampaign: boolean;
+  private readonly timestamp: boolean;
+  private readonly timeName: string;
+  constructor(
+    layout: Layout,
+    private readonly only: number | undefined,
+  ) {
+    super();
+    this.hasCampaign = layout.at[2]! !== -1;
+    this.timestamp = layout.timestamp;
+    this.timeName = layout.timestamp ? "event_timestamp_utc" : "date";
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+    this.q.rows++;
+    const d = this.timestamp ? Math.floor(parseTimeBytes(b, fs[1]!, fe[1]!) / SECONDS_PER_DAY) : parseDateBytes(b, fs[1]!, fe[1]!);
+    if (d !== d) {
+      this.skip("bad_time", line, this.timeName);
+      return;
+    }
+    this.usable++;
+    const only = this.only;
+    if (only !== undefined && d !== only) return;
+    this.day.push(d);
+    this.userHash.push(this.user.push(b, fs[0]!, fe[0]!));
+    if (this.hasCampaign) this.campaign.push(this.campaigns.code(b, fs[2]!, fe[2]!));
+  }
+  cols(): SessionsCols {
+    return {
+      n: this.day.length,
+      day: this.day.view(),
+      user: this.user.view(),
+      userHash: this.userHash.view(),
+      campaign: this.hasCampaign ? this.campaign.view() : null,
+      campaignRaw: this.hasCampaign ? this.campaigns.raw : null,
+    };
+  }
+}
+
+type AnySink = PurchasesSink | ConfirmedSink | CostsSink | SessionsSink;
+
+function sinkFor(layout: Layout, onlyDay: number | undefined): AnySink {
+  switch (layout.kind) {
+    case "purchases":
+      return new PurchasesSink(layout);
+    case "confirmed":
+      return new ConfirmedSink(layout);
+    case "costs":
+      return new CostsSink(layout);
+    case "sessions":
+      return new SessionsSink(layout, onlyDay);
+  }
+}
+
+// ---------------------------------------------------------------- segments
+
+export type SegmentCols = PurchasesCols | ConfirmedCols | CostsCols | SessionsCols;
+
+/** One byte range of a file, read. Lines in it count from `lineBase` (set by the merge for fast segments). */
+export interface Segment {
+  kind: FileKind;
+  quality: FileQuality;
+  usable: number;
+  cols: SegmentCols;
+  /** file offsets: first record, first record not taken (next segment's start), the stop mark */
+  start: number;
+  end: number;
+  stopAt: number;
+  /** "\n" bytes in [start, end) */
+  newlines: number;
+  /** line of the segment's first byte; lines stored in it are relative to it */
+  lineBase: number;
+}
+
+/** A segment the fast reader gave up on: why, and the offsets it was asked for. */
+export interface Irregular {
+  irregular: string;
+  start: number;
+  stopAt: number;
+}
+
+/** What a segment read needs to know about its file (from the header probe). */
+export interface SegmentTask {
+  kind: FileKind;
+  path: string;
+  size: number;
+  layout: Layout;
+  crlf: boolean;
+  dataStart: number;
+  onlyDay?: number;
+  /** the byte range this segment owns: records starting at the first line start at or after `from` ... */
+  from: number;
+  /** ... and before the first line start at or after `to` */
+  to: number;
+  /** a start known to be a record start (a re-read after the speculative one missed) */
+  forcedStart?: number;
+  /** the stop mark, when already known */
+  stopAt?: number;
+  /** speculative reads give up on records longer than SPECULATIVE_LIMIT past their range */
+  speculative: boolean;
+}
+
+const SPECULATIVE_LIMIT = 64 << 20;
+
+let ioBuffer = new Uint8Array(0);
+
+/** Reads [pos, pos + n) of fd into the shared I/O buffer (a view of exactly what was read). */
+function readAt(fd: number, pos: number, n: number): Uint8Array {
+  if (ioBuffer.length < n) ioBuffer = new Uint8Array(Math.max(n, ioBuffer.length * 2));
+  let got = 0;
+  while (got < n) {
+    const r = readSync(fd, ioBuffer, got, n - got, pos + got);
+    if (r <= 0) break;
+    got += r;
+  }
+  return ioBuffer.subarray(0, got);
+}
+
+/** The first line start at or after x: the byte after the first "\n" at or after x - 1 (size when none). */
+function lineStartAfter(fd: number, x: number, size: number): number {
+  const step = 1 << 16;
+  for (let pos = x - 1; pos < size; pos += step) {
+    const chunk = readAt(fd, pos, Math.min(step, size - pos));
+    const nl = chunk.indexOf(10);
+    if (nl !== -1) return pos + nl + 1;
+  }
+  return size;
+}
+
+/** Reads one segment with the fast reader (worker side). */
+export function readSegment(task: SegmentTask): Segment | Irregular {
+  const fd = openSync(task.path, "r");
+  try {
+    const { size } = task;
+    const start = task.forcedStart ?? (task.from <= task.dataStart ? task.dataStart : lineStartAfter(fd, task.from, size));
+    const stopAt = task.stopAt ?? (task.to >= size ? size : lineStartAfter(fd, task.to, size));
+    const fs = new Int32Array(task.layout.at.length), fe = new Int32Array(task.layout.at.length);
+    const slotOf = Int32Array.from(task.layout.slotOf);
+    for (let over = 1 << 20; ; over *= 4) {
+      const readEnd = Math.min(size, Math.max(stopAt, start) + over);
+      const buf = readAt(fd, start, readEnd - start);
+      const eof = start + buf.length >= size;
+      const sink = sinkFor(task.layout, task.onlyDay);
+      const r = scanRecords(buf, 0, Math.max(0, stopAt - start), eof, task.crlf, slotOf, fs, fe, sink);
+      if (r.status === SCAN_NEED_MORE) {
+        if (task.speculative && over >= SPECULATIVE_LIMIT) return { irregular: "record longer than the speculative limit", start, stopAt };
+        continue;
+      }
+      if (r.status === SCAN_IRREGULAR) return { irregular: r.reason ?? "irregular", start, stopAt };
+      if (!isUtf8(buf.subarray(0, r.end))) return { irregular: "not UTF-8", start, stopAt };
+      return { kind: task.kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start, end: start + r.end, stopAt, newlines: r.newlines, lineBase: 0 };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a whole file through papaparse (the fallback for files the fast reader does not take):
+ * each row's wanted cells are re-encoded to UTF-8 and go through the same row logic. Lines are
+ * absolute (lineBase 0).
+ */
+export async function readWhole(kind: FileKind, path: string, onlyDay: number | undefined, onProgress?: LoadOptions["onProgress"]): Promise<Segment> {
+  const file = FILES[kind];
+  let sink!: AnySink;
+  let at: number[] = [];
+  const encoder = new TextEncoder();
+  let scratch = new Uint8Array(1 << 16);
+  let fs!: Int32Array, fe!: Int32Array;
   await streamCsv({
     path,
     file,
-    onProgress: options.onProgress,
-    onHeader: (header, at) => {
-      c = resolveColumns(file, header, at, ["appsflyer_id", "event_name", "event_time_utc", "revenue_usd", "campaign", "receipt_id", "status"]);
+    onProgress,
+    onHeader: (header, line) => {
+      const layout = layoutFor(kind, header, line);
+      at = layout.at;
+      sink = sinkFor(layout, onlyDay);
+      fs = new Int32Array(at.length);
+      fe = new Int32Array(at.length);
     },
     onRows: (rows, lines) => {
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
-        q.rows++;
-        const st = status(cell(row, c.status));
-        const t = parseTime(cell(row, c.event_time_utc));
-        const revText = cell(row, c.revenue_usd);
-        const rev = parseMoney(revText);
-        const timeBad = t !== t;
-        // a chargeback export often carries no revenue: its receipt still counts
-        const revBad = rev !== rev && !(st === STATUS_CHARGEBACK && revText.trim() === "");
-        if (timeBad || revBad) {
-          const bad = firstOf(
-            { bad: timeBad, at: c.event_time_utc, reason: "bad_time", name: "event_time_utc" },
-            { bad: revBad, at: c.revenue_usd, reason: "bad_number", name: "revenue_usd" },
-          );
-          skip(q, bad.reason, lines[r]!, bad.name);
-          continue;
+        let used = 0;
+        for (let k = 0; k < at.length; k++) {
+          const cell = at[k]! >= 0 ? (row[at[k]!] ?? "") : "";
+          if (scratch.length - used < cell.length * 3) {
+            const next = new Uint8Array(Math.max(scratch.length * 2, used + cell.length * 3));
+            next.set(scratch.subarray(0, used));
+            scratch = next;
+          }
+          const { written } = encoder.encodeInto(cell, scratch.subarray(used));
+          fs[k] = used;
+          fe[k] = used + written;
+          used += written;
         }
-        const id = cell(row, c.appsflyer_id), rc = cell(row, c.receipt_id);
-        line.push(lines[r]!);
-        flags.push(st | event(cell(row, c.event_name)));
-        time.push(t);
-        revenue.push(rev);
-        afid.push(id);
-        afidHash.push(hashString(id));
-        campaign.push(campaigns.code(cell(row, c.campaign)));
-        receipt.push(rc);
-        if (st === STATUS_CHARGEBACK && rc !== "") chargebackReceipts.add(rc);
+        sink.row(scratch, fs, fe, lines[r]!);
       }
-      afid.seal();
-      receipt.seal();
     },
   });
-  const campaignCodes = campaign.finish();
-  const receipts = receipt.finish();
-  const table: PurchasesTable = {
-    kind: "purchases",
-    n: line.length,
-    line: line.finish(),
-    afid: afid.finish(),
-    afidHash: new Int32Array(afidHash.finish().buffer),
-    flags: flags.finish(),
-    time: time.finish(),
-    revenue: revenue.finish(),
-    campaign: campaignCodes,
-    campaignDict: renormalise(campaignCodes, campaigns.values, normaliseCampaign),
-    receipt: receipts,
-    charged: chargedRows(receipts, chargebackReceipts),
-  };
-  return { table, quality: q, usable: table.n };
+  return { kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start: 0, end: 0, stopAt: 0, newlines: 0, lineBase: 0 };
+}
+
+/** What the main thread learns from a file's head before reading it: the fast plan, or the fallback. */
+export type ReadPlan =
+  | { fast: true; size: number; layout: Layout; crlf: boolean; dataStart: number; headerLine: number }
+  | { fast: false; size: number; reason: string };
+
+/** Probes a file's head; a regular file's header is resolved here (missing columns throw). */
+export async function planRead(kind: FileKind, path: string): Promise<ReadPlan> {
+  const file = FILES[kind];
+  const size = await inputSize(path, file);
+  const fh = await open(path, "r");
+  let head: Uint8Array;
+  try {
+    const want = Math.min(size, PROBE_BYTES);
+    head = new Uint8Array(want);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(head, got, want - got, got);
+      if (bytesRead <= 0) break;
+      got += bytesRead;
+    }
+    head = head.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+  const probe = probeHeader(head, size);
+  if (!probe.ok) return { fast: false, size, reason: probe.reason };
+  const layout = layoutFor(kind, probe.header.split(",").map(normaliseHeader), 1);
+  return { fast: true, size, layout, crlf: probe.crlf, dataStart: probe.dataStart, headerLine: 1 };
+}
+
+/** Segment tasks of a fast plan: byte ranges of about `bytes` each. */
+export function segmentTasks(kind: FileKind, path: string, plan: Extract<ReadPlan, { fast: true }>, onlyDay: number | undefined, bytes: number): SegmentTask[] {
+  const { size, dataStart } = plan;
+  const count = Math.max(1, Math.ceil((size - dataStart) / bytes));
+  const step = Math.ceil((size - dataStart) / count);
+  const tasks: SegmentTask[] = [];
+  for (let k = 0; k < count; k++) {
+    const from = dataStart + k * step;
+    tasks.push({
+      kind, path, size, layout: plan.layout, crlf: plan.crlf, dataStart, onlyDay,
+      from, to: k === count - 1 ? size : Math.min(size, from + step), speculative: true,
+    });
+  }
+  return tasks;
+}
+
+/**
+ * Chains speculative segment reads into the file's exact segments: segment k is right when it
+ * starts where segment k-1 ended; otherwise (its start fell inside a quoted field) it is read
+ * again from the right start. null: the file is irregular (read it whole with papaparse).
+ */
+export async function chainSegments(
+  plan: Extract<ReadPlan, { fast: true }>,
+  tasks: SegmentTask[],
+  results: Promise<Segment | Irregular>[],
+  reread: (task: SegmentTask) => Promise<Segment | Irregular>,
+): Promise<Segment[] | null> {
+  const out: Segment[] = [];
+  let expected = plan.dataStart;
+  let lineBase = plan.headerLine + 1;
+  for (let k = 0; k < tasks.length; k++) {
+    let r = await results[k]!;
+    if (r.start !== expected || ("irregular" in r && r.irregular.startsWith("record longer"))) {
+      r = await reread({ ...tasks[k]!, forcedStart: expected, stopAt: Math.max(expected, r.stopAt), speculative: false });
+    }
+    if ("irregular" in r) return null;
+    r.lineBase = lineBase;
+    lineBase += r.newlines;
+    expected = r.end;
+    out.push(r);
+  }
+  return out;
+}
+
+/** Reads a file in this thread (tests and small callers): the fast reader in one segment, or papaparse. */
+export async function loadLocal(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
+  const plan = await planRead(kind, path);
+  let segments: Segment[] | null = null;
+  if (plan.fast) {
+    const tasks = segmentTasks(kind, path, plan, options.onlyDay, Infinity);
+    const run = (t: SegmentTask) => Promise.resolve(readSegment(t));
+    segments = await chainSegments(plan, tasks, tasks.map(run), run);
+    if (segments) noDataCheck(kind, plan, segments);
+  }
+  segments ??= [await readWhole(kind, path, options.onlyDay, options.onProgress)];
+  // a local table needs no shared memory, but the same merge keeps one code path
+  const loaded = mergeSegments(kind, segments);
+  options.onProgress?.(plan.size, plan.size, loaded.quality.rows);
+  return loaded;
+}
+
+/** A regular file with a header and no data row: the same error papaparse's path gives. */
+export function noDataCheck(kind: FileKind, plan: Extract<ReadPlan, { fast: true }>, segments: Segment[]): void {
+  if (segments.every((s) => s.quality.rows === 0)) {
+    throw new PipelineInputError(FILES[kind], plan.headerLine, undefined, "no data rows (header only)");
+  }
+}
+
+// ---------------------------------------------------------------- merge
+
+function mergeQuality(segments: Segment[]): FileQuality {
+  const q = newQuality();
+  for (const s of segments) {
+    q.rows += s.quality.rows;
+    q.skipped += s.quality.skipped;
+    q.bad_time += s.quality.bad_time;
+    q.bad_number += s.quality.bad_number;
+    if (!q.firstBad && s.quality.firstBad) q.firstBad = { ...s.quality.firstBad, line: s.quality.firstBad.line + s.lineBase };
+  }
+  return q;
+}
+
+function concatF64(parts: Float64Array[], n: number): Float64Array {
+  const out = sharedF64(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function concatI32(parts: Int32Array[], n: number): Int32Array {
+  const out = sharedI32(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function concatU8(parts: Uint8Array[], n: number): Uint8Array {
+  const out = sharedU8(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
+  let total = 0;
+  for (const p of parts) total += p.bytes.length;
+  if (total > 0xffffffff) throw new RangeError("string column beyond 4 GiB");
+  const bytes = sharedU8(total);
+  const offsets = sharedU32(n + 1);
+  let at = 0, row = 0;
+  for (const p of parts) {
+    bytes.set(p.bytes, at);
+    const o = p.offsets;
+    for (let i = 1; i < o.length; i++) offsets[row + i] = o[i]! + at;
+    at += p.bytes.length;
+    row += o.length - 1;
+  }
+  return { bytes, offsets };
+}
+
+/** Segment campaign codes into one code space over the raw values (first appearance in file order). */
+function concatCampaigns(parts: { campaign: Uint32Array; campaignRaw: string[] }[], n: number): { codes: Uint32Array; raw: string[] } {
+  const interner = new Interner();
+  const codes = sharedU32(n);
+  let at = 0;
+  for (const p of parts) {
+    const remap = Uint32Array.from(p.campaignRaw, (v) => interner.code(v));
+    const c = p.campaign;
+    for (let i = 0; i < c.length; i++) codes[at + i] = remap[c[i]!]!;
+    at += c.length;
+  }
+  return { codes, raw: interner.values };
+}
+
+/** Lines of the segments, made absolute. */
+function concatLines(segments: Segment[], parts: Float64Array[], n: number): Float64Array {
+  const out = sharedF64(n);
+  let at = 0;
+  segments.forEach((s, k) => {
+    const p = parts[k]!, base = s.lineBase;
+    for (let i = 0; i < p.length; i++) out[at + i] = p[i]! + base;
+    at += p.length;
+  });
+  return out;
+}
+
+/** Per row: 1 when its receipt is one of the chargeback receipts (rule 4; empty receipts never are). */
+function chargedRows(receipt: BytesColumn, receiptHash: Int32Array, chargebacks: BytesColumn[]): Uint8Array {
+  const n = receiptHash.length;
+  const out = sharedU8(n);
+  const set = new ByteDict();
+  for (const c of chargebacks) {
+    for (let i = 0; i + 1 < c.offsets.length; i++) {
+      const s = c.offsets[i]!, e = c.offsets[i + 1]!;
+      const h = hashBytes(c.bytes, s, e);
+      if (set.find(c.bytes, s, e, h) < 0) set.add(c.bytes, s, e, h, 1);
+    }
+  }
+  if (set.size === 0) return out;
+  const { bytes, offsets } = receipt;
+  for (let i = 0; i < n; i++) if (set.find(bytes, offsets[i]!, offsets[i + 1]!, receiptHash[i]!) >= 0) out[i] = 1;
+  return out;
+}
+
+/** Merges a file's segments (file order) into its table. */
+export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
+  const quality = mergeQuality(segments);
+  const usable = segments.reduce((s, x) => s + x.usable, 0);
+  let table: Table;
+  switch (kind) {
+    case "purchases": {
+      const cols = segments.map((s) => s.cols as PurchasesCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const campaign = concatCampaigns(cols, n);
+      const receipt = concatBytes(cols.map((c) => c.receipt), n);
+      const receiptHash = concatI32(cols.map((c) => c.receiptHash), n);
+      const t: PurchasesTable = {
+        kind,
+        n,
+        line: concatLines(segments, cols.map((c) => c.line), n),
+        afid: concatBytes(cols.map((c) => c.afid), n),
+        afidHash: concatI32(cols.map((c) => c.afidHash), n),
+        flags: concatU8(cols.map((c) => c.flags), n),
+        time: concatF64(cols.map((c) => c.time), n),
+        revenue: concatF64(cols.map((c) => c.revenue), n),
+        campaign: campaign.codes,
+        campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
+        receipt,
+        charged: chargedRows(receipt, receiptHash, cols.map((c) => c.chargebacks)),
+      };
+      table = t;
+      break;
+    }
+    case "confirmed": {
+      const cols = segments.map((s) => s.cols as ConfirmedCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const t: ConfirmedTable = {
+        kind,
+        n,
+        line: concatLines(segments, cols.map((c) => c.line), n),
+        afid: concatBytes(cols.map((c) => c.afid), n),
+        afidHash: concatI32(cols.map((c) => c.afidHash), n),
+        time: concatF64(cols.map((c) => c.time), n),
+        revenue: concatF64(cols.map((c) => c.revenue), n),
+        receipt: concatBytes(cols.map((c) => c.receipt), n),
+      };
+      table = t;
+      break;
+    }
+    case "costs": {
+      const cols = segments.map((s) => s.cols as CostsCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const campaign = concatCampaigns(cols, n);
+      const t: CostsTable = {
+        kind,
+        n,
+        day: concatF64(cols.map((c) => c.day), n),
+        campaign: campaign.codes,
+        campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
+        cost: concatF64(cols.map((c) => c.cost), n),
+      };
+      table = t;
+      break;
+    }
+    case "sessions": {
+      const cols = segments.map((s) => s.cols as SessionsCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const withCampaign = cols[0]!.campaign !== null;
+      const campaign = withCampaign ? concatCampaigns(cols as { campaign: Uint32Array; campaignRaw: string[] }[], n) : null;
+      const t: SessionsTable = {
+        kind,
+        n,
+        day: concatF64(cols.map((c) => c.day), n),
+        user: concatBytes(cols.map((c) => c.user), n),
+        userHash: concatI32(cols.map((c) => c.userHash), n),
+        campaign: campaign ? campaign.codes : null,
+        campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
+      };
+      table = t;
+      break;
+    }
+  }
+  return { table, quality, usable };
+}
+
+// ---------------------------------------------------------------- one-thread entry points (tests)
+
+/** Reads purchases_raw.csv. */
+export async function loadPurchases(path: string, options: LoadOptions = {}): Promise<Loaded<PurchasesTable>> {
+  return (await loadLocal("purchases", path, options)) as Loaded<PurchasesTable>;
 }
 
 /** Reads confirmed_purchases.csv (event_name and campaign, when present, are not used). */
 export async function loadConfirmed(path: string, options: LoadOptions = {}): Promise<Loaded<ConfirmedTable>> {
-  const file = FILES.confirmed;
-  const q = newQuality();
-  const line = new F64Builder(), time = new F64Builder(), revenue = new F64Builder();
-  const afid = new StringColumnBuilder(), receipt = new StringColumnBuilder(), afidHash = new U32Builder();
-  let c!: Record<"appsflyer_id" | "event_time_utc" | "revenue_usd" | "receipt_id", number>;
-  await streamCsv({
-    path,
-    file,
-    onProgress: options.onProgress,
-    onHeader: (header, at) => {
-      c = resolveColumns(file, header, at, ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id"]);
-    },
-    onRows: (rows, lines) => {
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        q.rows++;
-        const t = parseTime(cell(row, c.event_time_utc));
-        const rev = parseMoney(cell(row, c.revenue_usd));
-        if (t !== t || rev !== rev) {
-          const bad = firstOf(
-            { bad: t !== t, at: c.event_time_utc, reason: "bad_time", name: "event_time_utc" },
-            { bad: rev !== rev, at: c.revenue_usd, reason: "bad_number", name: "revenue_usd" },
-          );
-          skip(q, bad.reason, lines[r]!, bad.name);
-          continue;
-        }
-        const id = cell(row, c.appsflyer_id);
-        line.push(lines[r]!);
-        time.push(t);
-        revenue.push(rev);
-        afid.push(id);
-        afidHash.push(hashString(id));
-        receipt.push(cell(row, c.receipt_id));
-      }
-      afid.seal();
-      receipt.seal();
-    },
-  });
-  const table: ConfirmedTable = {
-    kind: "confirmed",
-    n: line.length,
-    line: line.finish(),
-    afid: afid.finish(),
-    afidHash: new Int32Array(afidHash.finish().buffer),
-    time: time.finish(),
-    revenue: revenue.finish(),
-    receipt: receipt.finish(),
-  };
-  return { table, quality: q, usable: table.n };
+  return (await loadLocal("confirmed", path, options)) as Loaded<ConfirmedTable>;
 }
 
 /** Reads costs_daily.csv. */
 export async function loadCosts(path: string, options: LoadOptions = {}): Promise<Loaded<CostsTable>> {
-  const file = FILES.costs;
-  const q = newQuality();
-  const day = new F64Builder(), cost = new F64Builder(), campaign = new U32Builder();
-  const campaigns = new Interner();
-  let c!: Record<"date" | "campaign" | "ad_cost_usd", number>;
-  await streamCsv({
-    path,
-    file,
-    onProgress: options.onProgress,
-    onHeader: (header, at) => {
-      c = resolveColumns(file, header, at, ["date", "campaign", "ad_cost_usd"]);
-    },
-    onRows: (rows, lines) => {
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        q.rows++;
-        const d = parseDate(cell(row, c.date));
-        const v = parseMoney(cell(row, c.ad_cost_usd));
-        if (d !== d || v !== v) {
-          const bad = firstOf(
-            { bad: d !== d, at: c.date, reason: "bad_time", name: "date" },
-            { bad: v !== v, at: c.ad_cost_usd, reason: "bad_number", name: "ad_cost_usd" },
-          );
-          skip(q, bad.reason, lines[r]!, bad.name);
-          continue;
-        }
-        day.push(d);
-        cost.push(v);
-        campaign.push(campaigns.code(cell(row, c.campaign)));
-      }
-    },
-  });
-  const codes = campaign.finish();
-  const table: CostsTable = {
-    kind: "costs",
-    n: day.length,
-    day: day.finish(),
-    campaign: codes,
-    campaignDict: renormalise(codes, campaigns.values, normaliseCampaign),
-    cost: cost.finish(),
-  };
-  return { table, quality: q, usable: table.n };
+  return (await loadLocal("costs", path, options)) as Loaded<CostsTable>;
 }
 
 /** Reads sessions.csv: the timestamp column wins over the date column when both exist. */
 export async function loadSessions(path: string, options: LoadOptions = {}): Promise<Loaded<SessionsTable>> {
-  const file = FILES.sessions;
-  const q = newQuality();
-  const day = new F64Builder(), user = new StringColumnBuilder(), campaign = new U32Builder();
-  const campaigns = new Interner();
-  let userAt = -1, timeAt = -1, campaignAt = -1;
-  let timeName = "";
-  let usable = 0;
-  const only = options.onlyDay;
-  await streamCsv({
-    path,
-    file,
-    onProgress: options.onProgress,
-    onHeader: (header, at) => {
-      const c = resolveColumns(file, header, at, ["user_id"], ["event_timestamp_utc", "date", "campaign"]);
-      if (c.event_timestamp_utc === -1 && c.date === -1) {
-        throw new PipelineInputError(file, at, "event_timestamp_utc", `missing required column "event_timestamp_utc" or "date" (header: ${header.join(",")})`);
-      }
-      userAt = c.user_id;
-      campaignAt = c.campaign;
-      timeName = c.event_timestamp_utc !== -1 ? "event_timestamp_utc" : "date";
-      timeAt = c[timeName as "date"];
-    },
-    onRows: (rows, lines) => {
-      const isTimestamp = timeName === "event_timestamp_utc";
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        q.rows++;
-        const raw = cell(row, timeAt);
-        const d = isTimestamp ? Math.floor(parseTime(raw) / SECONDS_PER_DAY) : parseDate(raw);
-        if (d !== d) {
-          skip(q, "bad_time", lines[r]!, timeName);
-          continue;
-        }
-        usable++;
-        if (only !== undefined && d !== only) continue;
-        day.push(d);
-        user.push(cell(row, userAt));
-        if (campaignAt !== -1) campaign.push(campaigns.code(cell(row, campaignAt)));
-      }
-      user.seal();
-    },
-  });
-  const codes = campaignAt === -1 ? null : campaign.finish();
-  const table: SessionsTable = {
-    kind: "sessions",
-    n: day.length,
-    day: day.finish(),
-    user: user.finish(),
-    campaign: codes,
-    campaignDict: codes ? renormalise(codes, campaigns.values, normaliseCampaign) : null,
-  };
-  return { table, quality: q, usable };
+  return (await loadLocal("sessions", path, options)) as Loaded<SessionsTable>;
 }
 
-/** Loads one file by kind. */
+/** Loads one file by kind, in this thread. */
 export function loadFile(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
-  switch (kind) {
-    case "purchases":
-      return loadPurchases(path, options);
-    case "confirmed":
-      return loadConfirmed(path, options);
-    case "costs":
-      return loadCosts(path, options);
-    case "sessions":
-      return loadSessions(path, options);
-  }
+  return loadLocal(kind, path, options);
 }

@@ -3,6 +3,7 @@
  * epoch seconds, dates as epoch days, campaigns trimmed and upper-cased. Pure and allocation-light:
  * these run once per cell on every input row.
  */
+import { decodeBytes } from "./columns.ts";
 
 /** Micro-dollars per dollar: money is held as an integer count of these. */
 export const MICRO = 1_000_000;
@@ -97,6 +98,86 @@ export function parseMoney(raw: string): number {
   return negative ? -micro : micro;
 }
 
+/**
+ * parseMoney over UTF-8 bytes [s, e) of a buffer: the same result as parseMoney on the decoded
+ * string. A cell with a leading or trailing control/space byte goes through the string version
+ * (String.prototype.trim also strips Unicode spaces); every other non-ASCII byte is unparseable
+ * in both.
+ */
+export function parseMoneyBytes(b: Uint8Array, s: number, e: number): number {
+  if (e === s) return NaN;
+  if (b[s]! <= 32 || b[e - 1]! <= 32) return parseMoney(decodeBytes(b, s, e));
+  let i = s;
+  let negative = false;
+  const first = b[s]!;
+  if (first === 45 /* - */ || first === 43 /* + */) {
+    negative = first === 45;
+    i = s + 1;
+  }
+  let lastComma = -1;
+  let lastDot = -1;
+  let commas = 0;
+  let dots = 0;
+  let digits = 0;
+  for (let j = i; j < e; j++) {
+    const c = b[j]!;
+    if (c === COMMA) {
+      commas++;
+      lastComma = j;
+    } else if (c === DOT) {
+      dots++;
+      lastDot = j;
+    } else if (c - C0 >>> 0 <= 9) digits++;
+    else return NaN;
+  }
+  if (digits === 0) return NaN;
+  let decimalAt = -1;
+  let thousands = -1;
+  if (commas > 0 && dots > 0) {
+    decimalAt = Math.max(lastComma, lastDot);
+    const decimalIsDot = lastDot > lastComma;
+    if ((decimalIsDot ? dots : commas) !== 1) return NaN;
+    thousands = decimalIsDot ? COMMA : DOT;
+  } else if (commas + dots === 1) {
+    decimalAt = commas === 1 ? lastComma : lastDot;
+  } else if (commas + dots > 1) {
+    return NaN;
+  }
+  const intEnd = decimalAt === -1 ? e : decimalAt;
+  let whole = 0;
+  let group = 0;
+  let groups = 0;
+  for (let j = i; j < intEnd; j++) {
+    const c = b[j]!;
+    if (c === thousands) {
+      if (groups === 0 ? group === 0 || group > 3 : group !== 3) return NaN;
+      groups++;
+      group = 0;
+      continue;
+    }
+    whole = whole * 10 + (c - C0);
+    group++;
+  }
+  if (groups > 0 && group !== 3) return NaN;
+  let frac = 0;
+  if (decimalAt !== -1) {
+    let scale = 100_000;
+    for (let j = decimalAt + 1; j < e; j++) {
+      const d = b[j]! - C0;
+      if (scale >= 1) {
+        frac += d * scale;
+        scale /= 10;
+      } else {
+        if (scale === 0.1 && d >= 5) frac += 1;
+        scale = 0;
+      }
+    }
+  }
+  const micro = whole * MICRO + frac;
+  if (!Number.isSafeInteger(micro)) return NaN;
+  return negative ? -micro : micro;
+}
+
 /** Cumulative days before each month (non-leap year), index 1..12. */
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -125,6 +206,87 @@ export function civilFromDays(z: number): [number, number, number] {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** Reads `count` ASCII digits of bytes at `at` (below `end`); -1 when any is not a digit. */
+function digitsAtBytes(b: Uint8Array, at: number, count: number, end: number): number {
+  if (at + count > end) return -1;
+  let v = 0;
+  for (let j = at; j < at + count; j++) {
+    const d = b[j]! - C0;
+    if (d >>> 0 > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** dateAt over bytes: epoch day of `YYYY-MM-DD` at `at` (the 10 bytes must exist below `end`). */
+function dateAtBytes(b: Uint8Array, at: number, end: number): number {
+  if (at + 10 > end || b[at + 4] !== 45 || b[at + 7] !== 45) return NaN;
+  const y = digitsAtBytes(b, at, 4, end);
+  const m = digitsAtBytes(b, at + 5, 2, end);
+  const d = digitsAtBytes(b, at + 8, 2, end);
+  if (y < 0 || m < 1 || m > 12 || d < 1) return NaN;
+  if (d > (m === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[m]!)) return NaN;
+  return daysFromCivil(y, m, d);
+}
+
+/** parseDate over UTF-8 bytes [s, e) (anything but exactly 10 bytes goes through the string version, which trims). */
+export function parseDateBytes(b: Uint8Array, s: number, e: number): number {
+  if (e - s !== 10) return parseDate(decodeBytes(b, s, e));
+  return dateAtBytes(b, s, e);
+}
+
+/** parseTime over UTF-8 bytes [s, e): the same result as parseTime on the decoded string. */
+export function parseTimeBytes(b: Uint8Array, s: number, e: number): number {
+  if (e === s) return NaN;
+  if (b[s]! <= 32 || b[e - 1]! <= 32) return parseTime(decodeBytes(b, s, e));
+  if (e - s < 16) return NaN;
+  const day = dateAtBytes(b, s, e);
+  if (day !== day) return NaN;
+  const sep = b[s + 10]!;
+  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
+  const hh = digitsAtBytes(b, s + 11, 2, e);
+  if (hh < 0 || hh > 23 || b[s + 13] !== 58 /* : */) return NaN;
+  const mi = digitsAtBytes(b, s + 14, 2, e);
+  if (mi < 0 || mi > 59) return NaN;
+  let i = s + 16;
+  let ss = 0;
+  if (i < e && b[i] === 58) {
+    ss = digitsAtBytes(b, i + 1, 2, e);
+    if (ss < 0 || ss > 59 || i + 3 > e) return NaN;
+    i += 3;
+    if (i < e) {
+      const c = b[i]!;
+      if (c === DOT || c === COMMA) {
+        i++;
+        const start = i;
+        while (i < e && b[i]! - C0 >>> 0 <= 9) i++;
+        if (i === start) return NaN;
+      }
+    }
+  }
+  let offset = 0;
+  if (i < e) {
+    const c = b[i]!;
+    if (c === 90 /* Z */ || c === 122 /* z */) {
+      i++;
+    } else if (c === 43 || c === 45) {
+      const oh = digitsAtBytes(b, i + 1, 2, e);
+      if (oh < 0 || oh > 23 || i + 3 > e) return NaN;
+      i += 3;
+      let om = 0;
+      if (i < e) {
+        if (b[i] === 58) i++;
+        om = digitsAtBytes(b, i, 2, e);
+        if (om < 0 || om > 59 || i + 2 > e) return NaN;
+        i += 2;
+      }
+      offset = (oh * 3600 + om * 60) * (c === 45 ? -1 : 1);
+    } else return NaN;
+  }
+  if (i !== e) return NaN;
+  return day * SECONDS_PER_DAY + hh * 3600 + mi * 60 + ss - offset;
 }
 
 /** Reads `count` ASCII digits at `at`; -1 when any is not a digit. */

@@ -56,6 +56,18 @@ export function resolveColumns<R extends string, O extends string>(
   return out;
 }
 
+/** Size of an input file; a missing path or a folder is a bad-input error naming the file. */
+export async function inputSize(path: string, file: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new PipelineInputError(file, undefined, undefined, `not a file: ${path}`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof PipelineInputError) throw error;
+    throw new PipelineInputError(file, undefined, undefined, `file not found: ${path}`);
+  }
+}
+
 /** Lines a row spans beyond its first: newlines inside quoted fields. */
 function extraLines(row: string[]): number {
   let extra = 0;
@@ -77,15 +89,7 @@ function extraLines(row: string[]): number {
  */
 export async function streamCsv(options: StreamCsvOptions): Promise<number> {
   const { path, file, onHeader, onRows, onProgress } = options;
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new PipelineInputError(file, undefined, undefined, `not a file: ${path}`);
-    size = info.size;
-  } catch (error) {
-    if (error instanceof PipelineInputError) throw error;
-    throw new PipelineInputError(file, undefined, undefined, `file not found: ${path}`);
-  }
+  const size = await inputSize(path, file);
 
   const stream = createReadStream(path, { encoding: "utf8", highWaterMark: options.chunkBytes ?? 1 << 20 });
   let charsRead = 0;

@@ -2,11 +2,10 @@
  * The pipeline's Piscina pool (task file workers/pipeline.ts) and the calls the run makes on it.
  */
 import { availableParallelism } from "node:os";
-import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
-import type { LoadProgress, LoadTask, LoadTaskResult } from "../../workers/pipeline.ts";
+import type { WholeTask, WholeTaskResult } from "../../workers/pipeline.ts";
 import { PipelineInputError } from "./errors.ts";
-import { FILES, type FileKind, type Loaded } from "./load.ts";
+import { chainSegments, FILES, mergeSegments, noDataCheck, planRead, segmentTasks, type FileKind, type Irregular, type Loaded, type Segment, type SegmentTask } from "./load.ts";
 import type { PartitionTask } from "./reconcile.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
@@ -14,6 +13,9 @@ export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: 
 
 /** The task file of the pool. */
 export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
+
+/** Bytes of input per load task: enough tasks to keep every thread busy, few enough to stay cheap. */
+export const SEGMENT_BYTES = 16 << 20;
 
 /** Threads for a `workers` setting: 0 (or absent) means one per core. */
 export function workerCount(workers = 0): number {
@@ -26,34 +28,57 @@ export function createPipelinePool(workers = 0): Piscina {
   return new Piscina({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
 }
 
-/** The partition's own arrays move to the worker; the shared id columns are copied. */
+/** The partition's own row lists move to the worker; the table columns are shared memory. */
 export function taskBuffers(task: PartitionTask): ArrayBuffer[] {
-  return [task.af.row, task.af.time, task.af.hash, task.conf.row, task.conf.time, task.conf.hash].map((a) => a.buffer as ArrayBuffer);
+  return [task.af.rows, task.conf.rows].map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 
-/** Runs one load task on the pool, relaying its progress; bad input becomes a PipelineInputError again. */
+/**
+ * Loads one input file on the pool: byte ranges read in parallel by the fast reader, chained and
+ * merged in file order; a file the fast reader does not take is read whole through papaparse.
+ * Bad input becomes a PipelineInputError again.
+ */
 export async function loadOnPool(
   pool: Piscina,
   kind: FileKind,
   path: string,
   onlyDay: number | undefined,
   progress: ProgressFn | undefined,
+  segmentBytes = SEGMENT_BYTES,
 ): Promise<{ loaded: Loaded; ms: number }> {
   const name = `load ${FILES[kind]}`;
   const t0 = performance.now();
-  const channel = progress ? new MessageChannel() : undefined;
-  channel?.port1.on("message", (m: LoadProgress) => {
-    progress!(name, m.rows, m.rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: m.bytes > 0 ? Math.min(1, m.chars / m.bytes) : undefined });
-  });
-  try {
-    const task: LoadTask = { kind, path, onlyDay, port: channel?.port2 };
-    const result = (await pool.run(task, { name: "loadTable", transferList: channel ? ([channel.port2] as never) : undefined })) as LoadTaskResult;
-    if (!result.ok) throw PipelineInputError.fromJSON(result.error);
-    const ms = performance.now() - t0;
-    const rows = result.loaded.quality.rows;
-    progress?.(name, rows, rows / Math.max(ms / 1000, 1e-6), { done: true, fraction: 1 });
-    return { loaded: result.loaded, ms };
-  } finally {
-    channel?.port1.close();
+  const plan = await planRead(kind, path);
+  let segments: Segment[] | null = null;
+  if (plan.fast) {
+    const tasks = segmentTasks(kind, path, plan, onlyDay, segmentBytes);
+    const run = (task: SegmentTask) => pool.run(task, { name: "loadSegment" }) as Promise<Segment | Irregular>;
+    let bytes = 0, rows = 0;
+    const results = tasks.map((task) => {
+      const reading = run(task);
+      reading.then(
+        (r) => {
+          if ("irregular" in r) return;
+          bytes += r.end - r.start;
+          rows += r.quality.rows;
+          progress?.(name, rows, rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: Math.min(1, bytes / plan.size) });
+        },
+        () => {}, // failures surface through chainSegments
+      );
+      return reading;
+    });
+    segments = await chainSegments(plan, tasks, results, run);
+    if (segments) noDataCheck(kind, plan, segments);
   }
+  if (!segments) {
+    const task: WholeTask = { kind, path, onlyDay };
+    const result = (await pool.run(task, { name: "loadWhole" })) as WholeTaskResult;
+    if (!result.ok) throw PipelineInputError.fromJSON(result.error);
+    segments = [result.segment];
+  }
+  const loaded = mergeSegments(kind, segments);
+  const ms = performance.now() - t0;
+  const total = loaded.quality.rows;
+  progress?.(name, total, total / Math.max(ms / 1000, 1e-6), { done: true, fraction: 1 });
+  return { loaded, ms };
 }

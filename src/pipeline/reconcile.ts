@@ -5,27 +5,30 @@
  * Rows are hash-partitioned by appsflyer_id; a worker matches one partition and returns its
  * details already sorted (appsflyer_id, time, type, file order); the main thread merges the
  * sorted partitions. Every order is by data only, so the partitioning never shows in the output.
+ *
+ * Inside a partition everything is typed arrays and sorts by integer keys: ids are grouped with
+ * a hash table (bytes compared on a hash hit), the distinct ids are sorted by their bytes
+ * (radix on 12-byte prefixes, then the rest), and the rows by (id rank, time, file order).
  */
-import { strAt, StringColumnBuilder, type StringColumn } from "./columns.ts";
+import { BYTE_WEIGHT, compareBytes, equalBytes, type BytesColumn } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import type { ConfirmedTable, PurchasesTable } from "./load.ts";
-import { identity, radixSortBy, sortedIndexByString } from "./sort.ts";
+import { identity } from "./sort.ts";
 
 /** Detail kinds, in their tie-break order. */
 export const MATCHED = 0, AF_ONLY = 1, CONFIRMED_ONLY = 2;
 
-/** One side of a partition: row index in its file (= file order), epoch seconds, id hash. */
+/** One side of a partition: the table's id, id hash and time columns (shared), and the partition's rows of it. */
 export interface Side {
-  row: Uint32Array;
-  time: Float64Array;
+  ids: BytesColumn;
   hash: Int32Array;
+  time: Float64Array;
+  /** row indices of the table in this partition, ascending (= file order) */
+  rows: Uint32Array;
 }
 
-/** What a worker receives: both sides of one partition, the id columns, the tolerance. */
+/** What a worker receives: both sides of one partition and the tolerance. */
 export interface PartitionTask {
-  /** appsflyer_id of every purchases row / every confirmed row (read by row index) */
-  afIds: StringColumn;
-  confIds: StringColumn;
   af: Side;
   conf: Side;
   toleranceSec: number;
@@ -41,45 +44,40 @@ export interface Details {
 }
 
 /**
- * One partition's result: its details sorted, the distinct appsflyer_ids in sorted order and,
- * per id, where its run of details starts (runs[i]..runs[i+1]). Every id lives in exactly one
- * partition, so merging the id lists (not the details) yields the global order.
+ * One partition's result: its details sorted and, per distinct appsflyer_id in sorted order,
+ * where its run of details starts (runs[g]..runs[g+1]) and a row holding the id (rep >= 0: that
+ * purchases row; rep < 0: confirmed row -rep-1). Every id lives in exactly one partition, so
+ * merging the id runs (not the details) yields the global order.
  */
 export interface PartitionResult extends Details {
-  ids: StringColumn;
   runs: Uint32Array;
+  rep: Int32Array;
 }
 
 /** Splits curated and confirmed rows into `parts` partitions by hash(appsflyer_id). */
 export function partitionByAfid(p: PurchasesTable, curated: Curated, c: ConfirmedTable, parts: number, toleranceSec: number): PartitionTask[] {
   const partOf = (hash: number) => (hash >>> 0) % parts;
+  const afRows = Uint32Array.from(curated.rows).sort(); // file order: the worker's stable sorts keep it as the last tie-break
   const afCount = new Uint32Array(parts), confCount = new Uint32Array(parts);
-  for (let j = 0; j < curated.n; j++) afCount[partOf(p.afidHash[curated.rows[j]!]!)]!++;
+  for (let j = 0; j < afRows.length; j++) afCount[partOf(p.afidHash[afRows[j]!]!)]!++;
   for (let i = 0; i < c.n; i++) confCount[partOf(c.afidHash[i]!)]!++;
   const tasks: PartitionTask[] = [];
   for (let k = 0; k < parts; k++) {
     tasks.push({
-      afIds: p.afid,
-      confIds: c.afid,
-      af: { row: new Uint32Array(afCount[k]!), time: new Float64Array(afCount[k]!), hash: new Int32Array(afCount[k]!) },
-      conf: { row: new Uint32Array(confCount[k]!), time: new Float64Array(confCount[k]!), hash: new Int32Array(confCount[k]!) },
+      af: { ids: p.afid, hash: p.afidHash, time: p.time, rows: new Uint32Array(afCount[k]!) },
+      conf: { ids: c.afid, hash: c.afidHash, time: c.time, rows: new Uint32Array(confCount[k]!) },
       toleranceSec,
     });
   }
   const fill = new Uint32Array(parts);
-  // rows go in file order (row index order), which the worker's stable sorts keep as the last tie-break
-  for (const row of Uint32Array.from(curated.rows).sort()) {
-    const k = partOf(p.afidHash[row]!), at = fill[k]!++;
-    tasks[k]!.af.row[at] = row;
-    tasks[k]!.af.time[at] = p.time[row]!;
-    tasks[k]!.af.hash[at] = p.afidHash[row]!;
+  for (let j = 0; j < afRows.length; j++) {
+    const row = afRows[j]!, k = partOf(p.afidHash[row]!);
+    tasks[k]!.af.rows[fill[k]!++] = row;
   }
   fill.fill(0);
   for (let i = 0; i < c.n; i++) {
-    const k = partOf(c.afidHash[i]!), at = fill[k]!++;
-    tasks[k]!.conf.row[at] = i;
-    tasks[k]!.conf.time[at] = c.time[i]!;
-    tasks[k]!.conf.hash[at] = c.afidHash[i]!;
+    const k = partOf(c.afidHash[i]!);
+    tasks[k]!.conf.rows[fill[k]!++] = i;
   }
   return tasks;
 }
@@ -87,186 +85,395 @@ export function partitionByAfid(p: PurchasesTable, curated: Curated, c: Confirme
 /**
  * Matches one partition and returns its details sorted by appsflyer_id (code-unit order), time
  * (a match by its AF time), type, then file order. Pure: the worker task and tests call it.
+ * Combined index: i < nAf is AF row af.rows[i], otherwise confirmed row conf.rows[i - nAf]; both
+ * sides are in file order, so combined order is the file-order tie-break.
+ *
+ * Memory locality decides the speed here: the partition's ids are copied into one local arena,
+ * and after grouping every per-row value is gathered into "member order" (the rows of a group
+ * side by side), so the per-group work reads contiguous memory.
  */
 export function matchPartition(task: PartitionTask): PartitionResult {
   const { af, conf, toleranceSec: tol } = task;
-  const nAf = af.row.length, nConf = conf.row.length;
-  // combined index: i < nAf is AF row i, otherwise confirmed row i - nAf (both sides in file order)
-  const { members, start, names } = groupIds(task);
-  const matchOfAf = new Int32Array(nAf).fill(-1);
-  const confTaken = new Uint8Array(nConf);
-  const byTime = (x: number, y: number) => timeOf(x) - timeOf(y) || x - y; // x - y = file order
-  const timeOf = (i: number) => (i < nAf ? af.time[i]! : conf.time[i - nAf]!);
-  for (let g = 0; g < names.length; g++) {
-    const from = start[g]!, to = start[g + 1]!;
-    let split = from; // members: AF ones first (smaller combined index), then confirmed ones
-    while (split < to && members[split]! < nAf) split++;
-    if (split === from || split === to) continue;
-    const ao = sortSmall(Array.from(members.subarray(from, split)), byTime);
-    const co = sortSmall(Array.from(members.subarray(split, to), (i) => i - nAf), (x, y) => byTime(x + nAf, y + nAf));
-    matchGroup(ao, co, af, conf, tol, matchOfAf, confTaken);
+  const nAf = af.rows.length, nConf = conf.rows.length, n = nAf + nConf;
+  // this partition's ids, times, hashes and rows in combined order, local and dense
+  const time = new Float64Array(n), hash = new Int32Array(n), row = new Int32Array(n), off = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < nAf; i++) {
+    const r = af.rows[i]!;
+    row[i] = r;
+    time[i] = af.time[r]!;
+    hash[i] = af.hash[r]!;
+    total += af.ids.offsets[r + 1]! - af.ids.offsets[r]!;
+    off[i + 1] = total;
+  }
+  for (let i = 0; i < nConf; i++) {
+    const r = conf.rows[i]!;
+    row[nAf + i] = r;
+    time[nAf + i] = conf.time[r]!;
+    hash[nAf + i] = conf.hash[r]!;
+    total += conf.ids.offsets[r + 1]! - conf.ids.offsets[r]!;
+    off[nAf + i + 1] = total;
+  }
+  const ids = new Uint8Array(total);
+  copyIds(ids, off, 0, af);
+  copyIds(ids, off, nAf, conf);
+
+  // group equal ids; the distinct ids land in a compact arena of their own
+  const { group, reps, count, keys, keyOff } = groupIds(ids, off, hash, n);
+
+  // members in group order (counting sort: combined order kept inside a group), values gathered
+  const gStart = new Uint32Array(count + 1);
+  for (let i = 0; i < n; i++) gStart[group[i]! + 1]!++;
+  for (let g = 0; g < count; g++) gStart[g + 1]! += gStart[g]!;
+  const mIdx = new Uint32Array(n);
+  {
+    const fill = gStart.slice(0, count);
+    for (let i = 0; i < n; i++) mIdx[fill[group[i]!]!++] = i;
+  }
+  const mTime = new Float64Array(n);
+  for (let x = 0; x < n; x++) mTime[x] = time[mIdx[x]!]!;
+  // each group's members by (time, combined index)
+  for (let g = 0; g < count; g++) {
+    const a = gStart[g]!, b = gStart[g + 1]!;
+    if (b - a > 1) sortRun(mIdx, mTime, a, b);
+  }
+  const mRow = new Int32Array(n);
+  for (let x = 0; x < n; x++) mRow[x] = row[mIdx[x]!]!;
+
+  // groups in code-unit order of their ids
+  const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
+
+  // matching, group by group: mMatch[x] = member position of the confirmed row AF member x took
+  const mMatch = new Int32Array(n).fill(-1);
+  const mTaken = new Uint8Array(n);
+  const ao: number[] = [], co: number[] = [];
+  const cand: Cand = { af: [], conf: [], dt: [], order: [] };
+  let taken = 0;
+  for (let g = 0; g < count; g++) {
+    const a = gStart[g]!, b = gStart[g + 1]!;
+    if (b - a < 2) continue;
+    let afs = 0;
+    for (let x = a; x < b; x++) if (mIdx[x]! < nAf) afs++;
+    if (afs === 0 || afs === b - a) continue;
+    if (b - a === 2) {
+      // the common case: one purchase, one confirmation
+      const x = mIdx[a]! < nAf ? a : a + 1, y = x === a ? a + 1 : a;
+      if (Math.abs(mTime[x]! - mTime[y]!) <= tol) {
+        mMatch[x] = y;
+        mTaken[y] = 1;
+        taken++;
+      }
+      continue;
+    }
+    ao.length = 0;
+    co.length = 0;
+    for (let x = a; x < b; x++) {
+      if (mIdx[x]! < nAf) ao.push(x);
+      else co.push(x);
+    }
+    taken += matchGroup(ao, co, mTime, mIdx, tol, mMatch, mTaken, cand);
   }
 
-  // details, group by group in id order; inside a group by time, type, file order
-  const sortedGroups = sortedIndexByString(names);
-  let n = nAf;
-  for (let i = 0; i < nConf; i++) if (!confTaken[i]) n++;
-  const out = { type: new Uint8Array(n), afRow: new Int32Array(n), confRow: new Int32Array(n) };
-  const runs = new Uint32Array(names.length + 1);
-  const ids = new StringColumnBuilder();
-  const typeOf = (i: number) => (i >= nAf ? CONFIRMED_ONLY : matchOfAf[i] === -1 ? AF_ONLY : MATCHED);
+  // details: group by group in id order; inside a group by time, type, file order
+  const details = n - taken;
+  const out: PartitionResult = {
+    type: new Uint8Array(details),
+    afRow: new Int32Array(details),
+    confRow: new Int32Array(details),
+    runs: new Uint32Array(count + 1),
+    rep: new Int32Array(count),
+  };
+  const dTime = new Float64Array(details);
   let k = 0;
-  sortedGroups.forEach((g, r) => {
-    runs[r] = k;
-    ids.push(names[g]!);
-    const list: number[] = [];
-    for (let x = start[g]!; x < start[g + 1]!; x++) {
-      const i = members[x]!;
-      if (i < nAf || !confTaken[i - nAf]) list.push(i);
-    }
-    sortSmall(list, (x, y) => timeOf(x) - timeOf(y) || typeOf(x) - typeOf(y) || x - y);
-    for (const i of list) {
-      const type = typeOf(i);
-      out.type[k] = type;
-      if (i < nAf) {
-        out.afRow[k] = af.row[i]!;
-        out.confRow[k] = type === MATCHED ? conf.row[matchOfAf[i]!]! : -1;
+  for (let r = 0; r < count; r++) {
+    const g = ranked[r]!;
+    out.runs[r] = k;
+    const from = gStart[g]!, to = gStart[g + 1]!;
+    out.rep[r] = reps[g]! < nAf ? row[reps[g]!]! : -row[reps[g]!]! - 1;
+    const runStart = k;
+    let ties = false;
+    for (let x = from; x < to; x++) {
+      if (mIdx[x]! < nAf) {
+        const m = mMatch[x]!;
+        out.type[k] = m === -1 ? AF_ONLY : MATCHED;
+        out.afRow[k] = mRow[x]!;
+        out.confRow[k] = m === -1 ? -1 : mRow[m]!;
       } else {
+        if (mTaken[x]) continue;
+        out.type[k] = CONFIRMED_ONLY;
         out.afRow[k] = -1;
-        out.confRow[k] = conf.row[i - nAf]!;
+        out.confRow[k] = mRow[x]!;
       }
+      dTime[k] = mTime[x]!;
+      if (k > runStart && dTime[k - 1] === dTime[k]) ties = true;
       k++;
     }
-  });
-  runs[names.length] = n;
-  return { ...out, ids: ids.finish(), runs };
-}
-
-/** Sorts a short list in place (insertion sort: most groups hold a handful of rows). */
-function sortSmall(list: number[], cmp: (a: number, b: number) => number): number[] {
-  if (list.length > 32) return list.sort(cmp);
-  for (let i = 1; i < list.length; i++) {
-    const v = list[i]!;
-    let j = i - 1;
-    while (j >= 0 && cmp(list[j]!, v) > 0) {
-      list[j + 1] = list[j]!;
-      j--;
-    }
-    list[j + 1] = v;
+    // equal times: matched < af_only < confirmed_only, file order kept (members are in combined order already)
+    if (ties) settleTypes(out, dTime, runStart, k);
   }
-  return list;
+  out.runs[count] = details;
+  return out;
 }
 
-/**
- * Group ids by exact appsflyer_id, shared by both sides. Rows are ordered by id hash, so equal
- * ids sit together; the strings are compared only with their run's first row (a map sorts out
- * the rare hash collision), far cheaper than a string-keyed map over every row.
- * Returns the combined indices ordered so each group is contiguous (members[start[g]..start[g+1]],
- * in combined index order), and each group's id.
- */
-function groupIds(task: PartitionTask): { members: Uint32Array; start: Uint32Array; names: string[] } {
-  const { af, conf } = task;
-  const nAf = af.row.length, n = nAf + conf.row.length;
-  const hash = new Float64Array(n);
-  for (let i = 0; i < nAf; i++) hash[i] = af.hash[i]! >>> 0;
-  for (let i = nAf; i < n; i++) hash[i] = conf.hash[i - nAf]! >>> 0;
-  const idOf = (i: number) => (i < nAf ? strAt(task.afIds, af.row[i]!) : strAt(task.confIds, conf.row[i - nAf]!));
-  const members = radixSortBy(identity(n), hash); // stable: combined index order inside a hash
-  const starts: number[] = [];
-  const names: string[] = [];
-  for (let a = 0; a < n; ) {
+/** Copies one side's ids (its rows, in order) into the partition's arena at combined index `base`. */
+function copyIds(ids: Uint8Array, off: Uint32Array, base: number, side: Side): void {
+  const src = side.ids.bytes, so = side.ids.offsets;
+  for (let i = 0; i < side.rows.length; i++) {
+    const r = side.rows[i]!;
+    let at = off[base + i]!;
+    for (let j = so[r]!, e = so[r + 1]!; j < e; j++) ids[at++] = src[j]!;
+  }
+}
+
+/** Sorts members[a..b) (with their times) by (time, combined index): insertion sort, groups are small; a comparator sort when big. */
+function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number): void {
+  if (b - a > 48) {
+    const run = Array.from(mIdx.subarray(a, b), (i, x) => ({ i, t: mTime[a + x]! }));
+    run.sort((x, y) => x.t - y.t || x.i - y.i);
+    run.forEach((m, x) => {
+      mIdx[a + x] = m.i;
+      mTime[a + x] = m.t;
+    });
+    return;
+  }
+  for (let x = a + 1; x < b; x++) {
+    const v = mIdx[x]!, tv = mTime[x]!;
+    let y = x - 1;
+    while (y >= a && (mTime[y]! > tv || (mTime[y]! === tv && mIdx[y]! > v))) {
+      mIdx[y + 1] = mIdx[y]!;
+      mTime[y + 1] = mTime[y]!;
+      y--;
+    }
+    mIdx[y + 1] = v;
+    mTime[y + 1] = tv;
+  }
+}
+
+/** Inside one id's details (time-ordered), orders runs of equal time by type; stable. */
+function settleTypes(d: Details, dTime: Float64Array, from: number, to: number): void {
+  for (let a = from; a < to; ) {
+    const t = dTime[a]!;
     let b = a + 1;
-    while (b < n && hash[members[b]!] === hash[members[a]!]) b++;
-    const first = idOf(members[a]!);
-    let collided = false;
-    for (let x = a + 1; x < b && !collided; x++) collided = idOf(members[x]!) !== first;
-    if (!collided) {
-      starts.push(a);
-      names.push(first);
-    } else {
-      // two ids share a hash: regroup this run by id, keeping combined index order per id
-      const byId = new Map<string, number[]>();
-      for (let x = a; x < b; x++) {
-        const id = idOf(members[x]!);
-        let list = byId.get(id);
-        if (!list) byId.set(id, (list = []));
-        list.push(members[x]!);
+    while (b < to && dTime[b] === t) b++;
+    for (let x = a + 1; x < b; x++) {
+      const type = d.type[x]!, ar = d.afRow[x]!, cr = d.confRow[x]!;
+      let y = x - 1;
+      while (y >= a && d.type[y]! > type) {
+        d.type[y + 1] = d.type[y]!;
+        d.afRow[y + 1] = d.afRow[y]!;
+        d.confRow[y + 1] = d.confRow[y]!;
+        y--;
       }
-      let at = a;
-      for (const [id, list] of byId) {
-        starts.push(at);
-        names.push(id);
-        members.set(list, at);
-        at += list.length;
-      }
+      d.type[y + 1] = type;
+      d.afRow[y + 1] = ar;
+      d.confRow[y + 1] = cr;
     }
     a = b;
   }
-  starts.push(n);
-  return { members, start: Uint32Array.from(starts), names };
-}
-
-/** Greedy one-to-one matching inside one appsflyer_id; both index lists are time-ascending. */
-function matchGroup(ao: number[], co: number[], af: Side, conf: Side, tol: number, matchOfAf: Int32Array, confTaken: Uint8Array): void {
-  const candAf: number[] = [], candConf: number[] = [], candDt: number[] = [];
-  let lo = 0;
-  for (let x = 0; x < ao.length; x++) {
-    const a = ao[x]!, ta = af.time[a]!;
-    while (lo < co.length && conf.time[co[lo]!]! < ta - tol) lo++;
-    for (let y = lo; y < co.length; y++) {
-      const cc = co[y]!;
-      if (conf.time[cc]! > ta + tol) break;
-      candAf.push(a);
-      candConf.push(cc);
-      candDt.push(Math.abs(ta - conf.time[cc]!));
-    }
-  }
-  if (candAf.length === 0) return;
-  const order = candAf.map((_, i) => i);
-  order.sort((i, j) => {
-    const ai = candAf[i]!, aj = candAf[j]!, ci = candConf[i]!, cj = candConf[j]!;
-    return (
-      candDt[i]! - candDt[j]! ||
-      af.time[ai]! - af.time[aj]! ||
-      conf.time[ci]! - conf.time[cj]! ||
-      af.row[ai]! - af.row[aj]! ||
-      conf.row[ci]! - conf.row[cj]!
-    );
-  });
-  for (const i of order) {
-    const a = candAf[i]!, cc = candConf[i]!;
-    if (matchOfAf[a] !== -1 || confTaken[cc]) continue;
-    matchOfAf[a] = cc;
-    confTaken[cc] = 1;
-  }
 }
 
 /**
- * Merges the partitions: a k-way merge of their sorted id lists, copying each id's run of
+ * Groups equal ids with open addressing on the id hash; on a hash hit the bytes are compared with
+ * the group's id, kept in a compact arena of distinct ids (keys[keyOff[g], keyOff[g+1])): the
+ * table and that arena are small enough to stay in cache, the rows themselves are read in order.
+ * group[i] per combined index; reps[g] = the combined index of the group's first member.
+ */
+function groupIds(ids: Uint8Array, off: Uint32Array, hash: Int32Array, n: number): { group: Int32Array; reps: Int32Array; count: number; keys: Uint8Array; keyOff: Uint32Array } {
+  // sized for the groups (far fewer than rows), doubled when half full
+  let size = 1024;
+  while (size < n / 4) size *= 2;
+  let mask = size - 1;
+  let slots = new Int32Array(size * 2); // [group + 1, hash]
+  const group = new Int32Array(n);
+  const reps = new Int32Array(n);
+  let keys = new Uint8Array(Math.max(1024, off[n]! >> 2));
+  const keyOff = new Uint32Array(n + 1);
+  let count = 0, used = 0;
+  for (let i = 0; i < n; i++) {
+    if (count * 2 > size) {
+      size *= 2;
+      mask = size - 1;
+      const next = new Int32Array(size * 2);
+      for (let at = 0; at < slots.length; at += 2) {
+        if (slots[at] === 0) continue;
+        let slot = slots[at + 1]! & mask;
+        while (next[slot << 1] !== 0) slot = (slot + 1) & mask;
+        next[slot << 1] = slots[at]!;
+        next[(slot << 1) + 1] = slots[at + 1]!;
+      }
+      slots = next;
+    }
+    const h = hash[i]!;
+    const s = off[i]!, e = off[i + 1]!;
+    let slot = h & mask;
+    for (;;) {
+      const at = slot << 1;
+      const g1 = slots[at]!;
+      if (g1 === 0) {
+        slots[at] = count + 1;
+        slots[at + 1] = h;
+        reps[count] = i;
+        if (used + e - s > keys.length) {
+          const next = new Uint8Array(Math.max(keys.length * 2, used + e - s));
+          next.set(keys.subarray(0, used));
+          keys = next;
+        }
+        for (let j = s; j < e; j++) keys[used++] = ids[j]!;
+        keyOff[count + 1] = used;
+        group[i] = count++;
+        break;
+      }
+      if (slots[at + 1] === h && equalBytes(keys, keyOff[g1 - 1]!, keyOff[g1]!, ids, s, e)) {
+        group[i] = g1 - 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return { group, reps, count, keys, keyOff };
+}
+
+/**
+ * Indices 0..count-1 of the byte strings bytes[start[i], end[i]) in code-unit order (ties by
+ * index): MSD radix sort, one byte (257 buckets with the end of the string) per level; buckets of
+ * up to 32 by insertion.
+ */
+export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Array, count: number): Uint32Array {
+  const order = identity(count);
+  const tmp = new Uint32Array(count);
+  const cnt = new Int32Array(258);
+  const stack: number[] = [0, count, 0];
+  while (stack.length > 0) {
+    const depth = stack.pop()!, to = stack.pop()!, from = stack.pop()!;
+    if (to - from <= 32) {
+      insertionByBytes(order, from, to, bytes, start, end, depth);
+      continue;
+    }
+    cnt.fill(0);
+    for (let x = from; x < to; x++) {
+      const i = order[x]!, p = start[i]! + depth;
+      cnt[(p < end[i]! ? BYTE_WEIGHT[bytes[p]!]! : 0) + 1]!++;
+    }
+    if (cnt[1] === to - from) continue; // all ended here: equal strings, index order kept
+    for (let d = 0; d < 257; d++) cnt[d + 1]! += cnt[d]!;
+    for (let x = from; x < to; x++) {
+      const i = order[x]!, p = start[i]! + depth;
+      tmp[from + cnt[p < end[i]! ? BYTE_WEIGHT[bytes[p]!]! : 0]!++] = i;
+    }
+    order.set(tmp.subarray(from, to), from);
+    // cnt[d] is now the end of bucket d; bucket 0 (ended strings) needs no more work
+    for (let d = 1; d < 257; d++) {
+      const a = from + cnt[d - 1]!, b = from + cnt[d]!;
+      if (b - a > 1) stack.push(a, b, depth + 1);
+    }
+  }
+  return order;
+}
+
+function insertionByBytes(order: Uint32Array, from: number, to: number, bytes: Uint8Array, start: Uint32Array, end: Uint32Array, depth: number): void {
+  for (let i = from + 1; i < to; i++) {
+    const v = order[i]!;
+    let j = i - 1;
+    while (j >= from) {
+      const u = order[j]!;
+      const c = compareBytes(bytes, start[u]! + depth, end[u]!, bytes, start[v]! + depth, end[v]!) || u - v;
+      if (c <= 0) break;
+      order[j + 1] = u;
+      j--;
+    }
+    order[j + 1] = v;
+  }
+}
+
+/** Scratch arrays for candidate pairs (reused across groups). */
+interface Cand {
+  af: number[];
+  conf: number[];
+  dt: number[];
+  order: number[];
+}
+
+/**
+ * Greedy one-to-one matching inside one appsflyer_id; ao/co are member positions (AF / confirmed),
+ * time-ascending. Returns how many matched.
+ */
+function matchGroup(ao: number[], co: number[], mTime: Float64Array, mIdx: Uint32Array, tol: number, mMatch: Int32Array, mTaken: Uint8Array, cand: Cand): number {
+  cand.af.length = 0;
+  cand.conf.length = 0;
+  cand.dt.length = 0;
+  let lo = 0;
+  for (let x = 0; x < ao.length; x++) {
+    const a = ao[x]!, ta = mTime[a]!;
+    while (lo < co.length && mTime[co[lo]!]! < ta - tol) lo++;
+    for (let y = lo; y < co.length; y++) {
+      const c = co[y]!;
+      if (mTime[c]! > ta + tol) break;
+      cand.af.push(a);
+      cand.conf.push(c);
+      cand.dt.push(Math.abs(ta - mTime[c]!));
+    }
+  }
+  const m = cand.af.length;
+  if (m === 0) return 0;
+  const order = cand.order;
+  order.length = m;
+  for (let i = 0; i < m; i++) order[i] = i;
+  const { af: ca, conf: cc, dt } = cand;
+  // |dt|, AF time, confirmed time, AF file order, confirmed file order (combined index follows file order per side)
+  order.sort((i, j) => {
+    const ai = ca[i]!, aj = ca[j]!, ci = cc[i]!, cj = cc[j]!;
+    return dt[i]! - dt[j]! || mTime[ai]! - mTime[aj]! || mTime[ci]! - mTime[cj]! || mIdx[ai]! - mIdx[aj]! || mIdx[ci]! - mIdx[cj]!;
+  });
+  let matched = 0;
+  for (let x = 0; x < m; x++) {
+    const i = order[x]!;
+    const a = ca[i]!, c = cc[i]!;
+    if (mMatch[a] !== -1 || mTaken[c]) continue;
+    mMatch[a] = c;
+    mTaken[c] = 1;
+    matched++;
+  }
+  return matched;
+}
+
+/** Compares the ids behind two partition reps. */
+function compareReps(x: number, y: number, afIds: BytesColumn, confIds: BytesColumn): number {
+  const a = x >= 0 ? afIds : confIds, ar = x >= 0 ? x : -x - 1;
+  const b = y >= 0 ? afIds : confIds, br = y >= 0 ? y : -y - 1;
+  return compareBytes(a.bytes, a.offsets[ar]!, a.offsets[ar + 1]!, b.bytes, b.offsets[br]!, b.offsets[br + 1]!);
+}
+
+/**
+ * Merges the partitions: a k-way merge of their sorted id runs, copying each id's run of
  * details. Ids are compared once per id, not once per detail.
  */
-export function mergeDetails(parts: PartitionResult[]): Details {
+export function mergeDetails(parts: PartitionResult[], afIds: BytesColumn, confIds: BytesColumn): Details {
   if (parts.length === 1) return parts[0]!;
   const total = parts.reduce((s, d) => s + d.type.length, 0);
   const out: Details = { type: new Uint8Array(total), afRow: new Int32Array(total), confRow: new Int32Array(total) };
   const next = parts.map(() => 0); // next id per partition
-  const head = parts.map((d) => (d.runs.length > 1 ? strAt(d.ids, 0) : null));
   let k = 0;
   for (;;) {
     let best = -1;
     for (let j = 0; j < parts.length; j++) {
-      const h = head[j];
-      if (h !== null && (best === -1 || h < head[best]!)) best = j;
+      if (next[j]! >= parts[j]!.rep.length) continue;
+      if (best === -1 || compareReps(parts[j]!.rep[next[j]!]!, parts[best]!.rep[next[best]!]!, afIds, confIds) < 0) best = j;
     }
     if (best === -1) break;
-    const d = parts[best]!, id = next[best]!;
-    const from = d.runs[id]!, to = d.runs[id + 1]!;
+    const d = parts[best]!, g = next[best]!;
+    // a whole stretch of this partition's ids that sort before every other head goes at once
+    let h = g + 1;
+    if (parts.length === 2) {
+      const other = parts[1 - best]!, og = next[1 - best]!;
+      if (og >= other.rep.length) h = d.rep.length;
+      else while (h < d.rep.length && compareReps(d.rep[h]!, other.rep[og]!, afIds, confIds) < 0) h++;
+    }
+    const from = d.runs[g]!, to = d.runs[h]!;
     out.type.set(d.type.subarray(from, to), k);
     out.afRow.set(d.afRow.subarray(from, to), k);
     out.confRow.set(d.confRow.subarray(from, to), k);
     k += to - from;
-    next[best] = id + 1;
-    head[best] = id + 1 < d.runs.length - 1 ? strAt(d.ids, id + 1) : null;
+    next[best] = h;
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { Interner } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import { addRatio, divRatio, isPositive, lessThan, ratio, type Ratio } from "./exact.ts";
-import type { CostsTable, PurchasesTable } from "./load.ts";
+import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./load.ts";
 import { SECONDS_PER_DAY } from "./normalise.ts";
 
 /** One (day, campaign) of the join. */
@@ -57,7 +57,19 @@ export function roasOf(row: DailyRow): Ratio | null {
   return row.hasCost && row.costMicro !== 0 ? ratio(row.revenueMicro, row.costMicro) : null;
 }
 
-/** Latest UTC day among the curated purchases (the default --as-of); NaN when there are none. */
+/**
+ * Latest UTC day among the purchases that pass rule 2 (the default --as-of; the curated ones have
+ * the same latest day: dedupe keeps one row of every kept key, time included); NaN when none.
+ */
+export function latestKeptDay(p: PurchasesTable): number {
+  let max = -Infinity;
+  for (let i = 0; i < p.n; i++) {
+    if ((p.flags[i]! & (STATUS_SUCCESS | EVENT_PURCHASE)) === (STATUS_SUCCESS | EVENT_PURCHASE) && p.revenue[i]! > 0 && p.time[i]! > max) max = p.time[i]!;
+  }
+  return max === -Infinity ? NaN : Math.floor(max / SECONDS_PER_DAY);
+}
+
+/** Latest UTC day among the curated purchases; NaN when there are none. */
 export function latestDay(p: PurchasesTable, curated: Curated): number {
   let max = -Infinity;
   for (let j = 0; j < curated.n; j++) max = Math.max(max, p.time[curated.rows[j]!]!);

@@ -21,7 +21,7 @@ import { chunkSize, curatedChunks, CURATED_HEADER, detailChunks, writeChunks, ty
 import { qualityReport } from "./quality.ts";
 import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
-import { anomalies, dailyRoas, latestDay, roasD1, roasOf } from "./roas.ts";
+import { anomalies, dailyRoas, latestKeptDay, roasD1, roasOf } from "./roas.ts";
 
 export { createPipelinePool, workerCount, type ProgressFn } from "./pool.ts";
 
@@ -117,9 +117,12 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   };
 
   const pool = options.pool ?? createPipelinePool(options.workers);
+  let tmp: string | undefined;
+  let curatedWrite: Promise<void> | undefined;
   try {
     // Load on the pool. Without --as-of, D-1 comes from the purchases, so sessions.csv is read
-    // once they are curated and keeps only D-1 rows (not every session of the file in memory).
+    // once they are loaded and keeps only D-1 rows (not every session of the file in memory);
+    // the confirmed purchases keep the pool busy meanwhile.
     const load = (kind: FileKind, onlyDay?: number) => {
       const started = loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), onlyDay, progress);
       started.catch(() => {}); // settled below, in SPEC file order
@@ -153,11 +156,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     try {
       purchases = (await loads.purchases!).loaded;
     } catch (error) {
-      loads.sessions ??= load("sessions");
+      loads.sessions ??= load("sessions", NaN);
       await Promise.allSettled(Object.values(loads));
       throw error; // purchases_raw.csv is first in SPEC order
     }
     const p = purchases.table as PurchasesTable;
+    // the latest kept purchase dates the report (dedupe keeps a row of every kept time): sessions can start now
+    const asOfDay = explicitAsOf ?? latestKeptDay(p);
+    loads.sessions ??= load("sessions", asOfDay - 1); // NaN (no curated purchase): validate only, keep nothing
 
     // Curate: filter, dedupe, chargebacks, sort
     const kept = timed("filter", p.n, () => selectPurchases(p));
@@ -165,8 +171,17 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const cb = timed("chargebacks", unique.length, () => applyChargebacks(p, unique));
     const curated = timed("sort", unique.length, () => sortCurated(p, unique, cb.revenue, cb.chargeback));
 
-    const asOfDay = explicitAsOf ?? latestDay(p, curated);
-    loads.sessions ??= load("sessions", asOfDay === asOfDay ? asOfDay - 1 : undefined);
+    // purchases_curated.csv needs nothing else: render it while the other files load
+    const threads = workerCount(options.workers);
+    const render = (chunk: Chunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
+    const outDir = resolve(options.outDir);
+    await mkdir(dirname(outDir), { recursive: true });
+    tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.tmp-`));
+    const tw = performance.now();
+    progress?.("write", 0, 0, { done: false });
+    curatedWrite = writeChunks(join(tmp, "purchases_curated.csv"), CURATED_HEADER, "", curatedChunks(p, curated, chunkSize(curated.n, threads)), render, threads + 1);
+    curatedWrite.catch(() => {}); // awaited below
+
     const loaded = await settleLoads();
     for (const kind of FILE_KINDS) {
       const { ms } = await loads[kind]!;
@@ -183,11 +198,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Reconcile: hash partitions on the pool, deterministic merge
     progress?.("reconcile", 0, 0, { done: false });
     const t0 = performance.now();
-    const tasks = partitionByAfid(p, curated, c, workerCount(options.workers), toleranceSec);
+    const tasks = partitionByAfid(p, curated, c, threads, toleranceSec);
     const parts = await Promise.all(
       tasks.map((task) => pool.run(task, { name: "reconcilePartition", transferList: taskBuffers(task) as never }) as Promise<PartitionResult>),
     );
-    const details = mergeDetails(parts);
+    const details = mergeDetails(parts, p.afid, c.afid);
     const pos = curatedPositions(p, curated);
     const recon = summarise(details, curated, pos, c);
     const reconMs = performance.now() - t0;
@@ -228,35 +243,25 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     };
 
     // Write: temp folder beside outDir, moved into place only when every file is written
-    progress?.("write", 0, 0, { done: false });
-    const tw = performance.now();
-    const threads = workerCount(options.workers);
-    const render = (chunk: Chunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
-    const outDir = resolve(options.outDir);
-    await mkdir(dirname(outDir), { recursive: true });
-    const tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.tmp-`));
-    try {
-      await Promise.all([
-        writeChunks(join(tmp, "purchases_curated.csv"), CURATED_HEADER, "", curatedChunks(p, curated, chunkSize(curated.n, threads)), render, threads + 1),
-        writeChunks(
-          join(tmp, "reconciliation.json"),
-          reconciliationHead(options.toleranceMin, recon),
-          reconciliationTail(details.type.length),
-          detailChunks(p, curated, c, details, chunkSize(details.type.length, threads)),
-          render,
-          threads + 1,
-        ),
-        writeFile(join(tmp, "roas_d1.json"), jsonText(roasD1Out)),
-        writeFile(join(tmp, "roas_anomaly.json"), jsonText(anomalyOut)),
-        writeFile(join(tmp, "arpdau_d1.json"), jsonText(arpdauOut)),
-        writeFile(join(tmp, "quality.json"), jsonText(quality)),
-        writeFile(join(tmp, "index.html"), renderReport(report)),
-      ]);
-      await mkdir(outDir, { recursive: true });
-      for (const name of OUTPUT_FILES) await rename(join(tmp, name), join(outDir, name));
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    const dir = tmp;
+    await Promise.all([
+      curatedWrite,
+      writeChunks(
+        join(dir, "reconciliation.json"),
+        reconciliationHead(options.toleranceMin, recon),
+        reconciliationTail(details.type.length),
+        detailChunks(p, curated, c, details, chunkSize(details.type.length, threads)),
+        render,
+        threads + 1,
+      ),
+      writeFile(join(dir, "roas_d1.json"), jsonText(roasD1Out)),
+      writeFile(join(dir, "roas_anomaly.json"), jsonText(anomalyOut)),
+      writeFile(join(dir, "arpdau_d1.json"), jsonText(arpdauOut)),
+      writeFile(join(dir, "quality.json"), jsonText(quality)),
+      writeFile(join(dir, "index.html"), renderReport(report)),
+    ]);
+    await mkdir(outDir, { recursive: true });
+    for (const name of OUTPUT_FILES) await rename(join(dir, name), join(outDir, name));
     const writeMs = performance.now() - tw;
     const written = curated.n + details.type.length;
     stages.push({ name: "write", ms: writeMs, rows: written });
@@ -281,6 +286,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     };
     return { summary, stages, outDir };
   } finally {
+    if (curatedWrite) await curatedWrite.catch(() => {});
+    if (tmp) await rm(tmp, { recursive: true, force: true });
     if (!options.pool) await pool.destroy();
   }
 }

@@ -2,7 +2,7 @@
  * The columnar tables the loaders produce (one per input file) and the per-file quality counts.
  * Plain typed arrays and string columns, so a table crosses a worker boundary by transfer.
  */
-import type { StringColumn } from "./columns.ts";
+import type { BytesColumn } from "./columns.ts";
 import type { ReadProgress } from "./parse.ts";
 
 /** The four inputs, by kind, with their file names. */
@@ -33,21 +33,22 @@ export const EVENT_PURCHASE = 4;
 
 /**
  * purchases_raw.csv, usable rows only, file order. revenue is NaN only for an empty chargeback
- * revenue. appsflyer_id and receipt_id are string columns (exact, as written) with a per-row
- * hash of the id for hash tables and partitioning.
+ * revenue. appsflyer_id and receipt_id are byte-string columns (exact, as written) with a per-row
+ * hash of the id for hash tables and partitioning. The big arrays live in SharedArrayBuffers
+ * when the table was loaded on the pool (workers read them without a copy).
  */
 export interface PurchasesTable {
   kind: "purchases";
   n: number;
   line: Float64Array;
-  afid: StringColumn;
+  afid: BytesColumn;
   afidHash: Int32Array;
   flags: Uint8Array;
   time: Float64Array;
   revenue: Float64Array;
   campaign: Uint32Array;
   campaignDict: string[];
-  receipt: StringColumn;
+  receipt: BytesColumn;
   /** 1 when the row's receipt_id appears on a usable chargeback row (rule 4) */
   charged: Uint8Array;
 }
@@ -57,11 +58,11 @@ export interface ConfirmedTable {
   kind: "confirmed";
   n: number;
   line: Float64Array;
-  afid: StringColumn;
+  afid: BytesColumn;
   afidHash: Int32Array;
   time: Float64Array;
   revenue: Float64Array;
-  receipt: StringColumn;
+  receipt: BytesColumn;
 }
 
 /** costs_daily.csv: epoch day, campaign, cost in micro-dollars. */
@@ -79,7 +80,8 @@ export interface SessionsTable {
   kind: "sessions";
   n: number;
   day: Float64Array;
-  user: StringColumn;
+  user: BytesColumn;
+  userHash: Int32Array;
   campaign: Uint32Array | null;
   campaignDict: string[] | null;
 }

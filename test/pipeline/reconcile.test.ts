@@ -1,25 +1,20 @@
 /** matchPartition / mergeReconciliation, SPEC 4 rule 6 and 4.1 reconciliation readings. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Piscina } from "piscina";
-import { hashString } from "../../src/pipeline/columns.ts";
+import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
 import { MATCHED, matchPartition, type PartitionTask } from "../../src/pipeline/reconcile.ts";
 import { createPipelinePool } from "../../src/pipeline/run.ts";
 import { CONFIRMED_HEADER, cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
 
-/** A string column from values. */
-const column = (values: string[]) => {
-  const offsets = new Uint32Array(values.length + 1);
-  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
-  return { text: values.join(""), offsets, plain: false };
-};
 /** A partition from [appsflyer_id, time] rows; row index = file order. */
 function task(af: [string, number][], conf: [string, number][], toleranceSec = 600): PartitionTask {
   const side = (rows: [string, number][]) => ({
-    row: Uint32Array.from(rows, (_, i) => i),
+    ids: bytesColumn(rows.map((r) => r[0])),
+    rows: Uint32Array.from(rows, (_, i) => i),
     time: Float64Array.from(rows, (r) => r[1]),
     hash: Int32Array.from(rows, (r) => (r[0] === "k1" || r[0] === "k2" ? 7 : hashString(r[0]))), // k1/k2 collide on purpose
   });
-  return { afIds: column(af.map((r) => r[0])), confIds: column(conf.map((r) => r[0])), af: side(af), conf: side(conf), toleranceSec };
+  return { af: side(af), conf: side(conf), toleranceSec };
 }
 /** Matches as "af>conf" strings, sorted. */
 const pairs = (t: PartitionTask) => {

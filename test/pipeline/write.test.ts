@@ -19,7 +19,7 @@ test("any chunk size and any completion order give the same file", async () => {
   const unique = dedupeFirst(p, selectPurchases(p));
   const cb = applyChargebacks(p, unique);
   const curated = sortCurated(p, unique, cb.revenue, cb.chargeback);
-  const details = mergeDetails(partitionByAfid(p, curated, c, 3, 600).map(matchPartition));
+  const details = mergeDetails(partitionByAfid(p, curated, c, 3, 600).map(matchPartition), p.afid, c.afid);
   const { root } = dataset();
   // renders finish in a scrambled order; the writer must still write them in chunk order
   let calls = 0;
