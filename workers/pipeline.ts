@@ -39,13 +39,13 @@ export async function loadWhole(task: WholeTask): Promise<WholeTaskResult> {
   }
 }
 
-/** Matches one appsflyer_id partition; returns its details sorted for the merge. */
+/** Matches one appsflyer_id partition; returns its details sorted for the merge (rendered when the task asks). */
 export function reconcilePartition(task: PartitionTask): PartitionResult {
   const details = matchPartition(task);
   return transfer(details, buffersOf(details));
 }
 
-/** Renders one chunk of purchases_curated.csv or of the reconciliation details to UTF-8. */
+/** Renders one chunk of purchases_curated.csv to UTF-8. */
 export function renderOutputChunk(chunk: Chunk): Uint8Array {
   const bytes = renderChunk(chunk);
   return transfer(bytes, [bytes.buffer as ArrayBuffer]);

@@ -26,132 +26,194 @@ STOP_LF[QUOTE] = 1;
 const STOP_CRLF = STOP_LF.slice();
 STOP_CRLF[CR] = 1;
 
-/** Receives each data record: the wanted columns as byte ranges [fs[k], fe[k]) of buf (empty when absent). */
-export interface RowSink {
-  row(buf: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void;
+/** Records a Scanner hands over at a time. */
+export const BATCH_RECORDS = 1024;
+
+export const SCAN_MORE = 0, SCAN_OK = 1, SCAN_IRREGULAR = 2, SCAN_NEED_MORE = 3;
+
+/**
+ * Scans records that start before a stop mark, a batch at a time: for record r of a batch, the
+ * wanted column k is bytes [fs[r * slots + k], fe[r * slots + k]) of the buffer (empty when the
+ * row is too short) and lines[r] counts the "\n" bytes before the record since the scan began.
+ * `slotOf[col]` is the slot of column `col` (-1: not wanted; columns past its length are not
+ * wanted). A quoted wanted field holding `""` is unescaped in place. After next(): status is
+ * SCAN_MORE (a full batch, call again), SCAN_OK (stop mark reached: `pos` is the first record
+ * start at or past it), SCAN_IRREGULAR (`reason`: leave the file to papaparse) or
+ * SCAN_NEED_MORE (a record runs past the end of the buffer before the file ends: read more and
+ * start over). The loop calls nothing, so it compiles once and stays monomorphic.
+ */
+export class Scanner {
+  readonly fs: Int32Array;
+  readonly fe: Int32Array;
+  readonly lines: Float64Array = new Float64Array(BATCH_RECORDS);
+  readonly slots: number;
+  pos = 0;
+  newlines = 0;
+  rows = 0;
+  status = SCAN_MORE;
+  reason = "";
+  constructor(
+    private readonly slotOf: Int32Array,
+    slots: number,
+    private readonly crlf: boolean,
+  ) {
+    this.slots = slots;
+    this.fs = new Int32Array(BATCH_RECORDS * slots);
+    this.fe = new Int32Array(BATCH_RECORDS * slots);
+  }
+  reset(start: number): void {
+    this.pos = start;
+    this.newlines = 0;
+    this.rows = 0;
+    this.status = SCAN_MORE;
+    this.reason = "";
+  }
+  /** Scans the next batch; returns how many records it holds (see status). */
+  next(buf: Uint8Array, stopAt: number, eof: boolean): number {
+    const len = buf.length, crlf = this.crlf;
+    const stop = crlf ? STOP_CRLF : STOP_LF;
+    const fs = this.fs, fe = this.fe, lines = this.lines, slotOf = this.slotOf;
+    const nSlots = this.slots;
+    const maxCol = slotOf.length;
+    let pos = this.pos;
+    let newlines = this.newlines;
+    let n = 0;
+    let status = SCAN_OK;
+    let reason = "";
+    records: while (pos < stopAt) {
+      if (n === BATCH_RECORDS) {
+        status = SCAN_MORE;
+        break;
+      }
+      const o = n * nSlots;
+      const recLine = newlines;
+      for (let k = 0; k < nSlots; k++) {
+        fs[o + k] = 0;
+        fe[o + k] = 0;
+      }
+      let col = 0;
+      for (;;) {
+        let fStart: number, fEnd: number, c: number;
+        if (pos < len && buf[pos] === QUOTE) {
+          let p = pos + 1;
+          let escapes = 0;
+          for (;;) {
+            let b = 0;
+            while (p < len && (b = buf[p]!) !== QUOTE) {
+              if (b === LF) newlines++;
+              p++;
+            }
+            if (p >= len) {
+              status = eof ? SCAN_IRREGULAR : SCAN_NEED_MORE;
+              reason = "unterminated quoted field";
+              break records;
+            }
+            if (p + 1 < len) {
+              if (buf[p + 1] === QUOTE) {
+                escapes++;
+                p += 2;
+                continue;
+              }
+            } else if (!eof) {
+              status = SCAN_NEED_MORE;
+              break records;
+            }
+            break;
+          }
+          fStart = pos + 1;
+          fEnd = p;
+          pos = p + 1;
+          if (escapes > 0 && col < maxCol && slotOf[col]! >= 0) {
+            let w = fStart;
+            for (let r = fStart; r < fEnd; r++) {
+              const b = buf[r]!;
+              buf[w++] = b;
+              if (b === QUOTE) r++;
+            }
+            fEnd = w;
+          }
+          c = pos < len ? buf[pos]! : -1;
+          if ((c !== COMMA && c !== LF && c !== CR && c !== -1) || (c === CR && !crlf)) {
+            status = SCAN_IRREGULAR;
+            reason = "text after a closing quote";
+            break records;
+          }
+        } else {
+          fStart = pos;
+          while (pos < len && stop[buf[pos]!] === 0) pos++;
+          fEnd = pos;
+          c = pos < len ? buf[pos]! : -1;
+          if (c === QUOTE) {
+            status = SCAN_IRREGULAR;
+            reason = "quote inside an unquoted field";
+            break records;
+          }
+        }
+        if (col < maxCol) {
+          const k = slotOf[col]!;
+          if (k >= 0) {
+            fs[o + k] = fStart;
+            fe[o + k] = fEnd;
+          }
+        }
+        col++;
+        if (c === COMMA) {
+          pos++;
+          continue;
+        }
+        if (c === LF) {
+          if (crlf) {
+            status = SCAN_IRREGULAR;
+            reason = "LF without CR in a CRLF file";
+            break records;
+          }
+          pos++;
+          newlines++;
+        } else if (c === CR) {
+          if (pos + 1 >= len || buf[pos + 1] !== LF) {
+            status = pos + 1 >= len && !eof ? SCAN_NEED_MORE : SCAN_IRREGULAR;
+            reason = "CR without LF";
+            break records;
+          }
+          pos += 2;
+          newlines++;
+        } else if (!eof) {
+          status = SCAN_NEED_MORE;
+          break records;
+        }
+        if (col === 1 && fEnd === fStart) break; // blank line
+        lines[n] = recLine;
+        n++;
+        break;
+      }
+    }
+    this.pos = pos;
+    this.newlines = newlines;
+    this.rows += n;
+    this.status = status;
+    this.reason = reason;
+    return n;
+  }
 }
 
-export const SCAN_OK = 0, SCAN_IRREGULAR = 1, SCAN_NEED_MORE = 2;
-
-export interface ScanResult {
-  status: number;
-  /** where the scan stopped: the first record start at or past stopAt (buffer coordinates) */
-  end: number;
-  /** "\n" bytes consumed from the start (the line offset of the next record) */
-  newlines: number;
-  /** data records handed to the sink */
-  rows: number;
-  reason?: string;
+/** Receives the scanned records of a batch (see Scanner) and the papaparse fallback's rows (n = 1, offset 0). */
+export interface RowSink {
+  rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void;
 }
 
 /**
- * Scans records that start in [start, stopAt) of buf. `eof`: buf ends where the file ends.
- * `slotOf[col]` is the slot of column `col` (-1: not wanted; columns past its length are not
- * wanted). A quoted wanted field holding `""` is unescaped in place. NEED_MORE: a record runs
- * past the end of buf before the file ends (read more and scan again from scratch).
+ * Scans every record starting in [start, stopAt) of buf into the sink. `eof`: buf ends where the
+ * file ends. Returns the scanner (status SCAN_OK, SCAN_IRREGULAR or SCAN_NEED_MORE; pos, newlines, rows).
  */
-export function scanRecords(
-  buf: Uint8Array,
-  start: number,
-  stopAt: number,
-  eof: boolean,
-  crlf: boolean,
-  slotOf: Int32Array,
-  fs: Int32Array,
-  fe: Int32Array,
-  sink: RowSink,
-): ScanResult {
-  const len = buf.length;
-  const stop = crlf ? STOP_CRLF : STOP_LF;
-  const nSlots = fs.length;
-  const maxCol = slotOf.length;
-  let pos = start;
-  let newlines = 0;
-  let rows = 0;
-  while (pos < stopAt) {
-    const recLine = newlines;
-    for (let k = 0; k < nSlots; k++) {
-      fs[k] = 0;
-      fe[k] = 0;
-    }
-    let col = 0;
-    for (;;) {
-      let fStart: number, fEnd: number, c: number;
-      if (pos < len && buf[pos] === QUOTE) {
-        let p = pos + 1;
-        let escapes = 0;
-        for (;;) {
-          let b = 0;
-          while (p < len && (b = buf[p]!) !== QUOTE) {
-            if (b === LF) newlines++;
-            p++;
-          }
-          if (p >= len) return scanResult(eof ? SCAN_IRREGULAR : SCAN_NEED_MORE, pos, newlines, rows, "unterminated quoted field");
-          if (p + 1 < len) {
-            if (buf[p + 1] === QUOTE) {
-              escapes++;
-              p += 2;
-              continue;
-            }
-          } else if (!eof) return scanResult(SCAN_NEED_MORE, pos, newlines, rows);
-          break;
-        }
-        fStart = pos + 1;
-        fEnd = p;
-        pos = p + 1;
-        if (escapes > 0 && col < maxCol && slotOf[col]! >= 0) {
-          let w = fStart;
-          for (let r = fStart; r < fEnd; r++) {
-            const b = buf[r]!;
-            buf[w++] = b;
-            if (b === QUOTE) r++;
-          }
-          fEnd = w;
-        }
-        c = pos < len ? buf[pos]! : -1;
-        if (c !== COMMA && c !== LF && c !== CR && c !== -1) return scanResult(SCAN_IRREGULAR, pos, newlines, rows, "text after a closing quote");
-        if (c === CR && !crlf) return scanResult(SCAN_IRREGULAR, pos, newlines, rows, "CR after a closing quote");
-      } else {
-        fStart = pos;
-        while (pos < len && stop[buf[pos]!] === 0) pos++;
-        fEnd = pos;
-        c = pos < len ? buf[pos]! : -1;
-        if (c === QUOTE) return scanResult(SCAN_IRREGULAR, pos, newlines, rows, "quote inside an unquoted field");
-      }
-      if (col < maxCol) {
-        const k = slotOf[col]!;
-        if (k >= 0) {
-          fs[k] = fStart;
-          fe[k] = fEnd;
-        }
-      }
-      col++;
-      if (c === COMMA) {
-        pos++;
-        continue;
-      }
-      if (c === LF) {
-        if (crlf) return scanResult(SCAN_IRREGULAR, pos, newlines, rows, "LF without CR in a CRLF file");
-        pos++;
-        newlines++;
-      } else if (c === CR) {
-        if (pos + 1 >= len) return scanResult(eof ? SCAN_IRREGULAR : SCAN_NEED_MORE, pos, newlines, rows, "CR at the end");
-        if (buf[pos + 1] !== LF) return scanResult(SCAN_IRREGULAR, pos, newlines, rows, "CR without LF");
-        pos += 2;
-        newlines++;
-      } else if (!eof) return scanResult(SCAN_NEED_MORE, pos, newlines, rows);
-      if (col === 1 && fEnd === fStart) break; // blank line
-      sink.row(buf, fs, fe, recLine);
-      rows++;
-      break;
-    }
+export function scanInto(buf: Uint8Array, start: number, stopAt: number, eof: boolean, crlf: boolean, slotOf: Int32Array, slots: number, sink: RowSink): Scanner {
+  const sc = new Scanner(slotOf, slots, crlf);
+  sc.reset(start);
+  for (;;) {
+    const n = sc.next(buf, stopAt, eof);
+    if (sc.status === SCAN_IRREGULAR || sc.status === SCAN_NEED_MORE) return sc;
+    if (n > 0) sink.rows(buf, sc.fs, sc.fe, sc.lines, n, slots);
+    if (sc.status === SCAN_OK) return sc;
   }
-  return scanResult(SCAN_OK, pos, newlines, rows);
-}
-
-/** (a plain function, not a closure: captured loop variables would slow the scan down) */
-function scanResult(status: number, end: number, newlines: number, rows: number, reason?: string): ScanResult {
-  return { status, end, newlines, rows, reason };
 }
 
 /** What the first bytes of a file say about reading it fast. */

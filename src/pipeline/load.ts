@@ -19,6 +19,7 @@ import {
   hashBytes,
   I32Builder,
   Interner,
+  mix32,
   renormalise,
   sharedF64,
   sharedI32,
@@ -28,7 +29,7 @@ import {
   U8Builder,
   type BytesColumn,
 } from "./columns.ts";
-import { isUtf8, PROBE_BYTES, probeHeader, scanRecords, SCAN_IRREGULAR, SCAN_NEED_MORE, type RowSink } from "./csvfast.ts";
+import { isUtf8, PROBE_BYTES, probeHeader, scanInto, SCAN_IRREGULAR, SCAN_NEED_MORE, type RowSink } from "./csvfast.ts";
 import { normaliseCampaign, normaliseKeyword, parseDateBytes, parseMoneyBytes, parseTimeBytes, SECONDS_PER_DAY } from "./normalise.ts";
 import { inputSize, normaliseHeader, resolveColumns, streamCsv } from "./parse.ts";
 import {
@@ -118,12 +119,22 @@ function isBlankBytes(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/**
+ * Hash of a low-cardinality cell (status, event, campaign) from its length and three of its bytes:
+ * cheap, and the dictionary compares the bytes anyway.
+ */
+function quickHash(b: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n === 0) return 0;
+  return mix32(Math.imul(n, 0x9e3779b1) ^ (b[s]! << 8) ^ (b[e - 1]! << 16) ^ (b[s + (n >> 1)]! << 24));
+}
+
 /** A low-cardinality cell mapped through fn (status, event_name), memoised by its bytes (bounded). */
 class Keyword {
   private readonly dict = new ByteDict();
   constructor(private readonly fn: (raw: string) => number) {}
   of(b: Uint8Array, s: number, e: number): number {
-    const h = hashBytes(b, s, e);
+    const h = quickHash(b, s, e);
     const at = this.dict.find(b, s, e, h);
     if (at >= 0) return this.dict.values[at]!;
     const v = this.fn(decodeBytes(b, s, e));
@@ -137,7 +148,7 @@ class Campaigns {
   private readonly dict = new ByteDict();
   readonly raw: string[] = [];
   code(b: Uint8Array, s: number, e: number): number {
-    const h = hashBytes(b, s, e);
+    const h = quickHash(b, s, e);
     const at = this.dict.find(b, s, e, h);
     if (at >= 0) return this.dict.values[at]!;
     const code = this.raw.length;
@@ -147,10 +158,27 @@ class Campaigns {
   }
 }
 
+/**
+ * How big a sink's columns start: `rows` (an estimate: columns grow past it when needed) and
+ * `bytes`, the text the sink reads (an upper bound for any byte-string column: allocated once,
+ * only the pages written are ever touched).
+ */
+export interface Sizing {
+  rows: number;
+  bytes: number;
+}
+
+const DEFAULT_SIZING: Sizing = { rows: 1 << 14, bytes: 1 << 18 };
+
+/**
+ * Row logic of one file kind. Each class has its own rows() loop (a shared one in the base class
+ * would make its call to row() polymorphic, and the JIT recompiles polymorphic hot code).
+ * Slot k of the record at offset o is bytes [fs[o + k], fe[o + k]) of b.
+ */
 abstract class Sink implements RowSink {
   readonly q = newQuality();
   usable = 0;
-  abstract row(buf: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void;
+  abstract rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void;
   protected skip(reason: BadReason, line: number, column: string): void {
     const q = this.q;
     q.skipped++;
@@ -177,33 +205,46 @@ export interface PurchasesCols {
 }
 
 class PurchasesSink extends Sink {
-  private readonly line = new F64Builder(1 << 14);
-  private readonly time = new F64Builder(1 << 14);
-  private readonly revenue = new F64Builder(1 << 14);
-  private readonly flags = new U8Builder(1 << 14);
-  private readonly campaign = new U32Builder(1 << 14);
-  private readonly afid = new BytesBuilder(1 << 18);
-  private readonly afidHash = new I32Builder(1 << 14);
-  private readonly receipt = new BytesBuilder(1 << 18);
-  private readonly receiptHash = new I32Builder(1 << 14);
+  private readonly line: F64Builder;
+  private readonly time: F64Builder;
+  private readonly revenue: F64Builder;
+  private readonly flags: U8Builder;
+  private readonly campaign: U32Builder;
+  private readonly afid: BytesBuilder;
+  private readonly afidHash: I32Builder;
+  private readonly receipt: BytesBuilder;
+  private readonly receiptHash: I32Builder;
   private readonly chargebacks = new BytesBuilder(1 << 10);
   private readonly status = new Keyword(statusFlag);
   private readonly event = new Keyword(eventFlag);
   private readonly campaigns = new Campaigns();
   /** a row bad in both time and revenue counts under the one first in the file */
   private readonly timeFirst: boolean;
-  constructor(layout: Layout) {
+  constructor(layout: Layout, size: Sizing) {
     super();
     this.timeFirst = layout.at[2]! < layout.at[3]!;
+    const rows = size.rows;
+    this.line = new F64Builder(rows);
+    this.time = new F64Builder(rows);
+    this.revenue = new F64Builder(rows);
+    this.flags = new U8Builder(rows);
+    this.campaign = new U32Builder(rows);
+    this.afid = new BytesBuilder(size.bytes);
+    this.afidHash = new I32Builder(rows);
+    this.receipt = new BytesBuilder(size.bytes);
+    this.receiptHash = new I32Builder(rows);
   }
-  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+  rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {
+    for (let r = 0; r < n; r++) this.row(buf, fs, fe, r * slots, lines[r]!);
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, o: number, line: number): void {
     this.q.rows++;
-    const st = this.status.of(b, fs[6]!, fe[6]!);
-    const t = parseTimeBytes(b, fs[2]!, fe[2]!);
-    const rev = parseMoneyBytes(b, fs[3]!, fe[3]!);
+    const st = this.status.of(b, fs[o + 6]!, fe[o + 6]!);
+    const t = parseTimeBytes(b, fs[o + 2]!, fe[o + 2]!);
+    const rev = parseMoneyBytes(b, fs[o + 3]!, fe[o + 3]!);
     const timeBad = t !== t;
     // a chargeback export often carries no revenue: its receipt still counts
-    const revBad = rev !== rev && !(st === STATUS_CHARGEBACK && isBlankBytes(b, fs[3]!, fe[3]!));
+    const revBad = rev !== rev && !(st === STATUS_CHARGEBACK && isBlankBytes(b, fs[o + 3]!, fe[o + 3]!));
     if (timeBad || revBad) {
       if (timeBad && (!revBad || this.timeFirst)) this.skip("bad_time", line, "event_time_utc");
       else this.skip("bad_number", line, "revenue_usd");
@@ -211,13 +252,13 @@ class PurchasesSink extends Sink {
     }
     this.usable++;
     this.line.push(line);
-    this.flags.push(st | this.event.of(b, fs[1]!, fe[1]!));
+    this.flags.push(st | this.event.of(b, fs[o + 1]!, fe[o + 1]!));
     this.time.push(t);
     this.revenue.push(rev);
-    this.afidHash.push(this.afid.push(b, fs[0]!, fe[0]!));
-    this.campaign.push(this.campaigns.code(b, fs[4]!, fe[4]!));
-    this.receiptHash.push(this.receipt.push(b, fs[5]!, fe[5]!));
-    if (st === STATUS_CHARGEBACK && fe[5]! > fs[5]!) this.chargebacks.push(b, fs[5]!, fe[5]!);
+    this.afidHash.push(this.afid.push(b, fs[o]!, fe[o]!));
+    this.campaign.push(this.campaigns.code(b, fs[o + 4]!, fe[o + 4]!));
+    this.receiptHash.push(this.receipt.push(b, fs[o + 5]!, fe[o + 5]!));
+    if (st === STATUS_CHARGEBACK && fe[o + 5]! > fs[o + 5]!) this.chargebacks.push(b, fs[o + 5]!, fe[o + 5]!);
   }
   cols(): PurchasesCols {
     return {
@@ -249,21 +290,31 @@ export interface ConfirmedCols {
 }
 
 class ConfirmedSink extends Sink {
-  private readonly line = new F64Builder(1 << 14);
-  private readonly time = new F64Builder(1 << 14);
-  private readonly revenue = new F64Builder(1 << 14);
-  private readonly afid = new BytesBuilder(1 << 18);
-  private readonly afidHash = new I32Builder(1 << 14);
-  private readonly receipt = new BytesBuilder(1 << 18);
+  private readonly line: F64Builder;
+  private readonly time: F64Builder;
+  private readonly revenue: F64Builder;
+  private readonly afid: BytesBuilder;
+  private readonly afidHash: I32Builder;
+  private readonly receipt: BytesBuilder;
   private readonly timeFirst: boolean;
-  constructor(layout: Layout) {
+  constructor(layout: Layout, size: Sizing) {
     super();
     this.timeFirst = layout.at[1]! < layout.at[2]!;
+    const rows = size.rows;
+    this.line = new F64Builder(rows);
+    this.time = new F64Builder(rows);
+    this.revenue = new F64Builder(rows);
+    this.afid = new BytesBuilder(size.bytes);
+    this.afidHash = new I32Builder(rows);
+    this.receipt = new BytesBuilder(size.bytes);
   }
-  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+  rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {
+    for (let r = 0; r < n; r++) this.row(buf, fs, fe, r * slots, lines[r]!);
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, o: number, line: number): void {
     this.q.rows++;
-    const t = parseTimeBytes(b, fs[1]!, fe[1]!);
-    const rev = parseMoneyBytes(b, fs[2]!, fe[2]!);
+    const t = parseTimeBytes(b, fs[o + 1]!, fe[o + 1]!);
+    const rev = parseMoneyBytes(b, fs[o + 2]!, fe[o + 2]!);
     if (t !== t || rev !== rev) {
       if (t !== t && (rev === rev || this.timeFirst)) this.skip("bad_time", line, "event_time_utc");
       else this.skip("bad_number", line, "revenue_usd");
@@ -273,8 +324,8 @@ class ConfirmedSink extends Sink {
     this.line.push(line);
     this.time.push(t);
     this.revenue.push(rev);
-    this.afidHash.push(this.afid.push(b, fs[0]!, fe[0]!));
-    this.receipt.push(b, fs[3]!, fe[3]!);
+    this.afidHash.push(this.afid.push(b, fs[o]!, fe[o]!));
+    this.receipt.push(b, fs[o + 3]!, fe[o + 3]!);
   }
   cols(): ConfirmedCols {
     return {
@@ -308,10 +359,13 @@ class CostsSink extends Sink {
     super();
     this.dateFirst = layout.at[0]! < layout.at[2]!;
   }
-  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+  rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {
+    for (let r = 0; r < n; r++) this.row(buf, fs, fe, r * slots, lines[r]!);
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, o: number, line: number): void {
     this.q.rows++;
-    const d = parseDateBytes(b, fs[0]!, fe[0]!);
-    const v = parseMoneyBytes(b, fs[2]!, fe[2]!);
+    const d = parseDateBytes(b, fs[o]!, fe[o]!);
+    const v = parseMoneyBytes(b, fs[o + 2]!, fe[o + 2]!);
     if (d !== d || v !== v) {
       if (d !== d && (v === v || this.dateFirst)) this.skip("bad_time", line, "date");
       else this.skip("bad_number", line, "ad_cost_usd");
@@ -320,7 +374,7 @@ class CostsSink extends Sink {
     this.usable++;
     this.day.push(d);
     this.cost.push(v);
-    this.campaign.push(this.campaigns.code(b, fs[1]!, fe[1]!));
+    this.campaign.push(this.campaigns.code(b, fs[o + 1]!, fe[o + 1]!));
   }
   cols(): CostsCols {
     return { n: this.day.length, day: this.day.view(), cost: this.cost.view(), campaign: this.campaign.view(), campaignRaw: this.campaigns.raw };
@@ -338,10 +392,10 @@ export interface SessionsCols {
 }
 
 class SessionsSink extends Sink {
-  private readonly day = new F64Builder();
-  private readonly user = new BytesBuilder();
-  private readonly userHash = new I32Builder();
-  private readonly campaign = new U32Builder();
+  private readonly day: F64Builder;
+  private readonly user: BytesBuilder;
+  private readonly userHash: I32Builder;
+  private readonly campaign: U32Builder;
   private readonly campaigns = new Campaigns();
   private readonly hasCampaign: boolean;
   private readonly timestamp: boolean;
@@ -349,15 +403,25 @@ class SessionsSink extends Sink {
   constructor(
     layout: Layout,
     private readonly only: number | undefined,
+    size: Sizing,
   ) {
     super();
+    // with a day to keep, few rows stay
+    const rows = only === undefined ? size.rows : Math.max(1024, size.rows >> 4);
+    this.day = new F64Builder(rows);
+    this.user = new BytesBuilder(size.bytes);
+    this.userHash = new I32Builder(rows);
+    this.campaign = new U32Builder(rows);
     this.hasCampaign = layout.at[2]! !== -1;
     this.timestamp = layout.timestamp;
     this.timeName = layout.timestamp ? "event_timestamp_utc" : "date";
   }
-  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, line: number): void {
+  rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {
+    for (let r = 0; r < n; r++) this.row(buf, fs, fe, r * slots, lines[r]!);
+  }
+  row(b: Uint8Array, fs: Int32Array, fe: Int32Array, o: number, line: number): void {
     this.q.rows++;
-    const d = this.timestamp ? Math.floor(parseTimeBytes(b, fs[1]!, fe[1]!) / SECONDS_PER_DAY) : parseDateBytes(b, fs[1]!, fe[1]!);
+    const d = this.timestamp ? Math.floor(parseTimeBytes(b, fs[o + 1]!, fe[o + 1]!) / SECONDS_PER_DAY) : parseDateBytes(b, fs[o + 1]!, fe[o + 1]!);
     if (d !== d) {
       this.skip("bad_time", line, this.timeName);
       return;
@@ -366,8 +430,8 @@ class SessionsSink extends Sink {
     const only = this.only;
     if (only !== undefined && d !== only) return;
     this.day.push(d);
-    this.userHash.push(this.user.push(b, fs[0]!, fe[0]!));
-    if (this.hasCampaign) this.campaign.push(this.campaigns.code(b, fs[2]!, fe[2]!));
+    this.userHash.push(this.user.push(b, fs[o]!, fe[o]!));
+    if (this.hasCampaign) this.campaign.push(this.campaigns.code(b, fs[o + 2]!, fe[o + 2]!));
   }
   cols(): SessionsCols {
     return {
@@ -383,16 +447,16 @@ class SessionsSink extends Sink {
 
 type AnySink = PurchasesSink | ConfirmedSink | CostsSink | SessionsSink;
 
-function sinkFor(layout: Layout, onlyDay: number | undefined): AnySink {
+function sinkFor(layout: Layout, onlyDay: number | undefined, size: Sizing = DEFAULT_SIZING): AnySink {
   switch (layout.kind) {
     case "purchases":
-      return new PurchasesSink(layout);
+      return new PurchasesSink(layout, size);
     case "confirmed":
-      return new ConfirmedSink(layout);
+      return new ConfirmedSink(layout, size);
     case "costs":
       return new CostsSink(layout);
     case "sessions":
-      return new SessionsSink(layout, onlyDay);
+      return new SessionsSink(layout, onlyDay, size);
   }
 }
 
@@ -442,6 +506,8 @@ export interface SegmentTask {
   stopAt?: number;
   /** speculative reads give up on records longer than SPECULATIVE_LIMIT past their range */
   speculative: boolean;
+  /** average bytes per line in the file's head (sizes the columns) */
+  lineBytes: number;
 }
 
 const SPECULATIVE_LIMIT = 64 << 20;
@@ -478,21 +544,21 @@ export function readSegment(task: SegmentTask): Segment | Irregular {
     const { size } = task;
     const start = task.forcedStart ?? (task.from <= task.dataStart ? task.dataStart : lineStartAfter(fd, task.from, size));
     const stopAt = task.stopAt ?? (task.to >= size ? size : lineStartAfter(fd, task.to, size));
-    const fs = new Int32Array(task.layout.at.length), fe = new Int32Array(task.layout.at.length);
+    const slots = task.layout.at.length;
     const slotOf = Int32Array.from(task.layout.slotOf);
     for (let over = 1 << 20; ; over *= 4) {
       const readEnd = Math.min(size, Math.max(stopAt, start) + over);
       const buf = readAt(fd, start, readEnd - start);
       const eof = start + buf.length >= size;
-      const sink = sinkFor(task.layout, task.onlyDay);
-      const r = scanRecords(buf, 0, Math.max(0, stopAt - start), eof, task.crlf, slotOf, fs, fe, sink);
-      if (r.status === SCAN_NEED_MORE) {
+      const sink = sinkFor(task.layout, task.onlyDay, { rows: Math.ceil((buf.length / task.lineBytes) * 1.2) + 256, bytes: buf.length });
+      const sc = scanInto(buf, 0, Math.max(0, stopAt - start), eof, task.crlf, slotOf, slots, sink);
+      if (sc.status === SCAN_NEED_MORE) {
         if (task.speculative && over >= SPECULATIVE_LIMIT) return { irregular: "record longer than the speculative limit", start, stopAt };
         continue;
       }
-      if (r.status === SCAN_IRREGULAR) return { irregular: r.reason ?? "irregular", start, stopAt };
-      if (!isUtf8(buf.subarray(0, r.end))) return { irregular: "not UTF-8", start, stopAt };
-      return { kind: task.kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start, end: start + r.end, stopAt, newlines: r.newlines, lineBase: 0 };
+      if (sc.status === SCAN_IRREGULAR) return { irregular: sc.reason || "irregular", start, stopAt };
+      if (!isUtf8(buf.subarray(0, sc.pos))) return { irregular: "not UTF-8", start, stopAt };
+      return { kind: task.kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start, end: start + sc.pos, stopAt, newlines: sc.newlines, lineBase: 0 };
     }
   } finally {
     closeSync(fd);
@@ -511,6 +577,7 @@ export async function readWhole(kind: FileKind, path: string, onlyDay: number | 
   const encoder = new TextEncoder();
   let scratch = new Uint8Array(1 << 16);
   let fs!: Int32Array, fe!: Int32Array;
+  const line = new Float64Array(1);
   await streamCsv({
     path,
     file,
@@ -538,7 +605,8 @@ export async function readWhole(kind: FileKind, path: string, onlyDay: number | 
           fe[k] = used + written;
           used += written;
         }
-        sink.row(scratch, fs, fe, lines[r]!);
+        line[0] = lines[r]!;
+        sink.rows(scratch, fs, fe, line, 1, at.length);
       }
     },
   });
@@ -547,7 +615,7 @@ export async function readWhole(kind: FileKind, path: string, onlyDay: number | 
 
 /** What the main thread learns from a file's head before reading it: the fast plan, or the fallback. */
 export type ReadPlan =
-  | { fast: true; size: number; layout: Layout; crlf: boolean; dataStart: number; headerLine: number }
+  | { fast: true; size: number; layout: Layout; crlf: boolean; dataStart: number; headerLine: number; lineBytes: number }
   | { fast: false; size: number; reason: string };
 
 /** Probes a file's head; a regular file's header is resolved here (missing columns throw). */
@@ -572,7 +640,10 @@ export async function planRead(kind: FileKind, path: string): Promise<ReadPlan> 
   const probe = probeHeader(head, size);
   if (!probe.ok) return { fast: false, size, reason: probe.reason };
   const layout = layoutFor(kind, probe.header.split(",").map(normaliseHeader), 1);
-  return { fast: true, size, layout, crlf: probe.crlf, dataStart: probe.dataStart, headerLine: 1 };
+  let lines = 0;
+  for (let at = head.indexOf(10, probe.dataStart); at !== -1; at = head.indexOf(10, at + 1)) lines++;
+  const lineBytes = Math.max(2, (head.length - probe.dataStart) / Math.max(1, lines));
+  return { fast: true, size, layout, crlf: probe.crlf, dataStart: probe.dataStart, headerLine: 1, lineBytes };
 }
 
 /** Segment tasks of a fast plan: byte ranges of about `bytes` each. */
@@ -585,7 +656,7 @@ export function segmentTasks(kind: FileKind, path: string, plan: Extract<ReadPla
     const from = dataStart + k * step;
     tasks.push({
       kind, path, size, layout: plan.layout, crlf: plan.crlf, dataStart, onlyDay,
-      from, to: k === count - 1 ? size : Math.min(size, from + step), speculative: true,
+      from, to: k === count - 1 ? size : Math.min(size, from + step), speculative: true, lineBytes: plan.lineBytes,
     });
   }
   return tasks;

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { WholeTask, WholeTaskResult } from "../../workers/pipeline.ts";
 import { PipelineInputError } from "./errors.ts";
-import { chainSegments, FILES, mergeSegments, noDataCheck, planRead, segmentTasks, type FileKind, type Irregular, type Loaded, type Segment, type SegmentTask } from "./load.ts";
+import { chainSegments, FILES, mergeSegments, noDataCheck, planRead, segmentTasks, type FileKind, type ReadPlan, type Irregular, type Loaded, type Segment, type SegmentTask } from "./load.ts";
 import type { PartitionTask } from "./reconcile.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
@@ -45,10 +45,12 @@ export async function loadOnPool(
   onlyDay: number | undefined,
   progress: ProgressFn | undefined,
   segmentBytes = SEGMENT_BYTES,
+  planned?: ReadPlan,
 ): Promise<{ loaded: Loaded; ms: number }> {
   const name = `load ${FILES[kind]}`;
   const t0 = performance.now();
-  const plan = await planRead(kind, path);
+  // with a plan at hand the read tasks are queued before this function first yields
+  const plan = planned ?? (await planRead(kind, path));
   let segments: Segment[] | null = null;
   if (plan.fast) {
     const tasks = segmentTasks(kind, path, plan, onlyDay, segmentBytes);

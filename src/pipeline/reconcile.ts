@@ -11,6 +11,7 @@
  * (radix on 12-byte prefixes, then the rest), and the rows by (id rank, time, file order).
  */
 import { BYTE_WEIGHT, compareBytes, equalBytes, type BytesColumn } from "./columns.ts";
+import { DetailWriter } from "./write.ts";
 import type { Curated } from "./curate.ts";
 import type { ConfirmedTable, PurchasesTable } from "./load.ts";
 import { identity } from "./sort.ts";
@@ -25,13 +26,17 @@ export interface Side {
   time: Float64Array;
   /** row indices of the table in this partition, ascending (= file order) */
   rows: Uint32Array;
+  /** to render the details: receipts and revenue by row (the AF side's after chargebacks) */
+  receipt?: BytesColumn;
+  revenue?: Float64Array;
 }
 
-/** What a worker receives: both sides of one partition and the tolerance. */
+/** What a worker receives: both sides of one partition and the tolerance; `render`: write the detail lines too. */
 export interface PartitionTask {
   af: Side;
   conf: Side;
   toleranceSec: number;
+  render?: boolean;
 }
 
 /** Details in output order. */
@@ -52,10 +57,21 @@ export interface Details {
 export interface PartitionResult extends Details {
   runs: Uint32Array;
   rep: Int32Array;
+  /** when rendered: the detail lines (see write.ts RenderedPart) and the partition's summary */
+  bytes?: Uint8Array;
+  runBytes?: Float64Array;
+  summary?: ReconSummary;
 }
 
 /** Splits curated and confirmed rows into `parts` partitions by hash(appsflyer_id). */
-export function partitionByAfid(p: PurchasesTable, curated: Curated, c: ConfirmedTable, parts: number, toleranceSec: number): PartitionTask[] {
+export function partitionByAfid(
+  p: PurchasesTable,
+  curated: Curated,
+  c: ConfirmedTable,
+  parts: number,
+  toleranceSec: number,
+  afRevenue?: Float64Array,
+): PartitionTask[] {
   const partOf = (hash: number) => (hash >>> 0) % parts;
   const afRows = Uint32Array.from(curated.rows).sort(); // file order: the worker's stable sorts keep it as the last tie-break
   const afCount = new Uint32Array(parts), confCount = new Uint32Array(parts);
@@ -64,9 +80,10 @@ export function partitionByAfid(p: PurchasesTable, curated: Curated, c: Confirme
   const tasks: PartitionTask[] = [];
   for (let k = 0; k < parts; k++) {
     tasks.push({
-      af: { ids: p.afid, hash: p.afidHash, time: p.time, rows: new Uint32Array(afCount[k]!) },
-      conf: { ids: c.afid, hash: c.afidHash, time: c.time, rows: new Uint32Array(confCount[k]!) },
+      af: { ids: p.afid, hash: p.afidHash, time: p.time, rows: new Uint32Array(afCount[k]!), receipt: p.receipt, revenue: afRevenue },
+      conf: { ids: c.afid, hash: c.afidHash, time: c.time, rows: new Uint32Array(confCount[k]!), receipt: c.receipt, revenue: c.revenue },
       toleranceSec,
+      render: afRevenue !== undefined,
     });
   }
   const fill = new Uint32Array(parts);
@@ -184,12 +201,14 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     rep: new Int32Array(count),
   };
   const dTime = new Float64Array(details);
+  const dPos = new Int32Array(details); // member position of each detail (its AF row's for a match)
+  const r = task.render ? renderState(task, mIdx, row, n, nAf, details, count) : null;
   let k = 0;
-  for (let r = 0; r < count; r++) {
-    const g = ranked[r]!;
-    out.runs[r] = k;
+  for (let rank = 0; rank < count; rank++) {
+    const g = ranked[rank]!;
+    out.runs[rank] = k;
     const from = gStart[g]!, to = gStart[g + 1]!;
-    out.rep[r] = reps[g]! < nAf ? row[reps[g]!]! : -row[reps[g]!]! - 1;
+    out.rep[rank] = reps[g]! < nAf ? row[reps[g]!]! : -row[reps[g]!]! - 1;
     const runStart = k;
     let ties = false;
     for (let x = from; x < to; x++) {
@@ -205,14 +224,80 @@ export function matchPartition(task: PartitionTask): PartitionResult {
         out.confRow[k] = mRow[x]!;
       }
       dTime[k] = mTime[x]!;
+      dPos[k] = x;
       if (k > runStart && dTime[k - 1] === dTime[k]) ties = true;
       k++;
     }
     // equal times: matched < af_only < confirmed_only, file order kept (members are in combined order already)
-    if (ties) settleTypes(out, dTime, runStart, k);
+    if (ties) settleTypes(out, dTime, dPos, runStart, k);
+    if (r) {
+      r.runBytes[rank] = r.w.size;
+      r.w.setId(keys, keyOff[g]!, keyOff[g + 1]!);
+      for (let d = runStart; d < k; d++) r.line(out.type[d]!, dPos[d]!, mMatch[dPos[d]!]!, mTime);
+    }
   }
   out.runs[count] = details;
+  if (r) {
+    r.runBytes[count] = r.w.size;
+    out.bytes = r.w.done();
+    out.runBytes = r.runBytes;
+    out.summary = r.summary;
+  }
   return out;
+}
+
+/**
+ * What rendering a partition's details needs, local and in combined order: revenue, and the
+ * receipts copied into an arena of their own (sequential reads of the tables: rows are ascending).
+ * line() writes one detail and adds it to the partition's summary.
+ */
+function renderState(task: PartitionTask, mIdx: Uint32Array, row: Int32Array, n: number, nAf: number, details: number, groups: number) {
+  const { af, conf } = task;
+  const revenue = new Float64Array(n);
+  const rcOff = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const side = i < nAf ? af : conf, r = row[i]!;
+    revenue[i] = side.revenue![r]!;
+    total += side.receipt!.offsets[r + 1]! - side.receipt!.offsets[r]!;
+    rcOff[i + 1] = total;
+  }
+  const rc = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const side = i < nAf ? af : conf, r = row[i]!;
+    const src = side.receipt!.bytes;
+    let at = rcOff[i]!;
+    for (let j = side.receipt!.offsets[r]!, e = side.receipt!.offsets[r + 1]!; j < e; j++) rc[at++] = src[j]!;
+  }
+  const summary: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
+  const w = new DetailWriter(Math.max(1 << 16, details * 320));
+  const runBytes = new Float64Array(groups + 1);
+  return {
+    w,
+    runBytes,
+    summary,
+    /** detail of member position x (type; for a match, m = the confirmed member's position) */
+    line(type: number, x: number, m: number, mTime: Float64Array): void {
+      const i = mIdx[x]!;
+      const rev = revenue[i]!;
+      if (type === CONFIRMED_ONLY) {
+        summary.confirmedOnly++;
+        summary.confirmedOnlyMicro += rev;
+        w.confirmedOnly(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!);
+      } else if (type === AF_ONLY) {
+        summary.afOnly++;
+        summary.afOnlyMicro += rev;
+        w.afOnly(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!);
+      } else {
+        const j = mIdx[m]!;
+        const crev = revenue[j]!;
+        summary.matched++;
+        summary.matchedMicro += rev;
+        if (Math.abs(rev - crev) > MISMATCH_OVER) summary.revenueMismatches++;
+        w.matched(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!, mTime[m]!, crev, rc, rcOff[j]!, rcOff[j + 1]!);
+      }
+    },
+  };
 }
 
 /** Copies one side's ids (its rows, in order) into the partition's arena at combined index `base`. */
@@ -250,23 +335,25 @@ function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number): 
 }
 
 /** Inside one id's details (time-ordered), orders runs of equal time by type; stable. */
-function settleTypes(d: Details, dTime: Float64Array, from: number, to: number): void {
+function settleTypes(d: Details, dTime: Float64Array, dPos: Int32Array, from: number, to: number): void {
   for (let a = from; a < to; ) {
     const t = dTime[a]!;
     let b = a + 1;
     while (b < to && dTime[b] === t) b++;
     for (let x = a + 1; x < b; x++) {
-      const type = d.type[x]!, ar = d.afRow[x]!, cr = d.confRow[x]!;
+      const type = d.type[x]!, ar = d.afRow[x]!, cr = d.confRow[x]!, pos = dPos[x]!;
       let y = x - 1;
       while (y >= a && d.type[y]! > type) {
         d.type[y + 1] = d.type[y]!;
         d.afRow[y + 1] = d.afRow[y]!;
         d.confRow[y + 1] = d.confRow[y]!;
+        dPos[y + 1] = dPos[y]!;
         y--;
       }
       d.type[y + 1] = type;
       d.afRow[y + 1] = ar;
       d.confRow[y + 1] = cr;
+      dPos[y + 1] = pos;
     }
     a = b;
   }
@@ -436,48 +523,6 @@ function matchGroup(ao: number[], co: number[], mTime: Float64Array, mIdx: Uint3
   return matched;
 }
 
-/** Compares the ids behind two partition reps. */
-function compareReps(x: number, y: number, afIds: BytesColumn, confIds: BytesColumn): number {
-  const a = x >= 0 ? afIds : confIds, ar = x >= 0 ? x : -x - 1;
-  const b = y >= 0 ? afIds : confIds, br = y >= 0 ? y : -y - 1;
-  return compareBytes(a.bytes, a.offsets[ar]!, a.offsets[ar + 1]!, b.bytes, b.offsets[br]!, b.offsets[br + 1]!);
-}
-
-/**
- * Merges the partitions: a k-way merge of their sorted id runs, copying each id's run of
- * details. Ids are compared once per id, not once per detail.
- */
-export function mergeDetails(parts: PartitionResult[], afIds: BytesColumn, confIds: BytesColumn): Details {
-  if (parts.length === 1) return parts[0]!;
-  const total = parts.reduce((s, d) => s + d.type.length, 0);
-  const out: Details = { type: new Uint8Array(total), afRow: new Int32Array(total), confRow: new Int32Array(total) };
-  const next = parts.map(() => 0); // next id per partition
-  let k = 0;
-  for (;;) {
-    let best = -1;
-    for (let j = 0; j < parts.length; j++) {
-      if (next[j]! >= parts[j]!.rep.length) continue;
-      if (best === -1 || compareReps(parts[j]!.rep[next[j]!]!, parts[best]!.rep[next[best]!]!, afIds, confIds) < 0) best = j;
-    }
-    if (best === -1) break;
-    const d = parts[best]!, g = next[best]!;
-    // a whole stretch of this partition's ids that sort before every other head goes at once
-    let h = g + 1;
-    if (parts.length === 2) {
-      const other = parts[1 - best]!, og = next[1 - best]!;
-      if (og >= other.rep.length) h = d.rep.length;
-      else while (h < d.rep.length && compareReps(d.rep[h]!, other.rep[og]!, afIds, confIds) < 0) h++;
-    }
-    const from = d.runs[g]!, to = d.runs[h]!;
-    out.type.set(d.type.subarray(from, to), k);
-    out.afRow.set(d.afRow.subarray(from, to), k);
-    out.confRow.set(d.confRow.subarray(from, to), k);
-    k += to - from;
-    next[best] = h;
-  }
-  return out;
-}
-
 /** The reconciliation summary, exact (micro-dollars). */
 export interface ReconSummary {
   matched: number;
@@ -492,32 +537,18 @@ export interface ReconSummary {
 /** Micro-dollars: a difference above one cent is a revenue mismatch (exactly 0.01 is not). */
 const MISMATCH_OVER = 10_000;
 
-/** Curated position of each purchases row (-1 when the row is not curated). */
-export function curatedPositions(p: PurchasesTable, curated: Curated): Int32Array {
-  const pos = new Int32Array(p.n).fill(-1);
-  for (let j = 0; j < curated.n; j++) pos[curated.rows[j]!] = j;
-  return pos;
-}
-
-/** Counts and sums over the details; the AF side uses the revenue after chargebacks. */
-export function summarise(d: Details, curated: Curated, pos: Int32Array, c: ConfirmedTable): ReconSummary {
+/** The partitions' summaries added up (integer micro-dollar sums: exact in any order). */
+export function addSummaries(parts: { summary?: ReconSummary }[]): ReconSummary {
   const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
-  for (let i = 0; i < d.type.length; i++) {
-    const type = d.type[i]!;
-    if (type === CONFIRMED_ONLY) {
-      s.confirmedOnly++;
-      s.confirmedOnlyMicro += c.revenue[d.confRow[i]!]!;
-      continue;
-    }
-    const afRevenue = curated.revenue[pos[d.afRow[i]!]!]!;
-    if (type === AF_ONLY) {
-      s.afOnly++;
-      s.afOnlyMicro += afRevenue;
-    } else {
-      s.matched++;
-      s.matchedMicro += afRevenue;
-      if (Math.abs(afRevenue - c.revenue[d.confRow[i]!]!) > MISMATCH_OVER) s.revenueMismatches++;
-    }
+  for (const { summary: p } of parts) {
+    if (!p) throw new Error("partition was not rendered");
+    s.matched += p.matched;
+    s.afOnly += p.afOnly;
+    s.confirmedOnly += p.confirmedOnly;
+    s.matchedMicro += p.matchedMicro;
+    s.afOnlyMicro += p.afOnlyMicro;
+    s.confirmedOnlyMicro += p.confirmedOnlyMicro;
+    s.revenueMismatches += p.revenueMismatches;
   }
   return s;
 }

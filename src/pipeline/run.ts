@@ -14,12 +14,12 @@ import { dedupeFirst } from "./dedupe.ts";
 import { PipelineInputError } from "./errors.ts";
 import { usd } from "./exact.ts";
 import { selectPurchases } from "./filter.ts";
-import { FILE_KINDS, FILES, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type SessionsTable } from "./load.ts";
+import { FILE_KINDS, FILES, planRead, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type ReadPlan, type SessionsTable } from "./load.ts";
 import { formatDate, parseDate } from "./normalise.ts";
 import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
-import { chunkSize, curatedChunks, CURATED_HEADER, detailChunks, writeChunks, type Chunk } from "./write.ts";
+import { afRevenueByRow, chunkSize, curatedChunks, CURATED_HEADER, writeChunks, writeReconciliation, type Chunk, type RenderedPart } from "./write.ts";
 import { qualityReport } from "./quality.ts";
-import { curatedPositions, mergeDetails, partitionByAfid, summarise, type PartitionResult } from "./reconcile.ts";
+import { addSummaries, partitionByAfid, type PartitionResult } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import { anomalies, dailyRoas, latestKeptDay, roasD1, roasOf } from "./roas.ts";
 
@@ -123,11 +123,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Load on the pool. Without --as-of, D-1 comes from the purchases, so sessions.csv is read
     // once they are loaded and keeps only D-1 rows (not every session of the file in memory);
     // the confirmed purchases keep the pool busy meanwhile.
-    const load = (kind: FileKind, onlyDay?: number) => {
-      const started = loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), onlyDay, progress);
+    const load = (kind: FileKind, onlyDay?: number, plan?: ReadPlan) => {
+      const started = loadOnPool(pool, kind, join(options.dataDir, FILES[kind]), onlyDay, progress, undefined, plan);
       started.catch(() => {}); // settled below, in SPEC file order
       return started;
     };
+    // sessions.csv's head is probed now, so its reads can be queued the moment D-1 is known
+    const sessionsPlan = explicitAsOf === undefined ? planRead("sessions", join(options.dataDir, FILES.sessions)) : undefined;
+    sessionsPlan?.catch(() => {}); // a bad header surfaces through the sessions load
     const loads: Partial<Record<FileKind, ReturnType<typeof load>>> = {
       purchases: load("purchases"),
       confirmed: load("confirmed"),
@@ -156,14 +159,20 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     try {
       purchases = (await loads.purchases!).loaded;
     } catch (error) {
-      loads.sessions ??= load("sessions", NaN);
+      loads.sessions ??= sessionsPlan!.then((plan) => loadOnPool(pool, "sessions", join(options.dataDir, FILES.sessions), NaN, progress, undefined, plan));
+      loads.sessions.catch(() => {});
       await Promise.allSettled(Object.values(loads));
       throw error; // purchases_raw.csv is first in SPEC order
     }
     const p = purchases.table as PurchasesTable;
     // the latest kept purchase dates the report (dedupe keeps a row of every kept time): sessions can start now
     const asOfDay = explicitAsOf ?? latestKeptDay(p);
-    loads.sessions ??= load("sessions", asOfDay - 1); // NaN (no curated purchase): validate only, keep nothing
+    if (!loads.sessions) {
+      // queued before the curation below keeps this thread busy (NaN: no curated purchase, validate only)
+      const plan = await sessionsPlan!.catch((error: unknown) => error);
+      loads.sessions = plan instanceof Error ? Promise.reject(plan) : load("sessions", asOfDay - 1, plan as ReadPlan);
+      loads.sessions.catch(() => {});
+    }
 
     // Curate: filter, dedupe, chargebacks, sort
     const kept = timed("filter", p.n, () => selectPurchases(p));
@@ -198,13 +207,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     // Reconcile: hash partitions on the pool, deterministic merge
     progress?.("reconcile", 0, 0, { done: false });
     const t0 = performance.now();
-    const tasks = partitionByAfid(p, curated, c, threads, toleranceSec);
+    // each partition also renders its detail lines (its rows are at hand, id by id); the main thread merges them in id order
+    const afRevenue = afRevenueByRow(p, curated);
+    const tasks = partitionByAfid(p, curated, c, threads, toleranceSec, afRevenue);
     const parts = await Promise.all(
       tasks.map((task) => pool.run(task, { name: "reconcilePartition", transferList: taskBuffers(task) as never }) as Promise<PartitionResult>),
     );
-    const details = mergeDetails(parts, p.afid, c.afid);
-    const pos = curatedPositions(p, curated);
-    const recon = summarise(details, curated, pos, c);
+    const recon = addSummaries(parts);
+    const detailCount = parts.reduce((sum, part) => sum + part.type.length, 0);
     const reconMs = performance.now() - t0;
     stages.push({ name: "reconcile", ms: reconMs, rows: curated.n + c.n });
     progress?.("reconcile", curated.n + c.n, (curated.n + c.n) / Math.max(reconMs / 1000, 1e-6), { done: true, fraction: 1 });
@@ -246,13 +256,13 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const dir = tmp;
     await Promise.all([
       curatedWrite,
-      writeChunks(
+      writeReconciliation(
         join(dir, "reconciliation.json"),
         reconciliationHead(options.toleranceMin, recon),
-        reconciliationTail(details.type.length),
-        detailChunks(p, curated, c, details, chunkSize(details.type.length, threads)),
-        render,
-        threads + 1,
+        reconciliationTail(detailCount),
+        parts as RenderedPart[],
+        p.afid,
+        c.afid,
       ),
       writeFile(join(dir, "roas_d1.json"), jsonText(roasD1Out)),
       writeFile(join(dir, "roas_anomaly.json"), jsonText(anomalyOut)),
@@ -263,7 +273,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     await mkdir(outDir, { recursive: true });
     for (const name of OUTPUT_FILES) await rename(join(dir, name), join(outDir, name));
     const writeMs = performance.now() - tw;
-    const written = curated.n + details.type.length;
+    const written = curated.n + detailCount;
     stages.push({ name: "write", ms: writeMs, rows: written });
     progress?.("write", written, written / Math.max(writeMs / 1000, 1e-6), { done: true, fraction: 1 });
 

@@ -54,6 +54,33 @@ export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32A
   return src;
 }
 
+/**
+ * Stable LSD radix sort of (key, value) pairs by 32-bit unsigned keys, keys carried along (no
+ * gather through an index): two 16-bit passes, sequential reads. Returns the sorted arrays
+ * (possibly the inputs, reordered).
+ */
+export function radixSortPairs(keys: Uint32Array, values: Uint32Array): { keys: Uint32Array; values: Uint32Array } {
+  const n = keys.length;
+  let k1: Uint32Array = keys, v1: Uint32Array = values;
+  let k2: Uint32Array = new Uint32Array(n), v2: Uint32Array = new Uint32Array(n);
+  const count = new Uint32Array(DIGIT + 1);
+  for (let shift = 0; shift < 32; shift += 16) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((k1[i]! >>> shift) & 0xffff) + 1]!++;
+    if (count[1] === n && shift === 16) break; // all high digits zero: already sorted
+    for (let d = 0; d < DIGIT; d++) count[d + 1]! += count[d]!;
+    for (let i = 0; i < n; i++) {
+      const k = k1[i]!;
+      const at = count[(k >>> shift) & 0xffff]!++;
+      k2[at] = k;
+      v2[at] = v1[i]!;
+    }
+    [k1, k2] = [k2, k1];
+    [v1, v2] = [v2, v1];
+  }
+  return { keys: k1, values: v1 };
+}
+
 /** 0..n-1 */
 export function identity(n: number): Uint32Array {
   const out = new Uint32Array(n);

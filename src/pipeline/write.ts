@@ -1,18 +1,18 @@
 /**
- * The two big outputs, purchases_curated.csv and reconciliation.json, formatted in row ranges
- * ("chunks") that render on the worker pool in parallel, then are written in order. A chunk is
- * plain data (typed arrays and byte-string columns, shared memory when the tables are), rendered
- * straight to UTF-8 bytes where it runs: ids are copied as bytes (escaped only where needed),
- * numbers and times are written digit by digit. The text is the same as formatting each value as
- * a string (csvField, JSON.stringify, formatTime, formatMicro, usdText) and encoding the result.
+ * The two big outputs. purchases_curated.csv is formatted in row ranges ("chunks") that render on
+ * the worker pool in parallel, then are written in order. The reconciliation details are rendered
+ * by the reconciliation partitions themselves (DetailWriter, called from reconcile.ts, where each
+ * id's rows sit side by side in memory) and merged here in id order (writeReconciliation).
+ * Everything is rendered straight to UTF-8 bytes: ids are copied as bytes (escaped only where
+ * needed), numbers and times are written digit by digit. The text is the same as formatting each
+ * value as a string (csvField, JSON.stringify, formatTime, formatMicro, usdText) and encoding it.
  */
 import { open } from "node:fs/promises";
-import type { BytesColumn } from "./columns.ts";
+import { compareBytes, type BytesColumn } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import { usd } from "./exact.ts";
-import type { ConfirmedTable, PurchasesTable } from "./load.ts";
+import type { PurchasesTable } from "./load.ts";
 import { formatDate, MICRO, SECONDS_PER_DAY } from "./normalise.ts";
-import { AF_ONLY, CONFIRMED_ONLY, MATCHED, type Details } from "./reconcile.ts";
 
 /** A CSV field per RFC 4180: quoted only when it holds a comma, quote, CR or LF. */
 export function csvField(value: string): string {
@@ -34,26 +34,7 @@ export interface CuratedChunk {
   chargeback: Uint8Array;
 }
 
-/** One side's columns as the detail lines read them; revenue is after chargebacks on the AF side. */
-export interface DetailSide {
-  afid: BytesColumn;
-  receipt: BytesColumn;
-  time: Float64Array;
-  revenue: Float64Array;
-}
-
-/** Details [from, to) with both sides' columns; `first` = the chunk that opens the array. */
-export interface DetailsChunk {
-  kind: "details";
-  type: Uint8Array;
-  afRow: Int32Array;
-  confRow: Int32Array;
-  af: DetailSide;
-  conf: DetailSide;
-  first: boolean;
-}
-
-export type Chunk = CuratedChunk | DetailsChunk;
+export type Chunk = CuratedChunk;
 
 const encoder = new TextEncoder();
 const ascii = (s: string) => encoder.encode(s);
@@ -193,36 +174,51 @@ function putInt(buf: Uint8Array, at: number, v: number): number {
   return putUint(buf, at, v);
 }
 
-/** Canonical `YYYY-MM-DDTHH:MM:SSZ` of epoch seconds (formatTime); the date text is cached per day. */
-class Times {
-  private base = NaN;
-  private readonly near: (Uint8Array | undefined)[] = new Array(8192);
-  private readonly far = new Map<number, Uint8Array>();
-  private dateOf(day: number): Uint8Array {
-    if (this.base !== this.base) this.base = day - 4096;
-    const k = day - this.base;
-    if (k >= 0 && k < 8192) return (this.near[k] ??= ascii(formatDate(day) + "T"));
-    let t = this.far.get(day);
-    if (!t) this.far.set(day, (t = ascii(formatDate(day) + "T")));
-    return t;
-  }
-  put(buf: Uint8Array, at: number, seconds: number): number {
-    const day = Math.floor(seconds / SECONDS_PER_DAY);
-    at = put(buf, at, this.dateOf(day));
-    const s = (seconds - day * SECONDS_PER_DAY) | 0; // 0..86399
-    const h = (s / 3600) | 0, rest = s - h * 3600, m = (rest / 60) | 0, sec = rest - m * 60;
-    const h1 = (h / 10) | 0, m1 = (m / 10) | 0, s1 = (sec / 10) | 0;
-    buf[at] = 48 + h1;
-    buf[at + 1] = 48 + h - h1 * 10;
-    buf[at + 2] = 58;
-    buf[at + 3] = 48 + m1;
-    buf[at + 4] = 48 + m - m1 * 10;
-    buf[at + 5] = 58;
-    buf[at + 6] = 48 + s1;
-    buf[at + 7] = 48 + sec - s1 * 10;
-    buf[at + 8] = 90;
-    return at + 9;
-  }
+/**
+ * Canonical `YYYY-MM-DDTHH:MM:SSZ` of epoch seconds (formatTime). The date text (formatDate + "T")
+ * is cached per day in one flat table for the years around the first day seen (module-level:
+ * every chunk a worker renders shares it, and the JIT sees one stable shape).
+ */
+const NEAR_DAYS = 1 << 16;
+let nearBase = NaN;
+const nearText = new Uint8Array(NEAR_DAYS * 11);
+const nearDone = new Uint8Array(NEAR_DAYS);
+
+function putDateSlow(buf: Uint8Array, at: number, day: number): number {
+  return put(buf, at, ascii(formatDate(day) + "T"));
+}
+
+function putTime(buf: Uint8Array, at: number, seconds: number): number {
+  const day = Math.floor(seconds / SECONDS_PER_DAY);
+  if (nearBase !== nearBase) nearBase = day - (NEAR_DAYS >> 1);
+  const k = day - nearBase;
+  if (k >= 0 && k < NEAR_DAYS) {
+    const from = k * 11;
+    if (nearDone[k] === 0) {
+      const text = ascii(formatDate(day) + "T");
+      if (text.length === 11) {
+        nearText.set(text, from);
+        nearDone[k] = 1;
+      } else nearDone[k] = 2; // a year past 9999: not 11 bytes
+    }
+    if (nearDone[k] === 1) {
+      for (let i = 0; i < 11; i++) buf[at + i] = nearText[from + i]!;
+      at += 11;
+    } else at = putDateSlow(buf, at, day);
+  } else at = putDateSlow(buf, at, day);
+  const s = (seconds - day * SECONDS_PER_DAY) | 0; // 0..86399
+  const h = (s / 3600) | 0, rest = s - h * 3600, m = (rest / 60) | 0, sec = rest - m * 60;
+  const h1 = (h / 10) | 0, m1 = (m / 10) | 0, s1 = (sec / 10) | 0;
+  buf[at] = 48 + h1;
+  buf[at + 1] = 48 + h - h1 * 10;
+  buf[at + 2] = 58;
+  buf[at + 3] = 48 + m1;
+  buf[at + 4] = 48 + m - m1 * 10;
+  buf[at + 5] = 58;
+  buf[at + 6] = 48 + s1;
+  buf[at + 7] = 48 + sec - s1 * 10;
+  buf[at + 8] = 90;
+  return at + 9;
 }
 
 /** Bytes a CSV field must be quoted for: , " CR LF. */
@@ -250,50 +246,57 @@ const T_FALSE = ascii(",false\n");
  * Rows are rendered in batches: first every value a batch reads is gathered into small dense
  * arrays, one column at a time (independent loads: the CPU overlaps their cache misses), and the
  * id bytes are touched so they are in cache; then the batch is written from those arrays. Rows
- * come in output order, which is random in the tables: gathering first is several times faster
- * than chasing each row's values one after another.
+ * come in output order, which is random in the tables: gathering first beats chasing each row's
+ * values one after another. The arrays are module-level (one set per worker thread).
  */
 const BATCH = 256;
+const gIdS = new Int32Array(BATCH), gIdE = new Int32Array(BATCH), gRcS = new Int32Array(BATCH), gRcE = new Int32Array(BATCH);
+const gTime = new Float64Array(BATCH), gCamp = new Int32Array(BATCH);
+let touched = 0;
 
-/** Dense per-batch copies of one side's values. */
-class Gathered {
-  readonly idS = new Int32Array(BATCH);
-  readonly idE = new Int32Array(BATCH);
-  readonly rcS = new Int32Array(BATCH);
-  readonly rcE = new Int32Array(BATCH);
-  readonly time = new Float64Array(BATCH);
-  readonly revenue = new Float64Array(BATCH);
-  touched = 0;
-  /** rows[from..to) (-1 = none) of a side; revenue by table row when `revenue` is given. */
-  gather(rows: ArrayLike<number>, from: number, to: number, ids: BytesColumn, receipts: BytesColumn, time: Float64Array, revenue: Float64Array | null): void {
-    const io = ids.offsets, ro = receipts.offsets;
-    for (let k = from; k < to; k++) {
-      const r = rows[k]!;
-      if (r < 0) continue;
-      this.idS[k - from] = io[r]!;
-      this.idE[k - from] = io[r + 1]!;
-    }
-    for (let k = from; k < to; k++) {
-      const r = rows[k]!;
-      if (r < 0) continue;
-      this.rcS[k - from] = ro[r]!;
-      this.rcE[k - from] = ro[r + 1]!;
-    }
-    for (let k = from; k < to; k++) {
-      const r = rows[k]!;
-      if (r >= 0) this.time[k - from] = time[r]!;
-    }
-    if (revenue) {
-      for (let k = from; k < to; k++) {
-        const r = rows[k]!;
-        if (r >= 0) this.revenue[k - from] = revenue[r]!;
-      }
-    }
-    // pull the id bytes into cache
-    const ib = ids.bytes, rb = receipts.bytes;
-    let x = 0;
-    for (let k = from; k < to; k++) if (rows[k]! >= 0) x ^= ib[this.idS[k - from]!]! ^ rb[this.rcS[k - from]!]!;
-    this.touched ^= x;
+/** Gathers curated rows [from, to) of a chunk into the batch arrays. */
+function gatherCurated(ch: CuratedChunk, from: number, to: number): void {
+  const rows = ch.rows, io = ch.afid.offsets, ro = ch.receipt.offsets, time = ch.time, campaign = ch.campaign;
+  for (let k = from; k < to; k++) {
+    const r = rows[k]!;
+    gIdS[k - from] = io[r]!;
+    gIdE[k - from] = io[r + 1]!;
+  }
+  for (let k = from; k < to; k++) {
+    const r = rows[k]!;
+    gRcS[k - from] = ro[r]!;
+    gRcE[k - from] = ro[r + 1]!;
+  }
+  for (let k = from; k < to; k++) gTime[k - from] = time[rows[k]!]!;
+  for (let k = from; k < to; k++) gCamp[k - from] = campaign[rows[k]!]!;
+  // pull the id bytes into cache
+  const ib = ch.afid.bytes, rb = ch.receipt.bytes;
+  let x = 0;
+  for (let k = 0; k < to - from; k++) x ^= ib[gIdS[k]!]! ^ rb[gRcS[k]!]!;
+  touched ^= x;
+}
+
+/** Writes curated rows [from, to) of a chunk (gathered first). */
+function curatedBatch(out: Out, ch: CuratedChunk, campaigns: Uint8Array[], from: number, to: number): void {
+  gatherCurated(ch, from, to);
+  const idBytes = ch.afid.bytes, rcBytes = ch.receipt.bytes, revenue = ch.revenue, chargeback = ch.chargeback;
+  for (let j = from; j < to; j++) {
+    const x = j - from;
+    const cb = campaigns[gCamp[x]!]!;
+    const is = gIdS[x]!, ie = gIdE[x]!, rs = gRcS[x]!, re = gRcE[x]!;
+    const buf = out.room(2 * (ie - is + re - rs) + cb.length + 128);
+    let at = out.at;
+    at = putCsv(buf, at, idBytes, is, ie);
+    at = put(buf, at, T_PURCHASE);
+    at = putTime(buf, at, gTime[x]!);
+    buf[at++] = 44;
+    at = putMicro(buf, at, revenue[j]!);
+    buf[at++] = 44;
+    at = put(buf, at, cb);
+    buf[at++] = 44;
+    at = putCsv(buf, at, rcBytes, rs, re);
+    at = put(buf, at, chargeback[j] ? T_TRUE : T_FALSE);
+    out.at = at;
   }
 }
 
@@ -349,37 +352,10 @@ export function curatedBytes(ch: CuratedChunk): Uint8Array {
   const campaigns = ch.campaignDict.map((c) => ascii(csvField(c))); // escaped once per campaign, not per row
   const n = ch.rows.length;
   const out = new Out(n * 110);
-  const times = new Times();
-  const g = new Gathered();
-  const camp = new Int32Array(BATCH);
-  const idBytes = ch.afid.bytes, rcBytes = ch.receipt.bytes;
-  for (let b0 = 0; b0 < n; b0 += BATCH) {
-    const b1 = Math.min(n, b0 + BATCH);
-    g.gather(ch.rows, b0, b1, ch.afid, ch.receipt, ch.time, null);
-    for (let j = b0; j < b1; j++) camp[j - b0] = ch.campaign[ch.rows[j]!]!;
-    for (let j = b0; j < b1; j++) {
-      const x = j - b0;
-      const cb = campaigns[camp[x]!]!;
-      const is = g.idS[x]!, ie = g.idE[x]!, rs = g.rcS[x]!, re = g.rcE[x]!;
-      const buf = out.room(2 * (ie - is + re - rs) + cb.length + 128);
-      let at = out.at;
-      at = putCsv(buf, at, idBytes, is, ie);
-      at = put(buf, at, T_PURCHASE);
-      at = times.put(buf, at, g.time[x]!);
-      buf[at++] = 44;
-      at = putMicro(buf, at, ch.revenue[j]!);
-      buf[at++] = 44;
-      at = put(buf, at, cb);
-      buf[at++] = 44;
-      at = putCsv(buf, at, rcBytes, rs, re);
-      at = put(buf, at, ch.chargeback[j] ? T_TRUE : T_FALSE);
-      out.at = at;
-    }
-  }
+  for (let b0 = 0; b0 < n; b0 += BATCH) curatedBatch(out, ch, campaigns, b0, Math.min(n, b0 + BATCH));
   return out.done();
 }
 
-const T_FIRST = ascii("\n    ");
 const T_NEXT = ascii(",\n    ");
 const T_CONFIRMED_ONLY = ascii('{"type":"confirmed_only","appsflyer_id":');
 const T_MATCHED = ascii('{"type":"matched","appsflyer_id":');
@@ -394,71 +370,152 @@ const T_DELTA = ascii(',"delta_seconds":');
 const T_DIFF = ascii(',"revenue_diff_usd":');
 
 /**
- * The detail lines of a chunk, each on its own line inside the details array: compact JSON,
- * keys in SPEC order, an absent side left out (the text JSON.stringify gives for the object).
+ * Writes reconciliation detail lines (compact JSON, keys in SPEC order, an absent side left out:
+ * the text JSON.stringify gives for the flat object), each starting with ",\n    ". The id of the
+ * group being written is set once (setId) and copied into each of its lines.
  */
-export function detailsBytes(ch: DetailsChunk): Uint8Array {
-  const n = ch.type.length;
-  const out = new Out(n * 320);
-  const times = new Times();
-  const af = ch.af, c = ch.conf;
-  const A = new Gathered(), C = new Gathered();
-  const aid = af.afid.bytes, arc = af.receipt.bytes, cid = c.afid.bytes, crc = c.receipt.bytes;
-  for (let b0 = 0; b0 < n; b0 += BATCH) {
-    const b1 = Math.min(n, b0 + BATCH);
-    A.gather(ch.afRow, b0, b1, af.afid, af.receipt, af.time, af.revenue);
-    C.gather(ch.confRow, b0, b1, c.afid, c.receipt, c.time, c.revenue);
-    for (let k = b0; k < b1; k++) {
-      const x = k - b0;
-      const type = ch.type[k]!;
-      const ids = type === CONFIRMED_ONLY ? C.idE[x]! - C.idS[x]! + C.rcE[x]! - C.rcS[x]! :
-        A.idE[x]! - A.idS[x]! + A.rcE[x]! - A.rcS[x]! + (type === MATCHED ? C.rcE[x]! - C.rcS[x]! : 0);
-      const buf = out.room(6 * ids + 512);
-      let at = put(buf, out.at, k === 0 && ch.first ? T_FIRST : T_NEXT);
-      if (type === CONFIRMED_ONLY) {
-        at = put(buf, at, T_CONFIRMED_ONLY);
-        at = putJson(buf, at, cid, C.idS[x]!, C.idE[x]!);
-        at = put(buf, at, T_C_TIME);
-        at = times.put(buf, at, C.time[x]!);
-        at = put(buf, at, T_C_REVENUE);
-        at = putUsd(buf, at, C.revenue[x]!);
-        at = put(buf, at, T_C_RECEIPT);
-        at = putJson(buf, at, crc, C.rcS[x]!, C.rcE[x]!);
-        buf[at++] = 125;
-        out.at = at;
-        continue;
-      }
-      const afRevenue = A.revenue[x]!;
-      at = put(buf, at, type === MATCHED ? T_MATCHED : T_AF_ONLY);
-      at = putJson(buf, at, aid, A.idS[x]!, A.idE[x]!);
-      at = put(buf, at, T_AF_TIME);
-      at = times.put(buf, at, A.time[x]!);
-      at = put(buf, at, T_AF_REVENUE);
-      at = putUsd(buf, at, afRevenue);
-      at = put(buf, at, T_AF_RECEIPT);
-      at = putJson(buf, at, arc, A.rcS[x]!, A.rcE[x]!);
-      if (type !== AF_ONLY) {
-        at = put(buf, at, T_C_TIME);
-        at = times.put(buf, at, C.time[x]!);
-        at = put(buf, at, T_C_REVENUE);
-        at = putUsd(buf, at, C.revenue[x]!);
-        at = put(buf, at, T_C_RECEIPT);
-        at = putJson(buf, at, crc, C.rcS[x]!, C.rcE[x]!);
-        at = put(buf, at, T_DELTA);
-        at = putInt(buf, at, A.time[x]! - C.time[x]!);
-        at = put(buf, at, T_DIFF);
-        at = putUsd(buf, at, afRevenue - C.revenue[x]!);
-      }
-      buf[at++] = 125;
-      out.at = at;
-    }
+export class DetailWriter {
+  private readonly out: Out;
+  private id = new Uint8Array(64);
+  private idLen = 0;
+  constructor(capacity: number) {
+    this.out = new Out(capacity);
   }
-  return out.done();
+  get size(): number {
+    return this.out.at;
+  }
+  /** The appsflyer_id of the next lines (bytes [s, e) of src), as a JSON string literal. */
+  setId(src: Uint8Array, s: number, e: number): void {
+    if (this.id.length < 6 * (e - s) + 2) this.id = new Uint8Array(6 * (e - s) + 2);
+    this.idLen = putJson(this.id, 0, src, s, e);
+  }
+  /** The line's opening (separator, type, id) at out.at; the caller has made room. */
+  private head(buf: Uint8Array, template: Uint8Array): number {
+    let at = put(buf, this.out.at, T_NEXT);
+    at = put(buf, at, template);
+    const id = this.id, n = this.idLen;
+    for (let i = 0; i < n; i++) buf[at + i] = id[i]!;
+    return at + n;
+  }
+  /** A matched pair: AF time, revenue (after chargebacks), receipt; confirmed time, revenue, receipt. */
+  matched(at_: number, ar: number, arb: Uint8Array, ars: number, are: number, ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
+    const buf = this.out.room(6 * (are - ars + cre - crs) + this.idLen + 512);
+    let at = put(buf, this.head(buf, T_MATCHED), T_AF_TIME);
+    at = putTime(buf, at, at_);
+    at = put(buf, at, T_AF_REVENUE);
+    at = putUsd(buf, at, ar);
+    at = put(buf, at, T_AF_RECEIPT);
+    at = putJson(buf, at, arb, ars, are);
+    at = put(buf, at, T_C_TIME);
+    at = putTime(buf, at, ct);
+    at = put(buf, at, T_C_REVENUE);
+    at = putUsd(buf, at, cr);
+    at = put(buf, at, T_C_RECEIPT);
+    at = putJson(buf, at, crb, crs, cre);
+    at = put(buf, at, T_DELTA);
+    at = putInt(buf, at, at_ - ct);
+    at = put(buf, at, T_DIFF);
+    at = putUsd(buf, at, ar - cr);
+    buf[at++] = 125;
+    this.out.at = at;
+  }
+  /** An unmatched purchase. */
+  afOnly(at_: number, ar: number, arb: Uint8Array, ars: number, are: number): void {
+    const buf = this.out.room(6 * (are - ars) + this.idLen + 512);
+    let at = put(buf, this.head(buf, T_AF_ONLY), T_AF_TIME);
+    at = putTime(buf, at, at_);
+    at = put(buf, at, T_AF_REVENUE);
+    at = putUsd(buf, at, ar);
+    at = put(buf, at, T_AF_RECEIPT);
+    at = putJson(buf, at, arb, ars, are);
+    buf[at++] = 125;
+    this.out.at = at;
+  }
+  /** An unmatched confirmation. */
+  confirmedOnly(ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
+    const buf = this.out.room(6 * (cre - crs) + this.idLen + 512);
+    let at = put(buf, this.head(buf, T_CONFIRMED_ONLY), T_C_TIME);
+    at = putTime(buf, at, ct);
+    at = put(buf, at, T_C_REVENUE);
+    at = putUsd(buf, at, cr);
+    at = put(buf, at, T_C_RECEIPT);
+    at = putJson(buf, at, crb, crs, cre);
+    buf[at++] = 125;
+    this.out.at = at;
+  }
+  done(): Uint8Array {
+    return this.out.done();
+  }
+}
+
+/** One reconciliation partition's rendered lines: id group r (in id order) is bytes[runBytes[r], runBytes[r+1]); rep[r] names its id. */
+export interface RenderedPart {
+  bytes: Uint8Array;
+  runBytes: Float64Array;
+  /** a row holding the group's id: >= 0 a purchases row, < 0 confirmed row -rep-1 */
+  rep: Int32Array;
+}
+
+/** Compares the ids behind two partition reps. */
+function compareReps(x: number, y: number, afIds: BytesColumn, confIds: BytesColumn): number {
+  const a = x >= 0 ? afIds : confIds, ar = x >= 0 ? x : -x - 1;
+  const b = y >= 0 ? afIds : confIds, br = y >= 0 ? y : -y - 1;
+  return compareBytes(a.bytes, a.offsets[ar]!, a.offsets[ar + 1]!, b.bytes, b.offsets[br]!, b.offsets[br + 1]!);
+}
+
+/**
+ * Writes reconciliation.json: head, the partitions' detail lines merged in id order (a k-way merge
+ * over their sorted id groups; ids never repeat across partitions), tail. Lines are copied in
+ * stretches through a fixed buffer; the first line loses its leading comma.
+ */
+export async function writeReconciliation(path: string, head: string, tail: string, parts: RenderedPart[], afIds: BytesColumn, confIds: BytesColumn): Promise<void> {
+  const fh = await open(path, "w");
+  try {
+    await fh.write(head);
+    const buffer = new Uint8Array(8 << 20);
+    let used = 0;
+    let first = true;
+    const emit = async (bytes: Uint8Array) => {
+      if (first) {
+        first = false;
+        bytes = bytes.subarray(1); // ",\n    " -> "\n    "
+      }
+      if (used + bytes.length > buffer.length) {
+        await fh.write(buffer.subarray(0, used));
+        used = 0;
+      }
+      if (bytes.length >= buffer.length) await fh.write(bytes);
+      else {
+        buffer.set(bytes, used);
+        used += bytes.length;
+      }
+    };
+    const next = parts.map(() => 0); // next group per partition
+    for (;;) {
+      let best = -1;
+      for (let j = 0; j < parts.length; j++) {
+        if (next[j]! >= parts[j]!.rep.length) continue;
+        if (best === -1 || compareReps(parts[j]!.rep[next[j]!]!, parts[best]!.rep[next[best]!]!, afIds, confIds) < 0) best = j;
+      }
+      if (best === -1) break;
+      const d = parts[best]!, g = next[best]!;
+      // a whole stretch of this partition's ids that sort before every other partition's next one goes at once
+      let h = g + 1;
+      const others = parts.filter((_, j) => j !== best && next[j]! < parts[j]!.rep.length);
+      while (h < d.rep.length && others.every((o) => compareReps(d.rep[h]!, o.rep[next[parts.indexOf(o)]!]!, afIds, confIds) < 0)) h++;
+      await emit(d.bytes.subarray(d.runBytes[g]!, d.runBytes[h]!));
+      next[best] = h;
+    }
+    if (used > 0) await fh.write(buffer.subarray(0, used));
+    await fh.write(tail);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Renders a chunk to UTF-8 (its own buffer, so it can be transferred). */
 export function renderChunk(ch: Chunk): Uint8Array {
-  return ch.kind === "curated" ? curatedBytes(ch) : detailsBytes(ch);
+  return curatedBytes(ch);
 }
 
 /** Rows per chunk: a few chunks per thread for balance, not so small that per-chunk costs dominate. */
@@ -484,18 +541,6 @@ export function afRevenueByRow(p: PurchasesTable, curated: Curated): Float64Arra
   const afRevenue = new Float64Array(new SharedArrayBuffer(Math.max(1, p.n) * 8), 0, p.n);
   for (let j = 0; j < curated.n; j++) afRevenue[curated.rows[j]!] = curated.revenue[j]!;
   return afRevenue;
-}
-
-/** Splits the details into chunks; AF revenue is looked up by purchases row after chargebacks. */
-export function detailChunks(p: PurchasesTable, curated: Curated, c: ConfirmedTable, d: Details, size: number, afRevenue = afRevenueByRow(p, curated)): DetailsChunk[] {
-  const af: DetailSide = { afid: p.afid, receipt: p.receipt, time: p.time, revenue: afRevenue };
-  const conf: DetailSide = { afid: c.afid, receipt: c.receipt, time: c.time, revenue: c.revenue };
-  const out: DetailsChunk[] = [];
-  for (let a = 0; a < d.type.length; a += size) {
-    const b = Math.min(d.type.length, a + size);
-    out.push({ kind: "details", type: d.type.slice(a, b), afRow: d.afRow.slice(a, b), confRow: d.confRow.slice(a, b), af, conf, first: a === 0 });
-  }
-  return out;
 }
 
 /**

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { decodeBytes } from "../../src/pipeline/columns.ts";
-import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanRecords, SCAN_OK, type RowSink } from "../../src/pipeline/csvfast.ts";
+import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/csvfast.ts";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
 import {
   chainSegments,
@@ -69,19 +69,21 @@ function fastRows(bytes: Uint8Array): { rows: string[][]; lines: number[] } | nu
   const probe = probeHeader(bytes.subarray(0, PROBE_BYTES), bytes.length);
   if (!probe.ok) return null;
   const rows: string[][] = [probe.header.split(",").map(normaliseHeader)];
-  const lines: number[] = [1];
+  const lineNumbers: number[] = [1];
   const sink: RowSink = {
-    row(buf, fs, fe, line) {
-      rows.push(Array.from(fs, (s, k) => decodeBytes(buf, s, fe[k]!)));
-      lines.push(line + 2);
+    rows(buf, fs, fe, lines, count, slots) {
+      for (let r = 0; r < count; r++) {
+        rows.push(Array.from({ length: slots }, (_, k) => decodeBytes(buf, fs[r * slots + k]!, fe[r * slots + k]!)));
+        lineNumbers.push(lines[r]! + 2);
+      }
     },
   };
   const slotOf = Int32Array.from({ length: WIDTH }, (_, k) => k);
   const data = bytes.slice(probe.dataStart);
-  const r = scanRecords(data, 0, data.length, true, probe.crlf, slotOf, new Int32Array(WIDTH), new Int32Array(WIDTH), sink);
-  if (r.status !== SCAN_OK) return null;
+  const sc = scanInto(data, 0, data.length, true, probe.crlf, slotOf, WIDTH, sink);
+  if (sc.status !== SCAN_OK) return null;
   if (!isUtf8(bytes)) return null; // not UTF-8: the loaders fall back
-  return { rows, lines };
+  return { rows, lines: lineNumbers };
 }
 
 let n = 0;
@@ -115,6 +117,8 @@ describe("fast reader = papaparse", () => {
       "a,b\nx\n1,2,3,4\n,\n", // short and long rows
       "h\n\u00e9t\u00e9,\u20ac\n\ud83d\ude00\n", // multi-byte UTF-8
     ];
+    // several scanner batches, with quoted newlines and escaped quotes along the way
+    cases.push("id,note,n\n" + Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? `u${i},"multi\nline ""${i}""",${i}` : `u${i},plain ${i},${i}`)).join("\n") + "\n");
     for (const text of cases) expect(await compareRows(text)).toBe(true);
   });
 
