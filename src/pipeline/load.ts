@@ -132,13 +132,32 @@ function quickHash(b: Uint8Array, s: number, e: number): number {
 /** A low-cardinality cell mapped through fn (status, event_name), memoised by its bytes (bounded). */
 class Keyword {
   private readonly dict = new ByteDict();
+  /** the last value looked up (a column mostly repeats one value: "success", "purchase") */
+  private readonly last = new Uint8Array(32);
+  private lastLen = -1;
+  private lastValue = 0;
   constructor(private readonly fn: (raw: string) => number) {}
   of(b: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    if (n === this.lastLen) {
+      const last = this.last;
+      let i = 0;
+      while (i < n && b[s + i] === last[i]) i++;
+      if (i === n) return this.lastValue;
+    }
     const h = quickHash(b, s, e);
     const at = this.dict.find(b, s, e, h);
-    if (at >= 0) return this.dict.values[at]!;
-    const v = this.fn(decodeBytes(b, s, e));
-    if (this.dict.size < 1024) this.dict.add(b, s, e, h, v); // garbage values must not grow it without bound
+    let v: number;
+    if (at >= 0) v = this.dict.values[at]!;
+    else {
+      v = this.fn(decodeBytes(b, s, e));
+      if (this.dict.size < 1024) this.dict.add(b, s, e, h, v); // garbage values must not grow it without bound
+    }
+    if (n <= 32) {
+      this.last.set(b.subarray(s, e));
+      this.lastLen = n;
+      this.lastValue = v;
+    }
     return v;
   }
 }
@@ -550,7 +569,9 @@ export function readSegment(task: SegmentTask): Segment | Irregular {
       const readEnd = Math.min(size, Math.max(stopAt, start) + over);
       const buf = readAt(fd, start, readEnd - start);
       const eof = start + buf.length >= size;
-      const sink = sinkFor(task.layout, task.onlyDay, { rows: Math.ceil((buf.length / task.lineBytes) * 1.2) + 256, bytes: buf.length });
+      const rows = Math.ceil((buf.length / task.lineBytes) * 1.2) + 256;
+      // byte columns start at ~40 bytes a row (ids, receipts) and grow when a file has longer ones
+      const sink = sinkFor(task.layout, task.onlyDay, { rows, bytes: Math.min(buf.length, rows * 40 + 65536) });
       const sc = scanInto(buf, 0, Math.max(0, stopAt - start), eof, task.crlf, slotOf, slots, sink);
       if (sc.status === SCAN_NEED_MORE) {
         if (task.speculative && over >= SPECULATIVE_LIMIT) return { irregular: "record longer than the speculative limit", start, stopAt };

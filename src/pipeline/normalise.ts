@@ -220,15 +220,27 @@ function digitsAtBytes(b: Uint8Array, at: number, count: number, end: number): n
   return v;
 }
 
+/** The last date dateAtBytes resolved (rows of a file cluster by day: most lookups hit). */
+let lastDateKey = -1;
+let lastDateDay = 0;
+
 /** dateAt over bytes: epoch day of `YYYY-MM-DD` at `at` (the 10 bytes must exist below `end`). */
 function dateAtBytes(b: Uint8Array, at: number, end: number): number {
   if (at + 10 > end || b[at + 4] !== 45 || b[at + 7] !== 45) return NaN;
-  const y = digitsAtBytes(b, at, 4, end);
-  const m = digitsAtBytes(b, at + 5, 2, end);
-  const d = digitsAtBytes(b, at + 8, 2, end);
-  if (y < 0 || m < 1 || m > 12 || d < 1) return NaN;
+  const y0 = b[at]! - C0, y1 = b[at + 1]! - C0, y2 = b[at + 2]! - C0, y3 = b[at + 3]! - C0;
+  const m0 = b[at + 5]! - C0, m1 = b[at + 6]! - C0, d0 = b[at + 8]! - C0, d1 = b[at + 9]! - C0;
+  if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) >>> 0 > 9) {
+    // some byte below "0" (negative) or above "9": not all digits
+    if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+  }
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
+  const key = y * 10000 + m * 100 + d;
+  if (key === lastDateKey) return lastDateDay;
+  if (m < 1 || m > 12 || d < 1) return NaN;
   if (d > (m === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[m]!)) return NaN;
-  return daysFromCivil(y, m, d);
+  lastDateKey = key;
+  lastDateDay = daysFromCivil(y, m, d);
+  return lastDateDay;
 }
 
 /** parseDate over UTF-8 bytes [s, e) (anything but exactly 10 bytes goes through the string version, which trims). */
@@ -246,15 +258,18 @@ export function parseTimeBytes(b: Uint8Array, s: number, e: number): number {
   if (day !== day) return NaN;
   const sep = b[s + 10]!;
   if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
-  const hh = digitsAtBytes(b, s + 11, 2, e);
-  if (hh < 0 || hh > 23 || b[s + 13] !== 58 /* : */) return NaN;
-  const mi = digitsAtBytes(b, s + 14, 2, e);
-  if (mi < 0 || mi > 59) return NaN;
+  const h0 = b[s + 11]! - C0, h1 = b[s + 12]! - C0, n0 = b[s + 14]! - C0, n1 = b[s + 15]! - C0;
+  if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || b[s + 13] !== 58 /* : */) return NaN;
+  const hh = h0 * 10 + h1, mi = n0 * 10 + n1;
+  if (hh > 23 || mi > 59) return NaN;
   let i = s + 16;
   let ss = 0;
   if (i < e && b[i] === 58) {
-    ss = digitsAtBytes(b, i + 1, 2, e);
-    if (ss < 0 || ss > 59 || i + 3 > e) return NaN;
+    if (i + 3 > e) return NaN;
+    const s0 = b[i + 1]! - C0, s1 = b[i + 2]! - C0;
+    if (s0 >>> 0 > 9 || s1 >>> 0 > 9) return NaN;
+    ss = s0 * 10 + s1;
+    if (ss > 59) return NaN;
     i += 3;
     if (i < e) {
       const c = b[i]!;

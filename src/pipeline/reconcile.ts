@@ -137,15 +137,20 @@ export function matchPartition(task: PartitionTask): PartitionResult {
 
   // group equal ids; the distinct ids land in a compact arena of their own
   const { group, reps, count, keys, keyOff } = groupIds(ids, off, hash, n);
+  // groups in code-unit order of their ids
+  const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
+  const rankOf = new Int32Array(count);
+  for (let r = 0; r < count; r++) rankOf[ranked[r]!] = r;
 
-  // members in group order (counting sort: combined order kept inside a group), values gathered
-  const gStart = new Uint32Array(count + 1);
-  for (let i = 0; i < n; i++) gStart[group[i]! + 1]!++;
+  // members in output order: by group rank (counting sort, combined order kept inside a group);
+  // from here on every pass reads the member arrays in order
+  const gStart = new Uint32Array(count + 1); // by rank
+  for (let i = 0; i < n; i++) gStart[rankOf[group[i]!]! + 1]!++;
   for (let g = 0; g < count; g++) gStart[g + 1]! += gStart[g]!;
   const mIdx = new Uint32Array(n);
   {
     const fill = gStart.slice(0, count);
-    for (let i = 0; i < n; i++) mIdx[fill[group[i]!]!++] = i;
+    for (let i = 0; i < n; i++) mIdx[fill[rankOf[group[i]!]!]!++] = i;
   }
   const mTime = new Float64Array(n);
   for (let x = 0; x < n; x++) mTime[x] = time[mIdx[x]!]!;
@@ -156,9 +161,6 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   }
   const mRow = new Int32Array(n);
   for (let x = 0; x < n; x++) mRow[x] = row[mIdx[x]!]!;
-
-  // groups in code-unit order of their ids
-  const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
 
   // matching, group by group: mMatch[x] = member position of the confirmed row AF member x took
   const mMatch = new Int32Array(n).fill(-1);
@@ -202,13 +204,12 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   };
   const dTime = new Float64Array(details);
   const dPos = new Int32Array(details); // member position of each detail (its AF row's for a match)
-  const r = task.render ? renderState(task, mIdx, row, n, nAf, details, count) : null;
   let k = 0;
-  for (let rank = 0; rank < count; rank++) {
-    const g = ranked[rank]!;
-    out.runs[rank] = k;
+  for (let g = 0; g < count; g++) {
+    out.runs[g] = k;
     const from = gStart[g]!, to = gStart[g + 1]!;
-    out.rep[rank] = reps[g]! < nAf ? row[reps[g]!]! : -row[reps[g]!]! - 1;
+    const rep = reps[ranked[g]!]!;
+    out.rep[g] = rep < nAf ? row[rep]! : -row[rep]! - 1;
     const runStart = k;
     let ties = false;
     for (let x = from; x < to; x++) {
@@ -230,74 +231,86 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     }
     // equal times: matched < af_only < confirmed_only, file order kept (members are in combined order already)
     if (ties) settleTypes(out, dTime, dPos, runStart, k);
-    if (r) {
-      r.runBytes[rank] = r.w.size;
-      r.w.setId(keys, keyOff[g]!, keyOff[g + 1]!);
-      for (let d = runStart; d < k; d++) r.line(out.type[d]!, dPos[d]!, mMatch[dPos[d]!]!, mTime);
-    }
   }
   out.runs[count] = details;
-  if (r) {
-    r.runBytes[count] = r.w.size;
-    out.bytes = r.w.done();
-    out.runBytes = r.runBytes;
-    out.summary = r.summary;
-  }
+  if (task.render) renderDetails(task, out, dPos, mIdx, mTime, mMatch, row, nAf, ranked, keys, keyOff);
   return out;
 }
 
 /**
- * What rendering a partition's details needs, local and in combined order: revenue, and the
- * receipts copied into an arena of their own (sequential reads of the tables: rows are ascending).
- * line() writes one detail and adds it to the partition's summary.
+ * Writes a partition's detail lines (task.render): values gathered into member order first
+ * (receipts copied too), so the writing reads memory in order; the summary is added up alongside.
  */
-function renderState(task: PartitionTask, mIdx: Uint32Array, row: Int32Array, n: number, nAf: number, details: number, groups: number) {
+function renderDetails(
+  task: PartitionTask,
+  out: PartitionResult,
+  dPos: Int32Array,
+  mIdx: Uint32Array,
+  mTime: Float64Array,
+  mMatch: Int32Array,
+  row: Int32Array,
+  nAf: number,
+  ranked: Uint32Array,
+  keys: Uint8Array,
+  keyOff: Uint32Array,
+): void {
   const { af, conf } = task;
-  const revenue = new Float64Array(n);
-  const rcOff = new Uint32Array(n + 1);
+  const n = mIdx.length, count = ranked.length, details = out.type.length;
+  const afRev = af.revenue!, confRev = conf.revenue!;
+  const mRev = new Float64Array(n);
+  for (let x = 0; x < n; x++) {
+    const i = mIdx[x]!;
+    mRev[x] = i < nAf ? afRev[row[i]!]! : confRev[row[i]!]!;
+  }
+  // receipts copied into member order
+  const afRc = af.receipt!, confRc = conf.receipt!;
+  const mRcOff = new Uint32Array(n + 1);
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const side = i < nAf ? af : conf, r = row[i]!;
-    revenue[i] = side.revenue![r]!;
-    total += side.receipt!.offsets[r + 1]! - side.receipt!.offsets[r]!;
-    rcOff[i + 1] = total;
+  for (let x = 0; x < n; x++) {
+    const i = mIdx[x]!, r = row[i]!;
+    const o = i < nAf ? afRc.offsets : confRc.offsets;
+    total += o[r + 1]! - o[r]!;
+    mRcOff[x + 1] = total;
   }
-  const rc = new Uint8Array(total);
-  for (let i = 0; i < n; i++) {
-    const side = i < nAf ? af : conf, r = row[i]!;
-    const src = side.receipt!.bytes;
-    let at = rcOff[i]!;
-    for (let j = side.receipt!.offsets[r]!, e = side.receipt!.offsets[r + 1]!; j < e; j++) rc[at++] = src[j]!;
+  const mRc = new Uint8Array(total);
+  for (let x = 0; x < n; x++) {
+    const i = mIdx[x]!, r = row[i]!;
+    const col = i < nAf ? afRc : confRc;
+    const src = col.bytes;
+    let at = mRcOff[x]!;
+    for (let j = col.offsets[r]!, e = col.offsets[r + 1]!; j < e; j++) mRc[at++] = src[j]!;
   }
-  const summary: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
+  const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
   const w = new DetailWriter(Math.max(1 << 16, details * 320));
-  const runBytes = new Float64Array(groups + 1);
-  return {
-    w,
-    runBytes,
-    summary,
-    /** detail of member position x (type; for a match, m = the confirmed member's position) */
-    line(type: number, x: number, m: number, mTime: Float64Array): void {
-      const i = mIdx[x]!;
-      const rev = revenue[i]!;
-      if (type === CONFIRMED_ONLY) {
-        summary.confirmedOnly++;
-        summary.confirmedOnlyMicro += rev;
-        w.confirmedOnly(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!);
-      } else if (type === AF_ONLY) {
-        summary.afOnly++;
-        summary.afOnlyMicro += rev;
-        w.afOnly(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!);
+  const runBytes = new Float64Array(count + 1);
+  const type = out.type, runs = out.runs;
+  for (let g = 0; g < count; g++) {
+    runBytes[g] = w.size;
+    const kg = ranked[g]!;
+    w.setId(keys, keyOff[kg]!, keyOff[kg + 1]!);
+    for (let d = runs[g]!; d < runs[g + 1]!; d++) {
+      const x = dPos[d]!, t = type[d]!, rev = mRev[x]!;
+      if (t === CONFIRMED_ONLY) {
+        s.confirmedOnly++;
+        s.confirmedOnlyMicro += rev;
+        w.confirmedOnly(mTime[x]!, rev, mRc, mRcOff[x]!, mRcOff[x + 1]!);
+      } else if (t === AF_ONLY) {
+        s.afOnly++;
+        s.afOnlyMicro += rev;
+        w.afOnly(mTime[x]!, rev, mRc, mRcOff[x]!, mRcOff[x + 1]!);
       } else {
-        const j = mIdx[m]!;
-        const crev = revenue[j]!;
-        summary.matched++;
-        summary.matchedMicro += rev;
-        if (Math.abs(rev - crev) > MISMATCH_OVER) summary.revenueMismatches++;
-        w.matched(mTime[x]!, rev, rc, rcOff[i]!, rcOff[i + 1]!, mTime[m]!, crev, rc, rcOff[j]!, rcOff[j + 1]!);
+        const m = mMatch[x]!, crev = mRev[m]!;
+        s.matched++;
+        s.matchedMicro += rev;
+        if (Math.abs(rev - crev) > MISMATCH_OVER) s.revenueMismatches++;
+        w.matched(mTime[x]!, rev, mRc, mRcOff[x]!, mRcOff[x + 1]!, mTime[m]!, crev, mRc, mRcOff[m]!, mRcOff[m + 1]!);
       }
-    },
-  };
+    }
+  }
+  runBytes[count] = w.size;
+  out.bytes = w.done();
+  out.runBytes = runBytes;
+  out.summary = s;
 }
 
 /** Copies one side's ids (its rows, in order) into the partition's arena at combined index `base`. */

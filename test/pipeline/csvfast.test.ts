@@ -24,6 +24,7 @@ import {
   type Loaded,
   type SegmentTask,
 } from "../../src/pipeline/load.ts";
+import { parseDate, parseDateBytes, parseMoney, parseMoneyBytes, parseTime, parseTimeBytes } from "../../src/pipeline/normalise.ts";
 import { normaliseHeader, streamCsv } from "../../src/pipeline/parse.ts";
 
 let dir: string;
@@ -235,4 +236,36 @@ test("papaparse's newline guess is reproduced", () => {
   expect(guessLineEndings("a,b\n1,2\r\n")).toBe("\n");
   expect(guessLineEndings('a,b\r"x\r\n",1\r')).toBe("\r");
   expect(guessLineEndings("a,b")).toBe("\n");
+});
+
+describe("byte parsers = string parsers", () => {
+  const same = (a: number, b: number) => (a !== a ? b !== b : a === b);
+  const enc = new TextEncoder();
+  test("parseTimeBytes, parseMoneyBytes, parseDateBytes agree with the string versions", () => {
+    const timeLike = fc.oneof(
+      fc.tuple(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.constantFrom("T", " ", "t", "x"),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.oneof(fc.constant(""), fc.integer({ min: 0, max: 61 }).map((s) => ":" + String(s).padStart(2, "0"))),
+        fc.constantFrom("", ".123", ",5", ".", "Z", "z", "+01:00", "-0530", "+25:00", "Zjunk", " ", "\u00a0"),
+        fc.constantFrom("", " ", "\t", "\u00a0"),
+      ).map(([y, m, d, t, h, mi, s, tail, pad]) => pad + String(y).padStart(4, "0") + "-" + String(m).padStart(2, "0") + "-" + String(d).padStart(2, "0") + t + String(h).padStart(2, "0") + ":" + String(mi).padStart(2, "0") + s + tail + pad),
+      fc.string({ maxLength: 30 }),
+    );
+    const moneyLike = fc.oneof(fc.stringMatching(/^[ +\-]?[0-9.,]{0,12} ?$/), fc.string({ maxLength: 12 }), fc.constantFrom(" 4,99", "\u00a04.99", "1.234,56", "$4.99", "1e3"));
+    const dateLike = fc.oneof(fc.stringMatching(/^ ?[0-9]{4}-[0-9]{2}-[0-9]{2} ?$/), fc.string({ maxLength: 12 }), fc.constantFrom("\u00a02025-01-01", "2024-02-29", "2023-02-29"));
+    fc.assert(
+      fc.property(timeLike, moneyLike, dateLike, (t, m, d) => {
+        const tb = enc.encode(t), mb = enc.encode(m), db = enc.encode(d);
+        expect(same(parseTimeBytes(tb, 0, tb.length), parseTime(t))).toBe(true);
+        expect(same(parseMoneyBytes(mb, 0, mb.length), parseMoney(m))).toBe(true);
+        expect(same(parseDateBytes(db, 0, db.length), parseDate(d))).toBe(true);
+      }),
+      { numRuns: 5000, seed: 42 },
+    );
+  });
 });
