@@ -209,7 +209,6 @@ abstract class Sink implements RowSink {
 /** Columns of a purchases segment. */
 export interface PurchasesCols {
   n: number;
-  line: Float64Array;
   time: Float64Array;
   revenue: Float64Array;
   flags: Uint8Array;
@@ -224,7 +223,6 @@ export interface PurchasesCols {
 }
 
 class PurchasesSink extends Sink {
-  private readonly line: F64Builder;
   private readonly time: F64Builder;
   private readonly revenue: F64Builder;
   private readonly flags: U8Builder;
@@ -243,7 +241,6 @@ class PurchasesSink extends Sink {
     super();
     this.timeFirst = layout.at[2]! < layout.at[3]!;
     const rows = size.rows;
-    this.line = new F64Builder(rows);
     this.time = new F64Builder(rows);
     this.revenue = new F64Builder(rows);
     this.flags = new U8Builder(rows);
@@ -270,7 +267,6 @@ class PurchasesSink extends Sink {
       return;
     }
     this.usable++;
-    this.line.push(line);
     this.flags.push(st | this.event.of(b, fs[o + 1]!, fe[o + 1]!));
     this.time.push(t);
     this.revenue.push(rev);
@@ -281,8 +277,7 @@ class PurchasesSink extends Sink {
   }
   cols(): PurchasesCols {
     return {
-      n: this.line.length,
-      line: this.line.view(),
+      n: this.time.length,
       time: this.time.view(),
       revenue: this.revenue.view(),
       flags: this.flags.view(),
@@ -300,7 +295,6 @@ class PurchasesSink extends Sink {
 /** Columns of a confirmed segment. */
 export interface ConfirmedCols {
   n: number;
-  line: Float64Array;
   time: Float64Array;
   revenue: Float64Array;
   afid: BytesColumn;
@@ -309,7 +303,6 @@ export interface ConfirmedCols {
 }
 
 class ConfirmedSink extends Sink {
-  private readonly line: F64Builder;
   private readonly time: F64Builder;
   private readonly revenue: F64Builder;
   private readonly afid: BytesBuilder;
@@ -320,7 +313,6 @@ class ConfirmedSink extends Sink {
     super();
     this.timeFirst = layout.at[1]! < layout.at[2]!;
     const rows = size.rows;
-    this.line = new F64Builder(rows);
     this.time = new F64Builder(rows);
     this.revenue = new F64Builder(rows);
     this.afid = new BytesBuilder(size.bytes);
@@ -340,7 +332,6 @@ class ConfirmedSink extends Sink {
       return;
     }
     this.usable++;
-    this.line.push(line);
     this.time.push(t);
     this.revenue.push(rev);
     this.afidHash.push(this.afid.push(b, fs[o]!, fe[o]!));
@@ -348,8 +339,7 @@ class ConfirmedSink extends Sink {
   }
   cols(): ConfirmedCols {
     return {
-      n: this.line.length,
-      line: this.line.view(),
+      n: this.time.length,
       time: this.time.view(),
       revenue: this.revenue.view(),
       afid: this.afid.view(),
@@ -810,18 +800,6 @@ function concatCampaigns(parts: { campaign: Uint32Array; campaignRaw: string[] }
   return { codes, raw: interner.values };
 }
 
-/** Lines of the segments, made absolute. */
-function concatLines(segments: Segment[], parts: Float64Array[], n: number): Float64Array {
-  const out = sharedF64(n);
-  let at = 0;
-  segments.forEach((s, k) => {
-    const p = parts[k]!, base = s.lineBase;
-    for (let i = 0; i < p.length; i++) out[at + i] = p[i]! + base;
-    at += p.length;
-  });
-  return out;
-}
-
 /** Per row: 1 when its receipt is one of the chargeback receipts (rule 4; empty receipts never are). */
 function chargedRows(receipt: BytesColumn, receiptHash: Int32Array, chargebacks: BytesColumn[]): Uint8Array {
   const n = receiptHash.length;
@@ -855,7 +833,6 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: PurchasesTable = {
         kind,
         n,
-        line: concatLines(segments, cols.map((c) => c.line), n),
         afid: concatBytes(cols.map((c) => c.afid), n),
         afidHash: concatI32(cols.map((c) => c.afidHash), n),
         flags: concatU8(cols.map((c) => c.flags), n),
@@ -875,7 +852,6 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: ConfirmedTable = {
         kind,
         n,
-        line: concatLines(segments, cols.map((c) => c.line), n),
         afid: concatBytes(cols.map((c) => c.afid), n),
         afidHash: concatI32(cols.map((c) => c.afidHash), n),
         time: concatF64(cols.map((c) => c.time), n),

@@ -50,13 +50,14 @@ export interface Details {
 
 /**
  * One partition's result: its details sorted and, per distinct appsflyer_id in sorted order,
- * where its run of details starts (runs[g]..runs[g+1]) and a row holding the id (rep >= 0: that
- * purchases row; rep < 0: confirmed row -rep-1). Every id lives in exactly one partition, so
+ * where its run of details starts (runs[g]..runs[g+1]) and the id itself (ids[idOff[g], idOff[g+1]),
+ * in the same order). Every id lives in exactly one partition, so
  * merging the id runs (not the details) yields the global order.
  */
 export interface PartitionResult extends Details {
   runs: Uint32Array;
-  rep: Int32Array;
+  ids: Uint8Array;
+  idOff: Uint32Array;
   /** when rendered: the detail lines (see write.ts RenderedPart) and the partition's summary */
   bytes?: Uint8Array;
   runBytes?: Float64Array;
@@ -136,7 +137,7 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   copyIds(ids, off, nAf, conf);
 
   // group equal ids; the distinct ids land in a compact arena of their own
-  const { group, reps, count, keys, keyOff } = groupIds(ids, off, hash, n);
+  const { group, count, keys, keyOff } = groupIds(ids, off, hash, n);
   // groups in code-unit order of their ids
   const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
   const rankOf = new Int32Array(count);
@@ -200,7 +201,8 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     afRow: new Int32Array(details),
     confRow: new Int32Array(details),
     runs: new Uint32Array(count + 1),
-    rep: new Int32Array(count),
+    ids: new Uint8Array(keyOff[count]!),
+    idOff: new Uint32Array(count + 1),
   };
   const dTime = new Float64Array(details);
   const dPos = new Int32Array(details); // member position of each detail (its AF row's for a match)
@@ -208,8 +210,12 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   for (let g = 0; g < count; g++) {
     out.runs[g] = k;
     const from = gStart[g]!, to = gStart[g + 1]!;
-    const rep = reps[ranked[g]!]!;
-    out.rep[g] = rep < nAf ? row[rep]! : -row[rep]! - 1;
+    {
+      // the id, into the rank-ordered id arena (the merge compares these, in order)
+      const kg = ranked[g]!, ks = keyOff[kg]!, ke = keyOff[kg + 1]!, at = out.idOff[g]!;
+      for (let j = ks; j < ke; j++) out.ids[at + j - ks] = keys[j]!;
+      out.idOff[g + 1] = at + ke - ks;
+    }
     const runStart = k;
     let ties = false;
     for (let x = from; x < to; x++) {
@@ -256,29 +262,43 @@ function renderDetails(
 ): void {
   const { af, conf } = task;
   const n = mIdx.length, count = ranked.length, details = out.type.length;
+  // the tables are read in combined order (their rows ascending: sequential reads), then
+  // permuted into member order through local arrays
   const afRev = af.revenue!, confRev = conf.revenue!;
+  const rev = new Float64Array(n);
+  for (let i = 0; i < nAf; i++) rev[i] = afRev[row[i]!]!;
+  for (let i = nAf; i < n; i++) rev[i] = confRev[row[i]!]!;
   const mRev = new Float64Array(n);
+  for (let x = 0; x < n; x++) mRev[x] = rev[mIdx[x]!]!;
+  const afRc = af.receipt!, confRc = conf.receipt!;
+  const rcOff = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i < nAf ? afRc.offsets : confRc.offsets, r = row[i]!;
+    total += o[r + 1]! - o[r]!;
+    rcOff[i + 1] = total;
+  }
+  const rc = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const col = i < nAf ? afRc : confRc, r = row[i]!;
+    const src = col.bytes;
+    let at = rcOff[i]!;
+    for (let j = col.offsets[r]!, e = col.offsets[r + 1]!; j < e; j++) rc[at++] = src[j]!;
+  }
+  // receipts in member order: offsets from the lengths in member order (a gather over a small
+  // array), then the bytes scattered from the combined-order copy (sequential reads, random writes
+  // the CPU does not wait for)
+  const mRcOff = new Uint32Array(n + 1);
   for (let x = 0; x < n; x++) {
     const i = mIdx[x]!;
-    mRev[x] = i < nAf ? afRev[row[i]!]! : confRev[row[i]!]!;
+    mRcOff[x + 1] = mRcOff[x]! + rcOff[i + 1]! - rcOff[i]!;
   }
-  // receipts copied into member order
-  const afRc = af.receipt!, confRc = conf.receipt!;
-  const mRcOff = new Uint32Array(n + 1);
-  let total = 0;
-  for (let x = 0; x < n; x++) {
-    const i = mIdx[x]!, r = row[i]!;
-    const o = i < nAf ? afRc.offsets : confRc.offsets;
-    total += o[r + 1]! - o[r]!;
-    mRcOff[x + 1] = total;
-  }
+  const dst = new Uint32Array(n); // member-order offset of combined index i
+  for (let x = 0; x < n; x++) dst[mIdx[x]!] = mRcOff[x]!;
   const mRc = new Uint8Array(total);
-  for (let x = 0; x < n; x++) {
-    const i = mIdx[x]!, r = row[i]!;
-    const col = i < nAf ? afRc : confRc;
-    const src = col.bytes;
-    let at = mRcOff[x]!;
-    for (let j = col.offsets[r]!, e = col.offsets[r + 1]!; j < e; j++) mRc[at++] = src[j]!;
+  for (let i = 0; i < n; i++) {
+    const j0 = rcOff[i]!, len = rcOff[i + 1]! - j0, at = dst[i]!;
+    for (let j = 0; j < len; j++) mRc[at + j] = rc[j0 + j]!;
   }
   const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
   const w = new DetailWriter(Math.max(1 << 16, details * 320));

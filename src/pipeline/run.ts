@@ -99,6 +99,14 @@ function validate(options: RunOptions): { asOfDay: number | undefined; tolerance
   return { asOfDay, toleranceSec: options.toleranceMin * 60 };
 }
 
+/**
+ * Reconciliation partitions: one per thread, more for big inputs (about 2M rows each), so one
+ * partition's working memory stays small and the threads share the work evenly.
+ */
+export function partitionCount(rows: number, threads: number): number {
+  return Math.max(threads, Math.ceil(rows / 2_000_000));
+}
+
 /** Runs the whole pipeline; throws PipelineInputError on bad input (previous reports untouched). */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
@@ -209,7 +217,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const t0 = performance.now();
     // each partition also renders its detail lines (its rows are at hand, id by id); the main thread merges them in id order
     const afRevenue = afRevenueByRow(p, curated);
-    const tasks = partitionByAfid(p, curated, c, threads, toleranceSec, afRevenue);
+    const tasks = partitionByAfid(p, curated, c, partitionCount(curated.n + c.n, threads), toleranceSec, afRevenue);
     const parts = await Promise.all(
       tasks.map((task) => pool.run(task, { name: "reconcilePartition", transferList: taskBuffers(task) as never }) as Promise<PartitionResult>),
     );
@@ -261,8 +269,6 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         reconciliationHead(options.toleranceMin, recon),
         reconciliationTail(detailCount),
         parts as RenderedPart[],
-        p.afid,
-        c.afid,
       ),
       writeFile(join(dir, "roas_d1.json"), jsonText(roasD1Out)),
       writeFile(join(dir, "roas_anomaly.json"), jsonText(anomalyOut)),

@@ -40,7 +40,6 @@ export const EVENT_PURCHASE = 4;
 export interface PurchasesTable {
   kind: "purchases";
   n: number;
-  line: Float64Array;
   afid: BytesColumn;
   afidHash: Int32Array;
   flags: Uint8Array;
@@ -57,7 +56,6 @@ export interface PurchasesTable {
 export interface ConfirmedTable {
   kind: "confirmed";
   n: number;
-  line: Float64Array;
   afid: BytesColumn;
   afidHash: Int32Array;
   time: Float64Array;

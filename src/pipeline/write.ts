@@ -448,19 +448,17 @@ export class DetailWriter {
   }
 }
 
-/** One reconciliation partition's rendered lines: id group r (in id order) is bytes[runBytes[r], runBytes[r+1]); rep[r] names its id. */
+/** One reconciliation partition's rendered lines: id group g (in id order) is bytes[runBytes[g], runBytes[g+1]), its id ids[idOff[g], idOff[g+1]). */
 export interface RenderedPart {
   bytes: Uint8Array;
   runBytes: Float64Array;
-  /** a row holding the group's id: >= 0 a purchases row, < 0 confirmed row -rep-1 */
-  rep: Int32Array;
+  ids: Uint8Array;
+  idOff: Uint32Array;
 }
 
-/** Compares the ids behind two partition reps. */
-function compareReps(x: number, y: number, afIds: BytesColumn, confIds: BytesColumn): number {
-  const a = x >= 0 ? afIds : confIds, ar = x >= 0 ? x : -x - 1;
-  const b = y >= 0 ? afIds : confIds, br = y >= 0 ? y : -y - 1;
-  return compareBytes(a.bytes, a.offsets[ar]!, a.offsets[ar + 1]!, b.bytes, b.offsets[br]!, b.offsets[br + 1]!);
+/** Compares group g of partition a with group h of partition b by id. */
+function compareGroups(a: RenderedPart, g: number, b: RenderedPart, h: number): number {
+  return compareBytes(a.ids, a.idOff[g]!, a.idOff[g + 1]!, b.ids, b.idOff[h]!, b.idOff[h + 1]!);
 }
 
 /**
@@ -468,42 +466,63 @@ function compareReps(x: number, y: number, afIds: BytesColumn, confIds: BytesCol
  * over their sorted id groups; ids never repeat across partitions), tail. Lines are copied in
  * stretches through a fixed buffer; the first line loses its leading comma.
  */
-export async function writeReconciliation(path: string, head: string, tail: string, parts: RenderedPart[], afIds: BytesColumn, confIds: BytesColumn): Promise<void> {
+export async function writeReconciliation(path: string, head: string, tail: string, parts: RenderedPart[]): Promise<void> {
   const fh = await open(path, "w");
   try {
     await fh.write(head);
     const buffer = new Uint8Array(8 << 20);
     let used = 0;
     let first = true;
-    const emit = async (bytes: Uint8Array) => {
+    let big: Uint8Array | null = null; // a stretch too big for the buffer, written as it is
+    /** Appends a stretch of lines; true when the buffer (or `big`) must be written before the next one. */
+    const emit = (bytes: Uint8Array): boolean => {
       if (first) {
         first = false;
         bytes = bytes.subarray(1); // ",\n    " -> "\n    "
       }
-      if (used + bytes.length > buffer.length) {
-        await fh.write(buffer.subarray(0, used));
-        used = 0;
+      if (bytes.length >= buffer.length) {
+        big = bytes;
+        return true;
       }
-      if (bytes.length >= buffer.length) await fh.write(bytes);
-      else {
-        buffer.set(bytes, used);
-        used += bytes.length;
-      }
+      if (used + bytes.length > buffer.length) return true;
+      buffer.set(bytes, used);
+      used += bytes.length;
+      return false;
     };
-    const next = parts.map(() => 0); // next group per partition
+    const next = new Int32Array(parts.length); // next group per partition
+    const groups = parts.map((part) => part.idOff.length - 1);
     for (;;) {
-      let best = -1;
+      // the partition whose next id is smallest, and the runner-up
+      let best = -1, second = -1;
       for (let j = 0; j < parts.length; j++) {
-        if (next[j]! >= parts[j]!.rep.length) continue;
-        if (best === -1 || compareReps(parts[j]!.rep[next[j]!]!, parts[best]!.rep[next[best]!]!, afIds, confIds) < 0) best = j;
+        if (next[j]! >= groups[j]!) continue;
+        if (best === -1 || compareGroups(parts[j]!, next[j]!, parts[best]!, next[best]!) < 0) {
+          second = best;
+          best = j;
+        } else if (second === -1 || compareGroups(parts[j]!, next[j]!, parts[second]!, next[second]!) < 0) second = j;
       }
       if (best === -1) break;
       const d = parts[best]!, g = next[best]!;
-      // a whole stretch of this partition's ids that sort before every other partition's next one goes at once
+      // the stretch of its ids below the runner-up's next id goes at once
       let h = g + 1;
-      const others = parts.filter((_, j) => j !== best && next[j]! < parts[j]!.rep.length);
-      while (h < d.rep.length && others.every((o) => compareReps(d.rep[h]!, o.rep[next[parts.indexOf(o)]!]!, afIds, confIds) < 0)) h++;
-      await emit(d.bytes.subarray(d.runBytes[g]!, d.runBytes[h]!));
+      if (second === -1) h = groups[best]!;
+      else {
+        const o = parts[second]!, og = next[second]!;
+        while (h < groups[best]! && compareGroups(d, h, o, og) < 0) h++;
+      }
+      const stretch = d.bytes.subarray(d.runBytes[g]!, d.runBytes[h]!);
+      if (emit(stretch)) {
+        // flush, then take the stretch (unless it went out whole)
+        if (used > 0) await fh.write(buffer.subarray(0, used));
+        used = 0;
+        if (big) {
+          await fh.write(big);
+          big = null;
+        } else {
+          buffer.set(first ? stretch.subarray(1) : stretch, 0);
+          used = first ? stretch.length - 1 : stretch.length;
+        }
+      }
       next[best] = h;
     }
     if (used > 0) await fh.write(buffer.subarray(0, used));
@@ -536,7 +555,7 @@ export function curatedChunks(p: PurchasesTable, curated: Curated, size: number)
   return out;
 }
 
-/** AF revenue after chargebacks by purchases row (shared, read by every details chunk). */
+/** AF revenue after chargebacks by purchases row (shared, read by the reconciliation partitions). */
 export function afRevenueByRow(p: PurchasesTable, curated: Curated): Float64Array {
   const afRevenue = new Float64Array(new SharedArrayBuffer(Math.max(1, p.n) * 8), 0, p.n);
   for (let j = 0; j < curated.n; j++) afRevenue[curated.rows[j]!] = curated.revenue[j]!;

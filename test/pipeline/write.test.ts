@@ -53,7 +53,7 @@ test("any number of reconciliation partitions gives the same reconciliation.json
     const summary = addSummaries(results);
     const count = results.reduce((s, r) => s + r.type.length, 0);
     const path = join(root, `recon-${parts}.json`);
-    await writeReconciliation(path, reconciliationHead(10, summary), reconciliationTail(count), results as RenderedPart[], p.afid, c.afid);
+    await writeReconciliation(path, reconciliationHead(10, summary), reconciliationTail(count), results as RenderedPart[]);
     return readFileSync(path, "utf8");
   };
   const one = await write(1);
