@@ -7,7 +7,7 @@ import { buffersOf } from "../src/pipeline/columns.ts";
 import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
 import { readSegment, readWhole, type FileKind, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/load.ts";
 import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
-import { renderChunk, type Chunk } from "../src/pipeline/write.ts";
+import { renderChunk, writeDetailsChunk as writeChunkNow, type Chunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
 
 export interface WholeTask {
   kind: FileKind;
@@ -49,4 +49,9 @@ export function reconcilePartition(task: PartitionTask): PartitionResult {
 export function renderOutputChunk(chunk: Chunk): Uint8Array {
   const bytes = renderChunk(chunk);
   return transfer(bytes, [bytes.buffer as ArrayBuffer]);
+}
+
+/** Writes one piece of reconciliation.json's details at its offset (the partitions' bytes are shared memory). */
+export function writeDetailsChunk(task: DetailsChunkTask): number {
+  return writeChunkNow(task);
 }

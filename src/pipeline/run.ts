@@ -269,6 +269,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         reconciliationHead(options.toleranceMin, recon),
         reconciliationTail(detailCount),
         parts as RenderedPart[],
+        (task) => pool.run(task, { name: "writeDetailsChunk" }) as Promise<number>,
       ),
       writeFile(join(dir, "roas_d1.json"), jsonText(roasD1Out)),
       writeFile(join(dir, "roas_anomaly.json"), jsonText(anomalyOut)),
