@@ -56,29 +56,46 @@ export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32A
 
 /**
  * Stable LSD radix sort of (key, value) pairs by 32-bit unsigned keys, keys carried along (no
- * gather through an index): two 16-bit passes, sequential reads. Returns the sorted arrays
- * (possibly the inputs, reordered).
+ * gather through an index). Digits of at most 12 bits (as few passes as the widest key needs):
+ * a few thousand buckets keep the scatter's write streams in cache, where 65536 would thrash it. `payload`
+ * arrays (aligned with the pairs) are carried along too. Returns the sorted arrays (possibly the
+ * inputs, reordered).
  */
-export function radixSortPairs(keys: Uint32Array, values: Uint32Array): { keys: Uint32Array; values: Uint32Array } {
+export function radixSortPairs(keys: Uint32Array, values: Uint32Array, payload: Uint32Array[] = []): { keys: Uint32Array; values: Uint32Array; payload: Uint32Array[] } {
   const n = keys.length;
+  let max = 0;
+  for (let i = 0; i < n; i++) if (keys[i]! > max) max = keys[i]!;
   let k1: Uint32Array = keys, v1: Uint32Array = values;
   let k2: Uint32Array = new Uint32Array(n), v2: Uint32Array = new Uint32Array(n);
-  const count = new Uint32Array(DIGIT + 1);
-  for (let shift = 0; shift < 32; shift += 16) {
+  let p1: Uint32Array[] = payload, p2: Uint32Array[] = payload.map(() => new Uint32Array(n));
+  // as few passes of at most 12 bits as the widest key needs
+  let bits = 1;
+  while (bits < 32 && max >>> bits > 0) bits++;
+  const passes = Math.ceil(bits / 12);
+  const BITS = Math.ceil(bits / passes), SIZE = 1 << BITS, MASK = SIZE - 1;
+  const count = new Uint32Array(SIZE + 1);
+  const at = new Uint32Array(SIZE);
+  for (let shift = 0; shift < BITS * passes; shift += BITS) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[((k1[i]! >>> shift) & 0xffff) + 1]!++;
-    if (count[1] === n && shift === 16) break; // all high digits zero: already sorted
-    for (let d = 0; d < DIGIT; d++) count[d + 1]! += count[d]!;
+    for (let i = 0; i < n; i++) count[((k1[i]! >>> shift) & MASK) + 1]!++;
+    for (let d = 0; d < SIZE; d++) count[d + 1]! += count[d]!;
+    at.set(count.subarray(0, SIZE));
     for (let i = 0; i < n; i++) {
       const k = k1[i]!;
-      const at = count[(k >>> shift) & 0xffff]!++;
-      k2[at] = k;
-      v2[at] = v1[i]!;
+      const to = at[(k >>> shift) & MASK]!++;
+      k2[to] = k;
+      v2[to] = v1[i]!;
+    }
+    for (let q = 0; q < p1.length; q++) {
+      const src = p1[q]!, dst = p2[q]!;
+      at.set(count.subarray(0, SIZE));
+      for (let i = 0; i < n; i++) dst[at[(k1[i]! >>> shift) & MASK]!++] = src[i]!;
     }
     [k1, k2] = [k2, k1];
     [v1, v2] = [v2, v1];
+    [p1, p2] = [p2, p1];
   }
-  return { keys: k1, values: v1 };
+  return { keys: k1, values: v1, payload: p1 };
 }
 
 /** 0..n-1 */
