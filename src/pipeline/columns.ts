@@ -347,6 +347,47 @@ export function sharedU8(n: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
 }
 
+/**
+ * Reusable working memory for one thread's tasks (a worker runs several reconciliation partitions
+ * one after another): a named buffer is kept and handed out again, so its pages are faulted in
+ * once per thread, not once per task. Contents are whatever the last user left unless `zero`.
+ * Nothing that leaves the task (results) may live in scratch memory.
+ */
+const scratchBuffers = new Map<string, ArrayBuffer>();
+
+function scratchBuffer(name: string, bytes: number): { buffer: ArrayBuffer; fresh: boolean } {
+  const have = scratchBuffers.get(name);
+  if (have && have.byteLength >= bytes) return { buffer: have, fresh: false };
+  const buffer = new ArrayBuffer(Math.max(64, Math.ceil(bytes * 1.25)));
+  scratchBuffers.set(name, buffer);
+  return { buffer, fresh: true };
+}
+
+export function scratchF64(name: string, n: number, zero = false): Float64Array {
+  const { buffer, fresh } = scratchBuffer(name, n * 8);
+  const a = new Float64Array(buffer, 0, n);
+  if (zero && !fresh) a.fill(0);
+  return a;
+}
+export function scratchI32(name: string, n: number, zero = false): Int32Array {
+  const { buffer, fresh } = scratchBuffer(name, n * 4);
+  const a = new Int32Array(buffer, 0, n);
+  if (zero && !fresh) a.fill(0);
+  return a;
+}
+export function scratchU32(name: string, n: number, zero = false): Uint32Array {
+  const { buffer, fresh } = scratchBuffer(name, n * 4);
+  const a = new Uint32Array(buffer, 0, n);
+  if (zero && !fresh) a.fill(0);
+  return a;
+}
+export function scratchU8(name: string, n: number, zero = false): Uint8Array {
+  const { buffer, fresh } = scratchBuffer(name, n);
+  const a = new Uint8Array(buffer, 0, n);
+  if (zero && !fresh) a.fill(0);
+  return a;
+}
+
 /** Every (non-shared) ArrayBuffer under the typed arrays of a plain object (nested objects too), for transfer lists. */
 export function buffersOf(value: object, out: ArrayBuffer[] = []): ArrayBuffer[] {
   for (const v of Object.values(value)) {

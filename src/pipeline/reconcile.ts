@@ -10,7 +10,7 @@
  * a hash table (bytes compared on a hash hit), the distinct ids are sorted by their bytes
  * (radix on 12-byte prefixes, then the rest), and the rows by (id rank, time, file order).
  */
-import { BYTE_WEIGHT, compareBytes, equalBytes, type BytesColumn } from "./columns.ts";
+import { BYTE_WEIGHT, compareBytes, equalBytes, scratchF64, scratchI32, scratchU32, scratchU8, type BytesColumn } from "./columns.ts";
 import { DetailWriter } from "./write.ts";
 import type { Curated } from "./curate.ts";
 import type { ConfirmedTable, PurchasesTable } from "./load.ts";
@@ -114,7 +114,9 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const { af, conf, toleranceSec: tol } = task;
   const nAf = af.rows.length, nConf = conf.rows.length, n = nAf + nConf;
   // this partition's ids, times, hashes and rows in combined order, local and dense
-  const time = new Float64Array(n), hash = new Int32Array(n), row = new Int32Array(n), off = new Uint32Array(n + 1);
+  // working arrays are thread scratch memory (reused by the next partition this thread runs)
+  const time = scratchF64("time", n), hash = scratchI32("hash", n), row = scratchI32("row", n), off = scratchU32("off", n + 1);
+  off[0] = 0;
   let total = 0;
   for (let i = 0; i < nAf; i++) {
     const r = af.rows[i]!;
@@ -132,7 +134,7 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     total += conf.ids.offsets[r + 1]! - conf.ids.offsets[r]!;
     off[nAf + i + 1] = total;
   }
-  const ids = new Uint8Array(total);
+  const ids = scratchU8("ids", total);
   copyIds(ids, off, 0, af);
   copyIds(ids, off, nAf, conf);
 
@@ -140,32 +142,32 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const { group, count, keys, keyOff } = groupIds(ids, off, hash, n);
   // groups in code-unit order of their ids
   const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
-  const rankOf = new Int32Array(count);
+  const rankOf = scratchI32("rankOf", count);
   for (let r = 0; r < count; r++) rankOf[ranked[r]!] = r;
 
   // members in output order: by group rank (counting sort, combined order kept inside a group);
   // from here on every pass reads the member arrays in order
-  const gStart = new Uint32Array(count + 1); // by rank
+  const gStart = scratchU32("gStart", count + 1, true); // by rank
   for (let i = 0; i < n; i++) gStart[rankOf[group[i]!]! + 1]!++;
   for (let g = 0; g < count; g++) gStart[g + 1]! += gStart[g]!;
-  const mIdx = new Uint32Array(n);
+  const mIdx = scratchU32("mIdx", n);
   {
     const fill = gStart.slice(0, count);
     for (let i = 0; i < n; i++) mIdx[fill[rankOf[group[i]!]!]!++] = i;
   }
-  const mTime = new Float64Array(n);
+  const mTime = scratchF64("mTime", n);
   for (let x = 0; x < n; x++) mTime[x] = time[mIdx[x]!]!;
   // each group's members by (time, combined index)
   for (let g = 0; g < count; g++) {
     const a = gStart[g]!, b = gStart[g + 1]!;
     if (b - a > 1) sortRun(mIdx, mTime, a, b);
   }
-  const mRow = new Int32Array(n);
+  const mRow = scratchI32("mRow", n);
   for (let x = 0; x < n; x++) mRow[x] = row[mIdx[x]!]!;
 
   // matching, group by group: mMatch[x] = member position of the confirmed row AF member x took
-  const mMatch = new Int32Array(n).fill(-1);
-  const mTaken = new Uint8Array(n);
+  const mMatch = scratchI32("mMatch", n).fill(-1);
+  const mTaken = scratchU8("mTaken", n, true);
   const ao: number[] = [], co: number[] = [];
   const cand: Cand = { af: [], conf: [], dt: [], order: [] };
   let taken = 0;
@@ -204,8 +206,8 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     ids: new Uint8Array(keyOff[count]!),
     idOff: new Uint32Array(count + 1),
   };
-  const dTime = new Float64Array(details);
-  const dPos = new Int32Array(details); // member position of each detail (its AF row's for a match)
+  const dTime = scratchF64("dTime", details);
+  const dPos = scratchI32("dPos", details); // member position of each detail (its AF row's for a match)
   let k = 0;
   for (let g = 0; g < count; g++) {
     out.runs[g] = k;
@@ -265,20 +267,21 @@ function renderDetails(
   // the tables are read in combined order (their rows ascending: sequential reads), then
   // permuted into member order through local arrays
   const afRev = af.revenue!, confRev = conf.revenue!;
-  const rev = new Float64Array(n);
+  const rev = scratchF64("rev", n);
   for (let i = 0; i < nAf; i++) rev[i] = afRev[row[i]!]!;
   for (let i = nAf; i < n; i++) rev[i] = confRev[row[i]!]!;
-  const mRev = new Float64Array(n);
+  const mRev = scratchF64("mRev", n);
   for (let x = 0; x < n; x++) mRev[x] = rev[mIdx[x]!]!;
   const afRc = af.receipt!, confRc = conf.receipt!;
-  const rcOff = new Uint32Array(n + 1);
+  const rcOff = scratchU32("rcOff", n + 1);
+  rcOff[0] = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const o = i < nAf ? afRc.offsets : confRc.offsets, r = row[i]!;
     total += o[r + 1]! - o[r]!;
     rcOff[i + 1] = total;
   }
-  const rc = new Uint8Array(total);
+  const rc = scratchU8("rc", total);
   for (let i = 0; i < n; i++) {
     const col = i < nAf ? afRc : confRc, r = row[i]!;
     const src = col.bytes;
@@ -288,14 +291,15 @@ function renderDetails(
   // receipts in member order: offsets from the lengths in member order (a gather over a small
   // array), then the bytes scattered from the combined-order copy (sequential reads, random writes
   // the CPU does not wait for)
-  const mRcOff = new Uint32Array(n + 1);
+  const mRcOff = scratchU32("mRcOff", n + 1);
+  mRcOff[0] = 0;
   for (let x = 0; x < n; x++) {
     const i = mIdx[x]!;
     mRcOff[x + 1] = mRcOff[x]! + rcOff[i + 1]! - rcOff[i]!;
   }
-  const dst = new Uint32Array(n); // member-order offset of combined index i
+  const dst = scratchU32("dst", n); // member-order offset of combined index i
   for (let x = 0; x < n; x++) dst[mIdx[x]!] = mRcOff[x]!;
-  const mRc = new Uint8Array(total);
+  const mRc = scratchU8("mRc", total);
   for (let i = 0; i < n; i++) {
     const j0 = rcOff[i]!, len = rcOff[i + 1]! - j0, at = dst[i]!;
     for (let j = 0; j < len; j++) mRc[at + j] = rc[j0 + j]!;
@@ -403,11 +407,12 @@ function groupIds(ids: Uint8Array, off: Uint32Array, hash: Int32Array, n: number
   let size = 1024;
   while (size < n / 4) size *= 2;
   let mask = size - 1;
-  let slots = new Int32Array(size * 2); // [group + 1, hash]
-  const group = new Int32Array(n);
-  const reps = new Int32Array(n);
-  let keys = new Uint8Array(Math.max(1024, off[n]! >> 2));
-  const keyOff = new Uint32Array(n + 1);
+  let slots = scratchI32("slots", size * 2, true); // [group + 1, hash]
+  const group = scratchI32("group", n);
+  const reps = scratchI32("reps", n);
+  let keys = scratchU8("keys", Math.max(1024, off[n]! >> 2));
+  const keyOff = scratchU32("keyOff", n + 1);
+  keyOff[0] = 0;
   let count = 0, used = 0;
   for (let i = 0; i < n; i++) {
     if (count * 2 > size) {
@@ -460,7 +465,7 @@ function groupIds(ids: Uint8Array, off: Uint32Array, hash: Int32Array, n: number
  */
 export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Array, count: number): Uint32Array {
   const order = identity(count);
-  const tmp = new Uint32Array(count);
+  const tmp = scratchU32("sortTmp", count);
   const cnt = new Int32Array(258);
   const stack: number[] = [0, count, 0];
   while (stack.length > 0) {
