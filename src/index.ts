@@ -44,6 +44,8 @@ async function main() {
       log("info", "shutdown complete");
       process.exit(0);
     };
+    // a driver's orphaned promise failing on a dropped connection must not kill a server whose state lives in committed transactions
+    process.on("unhandledRejection", (reason) => log("error", "unhandled promise rejection", { error: String((reason as Error)?.stack ?? reason) }));
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
   } catch (error) {

@@ -6,6 +6,7 @@ import { users, walletLedger } from "../src/db/schema";
 import { OverloadedError } from "../src/errors";
 import { ensureUser } from "../src/modules/auth/service";
 import { WalletEngine } from "../src/modules/wallet/service";
+import { applyBatches } from "../src/modules/wallet/repository";
 import { RateLimiter } from "../src/modules/wallet/rate-limit";
 import { uniqueUser } from "./helpers";
 
@@ -145,6 +146,27 @@ describe("limits", () => {
     expect(row.balance).toBe(2);
   });
 
+});
+
+describe("commit watchdog", () => {
+  test("a transaction that never settles (a driver losing a query) frees its slot after the timeout plus 1 s; later requests commit", async () => {
+    let calls = 0;
+    // the first transaction is lost by the "driver": its promise never settles
+    const apply: typeof applyBatches = (batches, wait) => (++calls === 1 ? new Promise(() => {}) : applyBatches(batches, wait));
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 300, apply });
+    const lost = uniqueUser("lost");
+    const later = uniqueUser("later");
+    await ensureUser(lost);
+    await ensureUser(later);
+    const first = engine.submit(lost, earn(5)).catch((error) => error);
+    expect(await first).toMatchObject({ status: 503, code: "timeout" });
+    // the only slot stays held by the lost transaction until 300 + 1000 ms after it started; then it is released
+    expect(engine.depth().inFlight).toBe(1);
+    await Bun.sleep(1100);
+    expect(engine.depth().inFlight).toBe(0);
+    expect(await engine.submit(later, earn(7))).toMatchObject({ balance: 7, replayed: false });
+    expect(await engine.submit(lost, earn(1))).toMatchObject({ balance: 1, replayed: false });
+  });
 });
 
 describe.skipIf(driver !== "postgres")("row locked by another transaction (PostgreSQL)", () => {

@@ -33,6 +33,8 @@ interface Drain {
 
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
 const MAX_ATTEMPTS = 3;
+/** error code of a transaction that has not settled long after the request timeout */
+const COMMIT_STALLED = "COMMIT_STALLED";
 
 /** Tunables of the wallet engine; the defaults come from config. */
 export interface WalletEngineOptions {
@@ -48,6 +50,8 @@ export interface WalletEngineOptions {
   timeoutMs: number;
   /** requests per user per second before a 429 (0 = no limit) */
   ratePerUser?: number;
+  /** the transaction that applies a group of drains; tests wrap it to inject driver faults */
+  apply?: typeof applyBatches;
 }
 
 export class WalletEngine {
@@ -152,11 +156,26 @@ export class WalletEngine {
     }
   }
 
+  /**
+   * A transaction that never settles (a driver losing a query on a dropped connection) must not
+   * hold its requests and its slot forever: after the request timeout plus a grace second it counts
+   * as failed, outcome unknown, which is the 503 "retry with the same Idempotency-Key" contract.
+   */
+  private withWatchdog<T>(transaction: Promise<T>): Promise<T> {
+    if (this.options.timeoutMs <= 0) return transaction;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error("the transaction did not settle in time"), { code: COMMIT_STALLED })), this.options.timeoutMs + 1000);
+    });
+    transaction.catch(() => {}); // a late failure after the watchdog fired is already answered
+    return Promise.race([transaction, stalled]).finally(() => clearTimeout(timer));
+  }
+
   /** Commits one group; returns the drains that came back BUSY (settles all the others). Never throws. */
   private async commitGroup(group: Drain[], wait: boolean): Promise<Set<Drain>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcomes = await applyBatches(group.map((d) => d.batch), wait);
+        const outcomes = await this.withWatchdog((this.options.apply ?? applyBatches)(group.map((d) => d.batch), wait));
         const busy = new Set<Drain>();
         this.stats.commits++;
         walletCommits.inc();
