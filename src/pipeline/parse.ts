@@ -83,6 +83,52 @@ function extraLines(row: string[]): number {
 }
 
 /**
+ * Watches the raw text of a CRLF file for a line ending in a bare LF. papaparse guesses one newline
+ * for the whole file, so such lines (two exports concatenated) would be silently merged into the
+ * row before: that is refused instead, naming the line. (In an LF file a CR before the LF is data of
+ * the last field for both readers, and trimmed where values are.) Quote parity tells data from
+ * structure: in RFC 4180 text an escaped `""` keeps it.
+ */
+export class LineEndingCheck {
+  private inQuotes = false;
+  private crlf: boolean | undefined;
+  private lastChar = "";
+  /** physical line being read (1-based), counting every LF */
+  private line = 1;
+  /** the first LF-terminated line of a CRLF file */
+  mismatch: { line: number; detail: string } | undefined;
+
+  /** Feeds the next chunk of text; stops looking after the first mismatch. */
+  feed(chunk: string): void {
+    if (this.mismatch || chunk.length === 0) return;
+    let quote = chunk.indexOf('"');
+    let lf = chunk.indexOf("\n");
+    while (lf !== -1) {
+      // every quote before this LF flips the parity
+      while (quote !== -1 && quote < lf) {
+        this.inQuotes = !this.inQuotes;
+        quote = chunk.indexOf('"', quote + 1);
+      }
+      if (!this.inQuotes) {
+        const crlf = (lf > 0 ? chunk[lf - 1] : this.lastChar) === "\r";
+        if (this.crlf === undefined) this.crlf = crlf;
+        else if (this.crlf && !crlf) {
+          this.mismatch = { line: this.line, detail: "mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending" };
+          return;
+        }
+      }
+      this.line++;
+      lf = chunk.indexOf("\n", lf + 1);
+    }
+    while (quote !== -1) {
+      this.inQuotes = !this.inQuotes;
+      quote = chunk.indexOf('"', quote + 1);
+    }
+    this.lastChar = chunk[chunk.length - 1]!;
+  }
+}
+
+/**
  * Streams a CSV file through papaparse (no dynamic typing, `,` delimiter, `"` quotes).
  * Blank lines are skipped and not counted. Missing file, empty file and header-only file are
  * PipelineInputErrors; so is malformed quoting, named by line. Resolves with the data row count.
@@ -95,9 +141,12 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
   let charsRead = 0;
   // Quote-free text cannot hold embedded newlines, so line counting stays O(rows) until a quote shows up.
   let sawQuote = false;
+  const lineEndings = new LineEndingCheck();
+  // registered before papaparse's own listener, so a mismatch is known before its rows are
   stream.on("data", (chunk) => {
     charsRead += chunk.length;
     if (!sawQuote && (chunk as string).indexOf('"') !== -1) sawQuote = true;
+    lineEndings.feed(chunk as string);
   });
 
   let line = 1;
@@ -126,6 +175,7 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       chunk: (results, parser) => {
         if (settled) return;
         try {
+          if (lineEndings.mismatch) throw new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail);
           const rows = results.data;
           const lines = new Float64Array(rows.length);
           const keep: string[][] = [];
@@ -160,6 +210,7 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       },
       complete: () => {
         if (settled) return;
+        if (lineEndings.mismatch) return fail(new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail));
         if (!headerSeen) return fail(new PipelineInputError(file, 1, undefined, "empty file (no header row)"));
         if (dataRows === 0) return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
         settled = true;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
-import { resolveColumns, streamCsv } from "../../src/pipeline/parse.ts";
+import { LineEndingCheck, resolveColumns, streamCsv } from "../../src/pipeline/parse.ts";
 import { cleanup, dataset } from "./helpers.ts";
 
 afterAll(cleanup);
@@ -86,6 +86,33 @@ describe("streamCsv", () => {
     const quotes = await inputError('a,b\n1,2\n3,"unterminated\n');
     expect(quotes.line).toBe(3);
     expect(quotes.message).toContain("quoting");
+  });
+});
+
+describe("line endings", () => {
+  test("a CRLF file with LF lines (two exports concatenated) is refused at the first LF line, not merged", async () => {
+    const e = await inputError("a,b\r\n1,2\r\n3,4\n5,6\n");
+    expect(e.message).toBe("x.csv, line 3: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending");
+  });
+  test("an LF file with a CRLF line: the CR is data of the last field (papaparse and the fast reader agree)", async () => {
+    expect((await read("a,b\n1,2\n3,4\r\n")).rows).toEqual([["1", "2"], ["3", "4\r"]]);
+  });
+  test("LF and CRLF inside quoted fields are data, whatever the file's line ending; CR and LF split across chunks", async () => {
+    // 7-byte reads split CR from LF; the first read holds the header line, as a real 1 MiB read does
+    const r = await read('a,b\r\n1,"x\ny"\r\n2,"p\r\nq ""z"""\r\n3,4\r\n', 7);
+    expect(r.rows).toEqual([["1", "x\ny"], ["2", 'p\r\nq "z"'], ["3", "4"]]);
+    const lf = await read('a,b\n1,"x\r\ny"\n2,3\n', 7);
+    expect(lf.rows).toEqual([["1", "x\r\ny"], ["2", "3"]]);
+  });
+  test("LineEndingCheck fed one character at a time finds the same line", () => {
+    for (const [text, line] of [["a,b\r\n1,\"\n\"\r\n2,3\n", 4], ['h\r\n"a\nb"\r\nc\n', 4], ["h\r\nx\r\n", undefined], ["h\nx\r\ny\n", undefined]] as const) {
+      const whole = new LineEndingCheck();
+      whole.feed(text);
+      const bytewise = new LineEndingCheck();
+      for (const ch of text) bytewise.feed(ch);
+      expect(whole.mismatch?.line).toBe(line);
+      expect(bytewise.mismatch?.line).toBe(line);
+    }
   });
 });
 

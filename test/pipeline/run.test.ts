@@ -61,6 +61,12 @@ describe("bad input: exit-2 errors name the file (and line/column), previous rep
     expect(result.summary.curated).toBe(0);
     expect(readFileSync(join(ds.out, "purchases_curated.csv"), "utf8")).toBe("appsflyer_id,event_name,event_time_utc,revenue_usd,campaign,receipt_id,chargeback\n");
   });
+  test("a CRLF file with LF lines appended: refused at the first LF line (the fast reader falls back, papaparse would merge rows)", async () => {
+    const body = ["u1,purchase,2025-01-10T10:00:00Z,1,A,r1,success", "u2,purchase,2025-01-10T11:00:00Z,2,A,r2,success"];
+    const text = `${PURCHASES_HEADER}\r\n${body[0]}\r\n${body[1]}\n${body[0].replace("r1", "r3")}\n`;
+    const e = await expectBadInput({ "purchases_raw.csv": text }, /^purchases_raw\.csv, line 3: mixed line endings/);
+    expect(e.line).toBe(3);
+  });
   test("bad --as-of and --tolerance-min", async () => {
     await expectBadInput({}, /^--as-of: must be a real date/, "2025-02-30");
     const ds = dataset();
