@@ -22,9 +22,9 @@ async function main() {
     log("info", "wallet actors ready", { batchMax: config.earnBatchMax, groupCommitMax: config.groupCommitMax, mailboxMax: config.mailboxMax });
 
     step = "worker pool";
-    const { pipelinePool, closePipelinePool } = await import("./modules/pipeline/service");
-    pipelinePool();
-    log("info", "pipeline worker pool ready", { threads: config.pipelineWorkers });
+    const { startPipelineThread, closePipelineThread } = await import("./modules/pipeline/service");
+    startPipelineThread();
+    log("info", "pipeline thread and worker pool started", { threads: config.pipelineWorkers });
     if (!config.adminToken) log("warn", "ADMIN_TOKEN is not set: POST /run-pipeline is open to anyone");
 
     step = "listen";
@@ -39,7 +39,7 @@ async function main() {
       log("info", "shutting down: draining wallet mailboxes", { signal });
       await app.server?.stop(false); // stop accepting; in-flight requests finish
       await wallet.shutdown();
-      await closePipelinePool();
+      await closePipelineThread();
       await closeDatabase();
       log("info", "shutdown complete");
       process.exit(0);

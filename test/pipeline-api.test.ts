@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { call, startServer, type ServerProcess } from "./helpers";
-import { closePipelinePool } from "../src/modules/pipeline/service";
+import { closePipelineThread } from "../src/modules/pipeline/service";
 
-afterAll(() => closePipelinePool());
+afterAll(() => closePipelineThread());
 
 async function waitForRun(runId: string, get: (id: string) => Promise<{ status: number; json: any }> = (id) => call("GET", `/pipeline/runs/${id}`)) {
   const deadline = Date.now() + 60_000;
@@ -78,3 +79,32 @@ describe("ADMIN_TOKEN", () => {
     expect(done.json.status).toBe("succeeded");
   }, 90_000);
 });
+
+describe("a run on bad input, in a real server process", () => {
+  let server: ServerProcess | undefined;
+  afterAll(() => server?.process.kill());
+
+  test("the run fails with bad_input naming the file and line; the previous reports stay; the server goes on", async () => {
+    const root = mkdtempSync(join(tmpdir(), "pipeline-api-bad-"));
+    const data = join(root, "data");
+    const reports = join(root, "reports");
+    cpSync("data", data, { recursive: true, filter: (source) => !source.includes("pglite") });
+    mkdirSync(reports);
+    writeFileSync(join(reports, "roas_d1.json"), "previous");
+    writeFileSync(join(data, "costs_daily.csv"), "date,campaign,ad_cost_usd\r\n2025-06-01,A,1\n2025-06-02,A,2\n");
+    server = await startServer({ DATABASE_URL: "memory://", DATA_DIR: data, REPORTS_DIR: reports });
+    const started = await fetch(`${server.url}/run-pipeline`, { method: "POST" });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    const done = await waitForRun(runId, async (id) => {
+      const response = await fetch(`${server!.url}/pipeline/runs/${id}`);
+      return { status: response.status, json: (await response.json()) as any };
+    });
+    expect(done.json.status).toBe("failed");
+    expect(done.json.errors).toEqual([{ code: "bad_input", message: "costs_daily.csv, line 2: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending" }]);
+    expect(readFileSync(join(reports, "roas_d1.json"), "utf8")).toBe("previous");
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    rmSync(root, { recursive: true, force: true });
+  }, 90_000);
+});
+
