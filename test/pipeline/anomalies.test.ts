@@ -1,17 +1,8 @@
 /** anomalies, SPEC 4 rule 9: avg7 over D-8..D-2, skipped days, anomaly = roas_d1 < 0.5 * avg7. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, COSTS_HEADER, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { COSTS_HEADER, csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 // --as-of 2025-01-20 -> D-1 = 2025-01-19, window D-8..D-2 = 2025-01-12..2025-01-18
 const purchase = (day: string, campaign: string, revenue: string, n: number) => `u${n},purchase,${day}T12:00:00Z,${revenue},${campaign},r${n},success`;

@@ -1,17 +1,8 @@
 /** arpdauD1 / dauOn, SPEC 4 rule 10: ARPDAU on D-1 with and without a campaign column in sessions. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, COSTS_HEADER, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { COSTS_HEADER, csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 // as-of defaults to 2025-01-10 (latest curated purchase) -> D-1 = 2025-01-09
 const purchases = csv(

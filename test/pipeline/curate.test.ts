@@ -1,17 +1,8 @@
 /** sortCurated + writeCuratedCsv, SPEC 4 rule 5 and 4.1: columns, sort order, exact formats. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 test("sorted by event_time_utc, appsflyer_id, receipt_id; canonical times, exact decimals, true/false", async () => {
   const o = await run(pool, {

@@ -1,17 +1,8 @@
 /** dedupeFirst, SPEC 4 rule 3: key appsflyer_id|event_time_utc|event_name|revenue_usd (normalised), first in file order wins. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 test("duplicates on the normalised key keep the first row in file order", async () => {
   const o = await run(pool, {

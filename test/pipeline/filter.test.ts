@@ -1,17 +1,8 @@
 /** selectPurchases, SPEC 4 rule 2: keep status success, event_name purchase, revenue > 0. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 test("only success + purchase + revenue > 0 rows are curated; status and event_name trimmed, any case", async () => {
   const o = await run(pool, {

@@ -2,8 +2,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "bun:test";
 import type { Piscina } from "piscina";
-import { runPipeline, type RunOptions, type RunResult } from "../../src/pipeline/run.ts";
+import { createPipelinePool, runPipeline, type RunOptions, type RunResult } from "../../src/pipeline/run.ts";
 
 export const SAMPLE_DIR = join(import.meta.dir, "fixtures", "sample");
 
@@ -74,6 +75,16 @@ export function readOutputs(out: string, result: RunResult): Outputs {
     arpdau: JSON.parse(read("arpdau_d1.json")),
     quality: JSON.parse(read("quality.json")),
   };
+}
+
+/** The test file's pool (two threads), destroyed with the file's temp datasets after its last test. */
+export function filePool(): Piscina {
+  const pool = createPipelinePool(2);
+  afterAll(async () => {
+    await pool.destroy();
+    cleanup();
+  });
+  return pool;
 }
 
 /** Runs the pipeline on a dataset with a shared pool and returns the parsed outputs. */

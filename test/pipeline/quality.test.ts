@@ -1,17 +1,8 @@
 /** qualityReport: quality.json lists all four files with rows, skipped and reasons, zeros included. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, CONFIRMED_HEADER, csv, PURCHASES_HEADER, run, SESSIONS_HEADER } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { CONFIRMED_HEADER, csv, filePool, PURCHASES_HEADER, run, SESSIONS_HEADER } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 test("per file and reason; a skipped row takes no part in anything", async () => {
   const o = await run(pool, {

@@ -1,10 +1,8 @@
 /** matchPartition / mergeReconciliation, SPEC 4 rule 6 and 4.1 reconciliation readings. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
+import { describe, expect, test } from "bun:test";
 import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
 import { MATCHED, matchPartition, type PartitionTask } from "../../src/pipeline/reconcile.ts";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { CONFIRMED_HEADER, cleanup, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { CONFIRMED_HEADER, csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
 /** A partition from [appsflyer_id, time] rows; row index = file order. */
 function task(af: [string, number][], conf: [string, number][], toleranceSec = 600): PartitionTask {
@@ -54,14 +52,7 @@ describe("matchPartition", () => {
   });
 });
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 test("reconciliation.json: summary arithmetic, flat details, sort order", async () => {
   const o = await run(pool, {

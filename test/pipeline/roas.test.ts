@@ -1,17 +1,8 @@
 /** dailyRoas / roasD1, SPEC 4 rules 7, 8, 11: full outer join, null ROAS, D-1 and --as-of, rounding. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Piscina } from "piscina";
-import { createPipelinePool } from "../../src/pipeline/run.ts";
-import { cleanup, COSTS_HEADER, csv, PURCHASES_HEADER, run } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { COSTS_HEADER, csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 const files = {
   "purchases_raw.csv": csv(

@@ -1,20 +1,12 @@
 /** runPipeline: bad input (nothing written, previous reports untouched), CSV dialects, determinism across workers. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Piscina } from "piscina";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
 import { createPipelinePool, OUTPUT_FILES, runPipeline } from "../../src/pipeline/run.ts";
-import { cleanup, CONFIRMED_HEADER, COSTS_HEADER, csv, dataset, PURCHASES_HEADER, SAMPLE_DIR, SESSIONS_HEADER, type DataFile } from "./helpers.ts";
+import { CONFIRMED_HEADER, COSTS_HEADER, csv, dataset, filePool, PURCHASES_HEADER, SAMPLE_DIR, SESSIONS_HEADER, type DataFile } from "./helpers.ts";
 
-let pool: Piscina;
-beforeAll(() => {
-  pool = createPipelinePool(2);
-});
-afterAll(async () => {
-  await pool.destroy();
-  cleanup();
-});
+const pool = filePool();
 
 const GENERATED_AT = "2025-01-01T00:00:00.000Z";
 
