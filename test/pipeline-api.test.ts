@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { call, startServer, type ServerProcess } from "./helpers";
-import { closePipelineThread } from "../src/modules/pipeline/service";
+import { closePipelineThread, startPipelineThread } from "../src/modules/pipeline/service";
 
 afterAll(() => closePipelineThread());
 
@@ -47,6 +47,18 @@ describe("POST /run-pipeline and GET /pipeline/runs/:runId", () => {
     const again = await call("POST", "/run-pipeline");
     expect(again.status).toBe(202);
     await waitForRun(again.json.runId);
+  }, 90_000);
+
+  test("a pipeline thread that dies fails its run; the next run starts a new thread and succeeds", async () => {
+    const started = await call("POST", "/run-pipeline");
+    expect(started.status).toBe(202);
+    await startPipelineThread().terminate();
+    const failed = await waitForRun(started.json.runId);
+    expect(failed.json.status).toBe("failed");
+    expect(failed.json.errors).toEqual([{ code: "internal_error", message: "the pipeline failed unexpectedly" }]);
+    const again = await call("POST", "/run-pipeline");
+    expect(again.status).toBe(202);
+    expect((await waitForRun(again.json.runId)).json.status).toBe("succeeded");
   }, 90_000);
 
   test("unknown run -> 404, malformed run id -> 422", async () => {

@@ -23,11 +23,15 @@ export function startPipelineThread(): Worker {
   const worker = new Worker(ORCHESTRATOR_FILE, { workerData: { workers: config.pipelineWorkers } satisfies OrchestratorData });
   worker.unref(); // the HTTP server keeps the process alive, not this thread
   worker.on("message", (event: OrchestratorEvent) => onEvent(event));
-  worker.on("error", (error) => {
-    log("error", "pipeline thread crashed", { error: String((error as Error)?.stack ?? error) });
+  // a thread that dies (an error, an exit nobody asked for) fails its run; the next run starts a new one
+  const lost = (reason: string) => {
+    if (thread !== worker) return; // closed on purpose, or already handled
+    thread = undefined;
+    log("error", "pipeline thread stopped", { error: reason });
     if (current) finish(runs.get(current)!, { code: "internal_error", message: "the pipeline failed unexpectedly" });
-    thread = undefined; // the next run starts a new one
-  });
+  };
+  worker.on("error", (error) => lost(String((error as Error)?.stack ?? error)));
+  worker.on("exit", (code) => lost(`exit code ${code}`));
   thread = worker;
   return worker;
 }
