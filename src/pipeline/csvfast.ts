@@ -167,6 +167,11 @@ export class Scanner {
             reason = "LF without CR in a CRLF file";
             break records;
           }
+          if (pos > 0 && buf[pos - 1] === CR) { // the byte before the LF: a closing quote when the field was quoted
+            status = SCAN_IRREGULAR;
+            reason = "CRLF line in an LF file";
+            break records;
+          }
           pos++;
           newlines++;
         } else if (c === CR) {

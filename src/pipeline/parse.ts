@@ -83,11 +83,11 @@ function extraLines(row: string[]): number {
 }
 
 /**
- * Watches the raw text of a CRLF file for a line ending in a bare LF. papaparse guesses one newline
- * for the whole file, so such lines (two exports concatenated) would be silently merged into the
- * row before: that is refused instead, naming the line. (In an LF file a CR before the LF is data of
- * the last field for both readers, and trimmed where values are.) Quote parity tells data from
- * structure: in RFC 4180 text an escaped `""` keeps it.
+ * Watches the raw text for a line ending (CRLF or LF) other than the first line's. papaparse
+ * guesses one newline for the whole file, so in a CRLF file LF lines (two exports concatenated)
+ * would be merged into the row before, and in an LF file a CRLF line would keep its CR in the last
+ * field (an id that no longer matches): both are refused instead, naming the line. Quote parity
+ * tells data from structure: in RFC 4180 text an escaped `""` keeps it.
  */
 export class LineEndingCheck {
   private inQuotes = false;
@@ -95,7 +95,7 @@ export class LineEndingCheck {
   private lastChar = "";
   /** physical line being read (1-based), counting every LF */
   private line = 1;
-  /** the first LF-terminated line of a CRLF file */
+  /** the first line whose ending differs from the first line's */
   mismatch: { line: number; detail: string } | undefined;
 
   /** Feeds the next chunk of text; stops looking after the first mismatch. */
@@ -112,8 +112,9 @@ export class LineEndingCheck {
       if (!this.inQuotes) {
         const crlf = (lf > 0 ? chunk[lf - 1] : this.lastChar) === "\r";
         if (this.crlf === undefined) this.crlf = crlf;
-        else if (this.crlf && !crlf) {
-          this.mismatch = { line: this.line, detail: "mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending" };
+        else if (crlf !== this.crlf) {
+          const [has, first] = crlf ? ["CRLF", "LF"] : ["LF", "CRLF"];
+          this.mismatch = { line: this.line, detail: `mixed line endings: this line ends with ${has}, the first line with ${first}; convert the file to one line ending` };
           return;
         }
       }

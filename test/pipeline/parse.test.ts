@@ -94,8 +94,10 @@ describe("line endings", () => {
     const e = await inputError("a,b\r\n1,2\r\n3,4\n5,6\n");
     expect(e.message).toBe("x.csv, line 3: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending");
   });
-  test("an LF file with a CRLF line: the CR is data of the last field (papaparse and the fast reader agree)", async () => {
-    expect((await read("a,b\n1,2\n3,4\r\n")).rows).toEqual([["1", "2"], ["3", "4\r"]]);
+  test("an LF file with a CRLF line is refused too (its CR would stay in the last field)", async () => {
+    const e = await inputError("a,b\n1,2\n3,4\r\n");
+    expect(e.line).toBe(3);
+    expect(e.detail).toMatch(/this line ends with CRLF, the first line with LF/);
   });
   test("LF and CRLF inside quoted fields are data, whatever the file's line ending; CR and LF split across chunks", async () => {
     // 7-byte reads split CR from LF; the first read holds the header line, as a real 1 MiB read does
@@ -105,7 +107,7 @@ describe("line endings", () => {
     expect(lf.rows).toEqual([["1", "x\r\ny"], ["2", "3"]]);
   });
   test("LineEndingCheck fed one character at a time finds the same line", () => {
-    for (const [text, line] of [["a,b\r\n1,\"\n\"\r\n2,3\n", 4], ['h\r\n"a\nb"\r\nc\n', 4], ["h\r\nx\r\n", undefined], ["h\nx\r\ny\n", undefined]] as const) {
+    for (const [text, line] of [["a,b\r\n1,\"\n\"\r\n2,3\n", 4], ['h\r\n"a\nb"\r\nc\n', 4], ["h\r\nx\r\n", undefined], ["h\nx\r\ny\n", 2]] as const) {
       const whole = new LineEndingCheck();
       whole.feed(text);
       const bytewise = new LineEndingCheck();
