@@ -739,31 +739,11 @@ function mergeQuality(segments: Segment[]): FileQuality {
   return q;
 }
 
-function concatF64(parts: Float64Array[], n: number): Float64Array {
-  const out = sharedF64(n);
+/** The parts one after another in `out` (a shared array of their total length). */
+function concatInto<T extends Float64Array | Int32Array | Uint8Array>(out: T, parts: T[]): T {
   let at = 0;
   for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function concatI32(parts: Int32Array[], n: number): Int32Array {
-  const out = sharedI32(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function concatU8(parts: Uint8Array[], n: number): Uint8Array {
-  const out = sharedU8(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
+    out.set(p as ArrayLike<number>, at);
     at += p.length;
   }
   return out;
@@ -829,15 +809,15 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const n = cols.reduce((s, c) => s + c.n, 0);
       const campaign = concatCampaigns(cols, n);
       const receipt = concatBytes(cols.map((c) => c.receipt), n);
-      const receiptHash = concatI32(cols.map((c) => c.receiptHash), n);
+      const receiptHash = concatInto(sharedI32(n), cols.map((c) => c.receiptHash));
       const t: PurchasesTable = {
         kind,
         n,
         afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatI32(cols.map((c) => c.afidHash), n),
-        flags: concatU8(cols.map((c) => c.flags), n),
-        time: concatF64(cols.map((c) => c.time), n),
-        revenue: concatF64(cols.map((c) => c.revenue), n),
+        afidHash: concatInto(sharedI32(n), cols.map((c) => c.afidHash)),
+        flags: concatInto(sharedU8(n), cols.map((c) => c.flags)),
+        time: concatInto(sharedF64(n), cols.map((c) => c.time)),
+        revenue: concatInto(sharedF64(n), cols.map((c) => c.revenue)),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
         receipt,
@@ -853,9 +833,9 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
         kind,
         n,
         afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatI32(cols.map((c) => c.afidHash), n),
-        time: concatF64(cols.map((c) => c.time), n),
-        revenue: concatF64(cols.map((c) => c.revenue), n),
+        afidHash: concatInto(sharedI32(n), cols.map((c) => c.afidHash)),
+        time: concatInto(sharedF64(n), cols.map((c) => c.time)),
+        revenue: concatInto(sharedF64(n), cols.map((c) => c.revenue)),
         receipt: concatBytes(cols.map((c) => c.receipt), n),
       };
       table = t;
@@ -868,10 +848,10 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: CostsTable = {
         kind,
         n,
-        day: concatF64(cols.map((c) => c.day), n),
+        day: concatInto(sharedF64(n), cols.map((c) => c.day)),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
-        cost: concatF64(cols.map((c) => c.cost), n),
+        cost: concatInto(sharedF64(n), cols.map((c) => c.cost)),
       };
       table = t;
       break;
@@ -884,9 +864,9 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: SessionsTable = {
         kind,
         n,
-        day: concatF64(cols.map((c) => c.day), n),
+        day: concatInto(sharedF64(n), cols.map((c) => c.day)),
         user: concatBytes(cols.map((c) => c.user), n),
-        userHash: concatI32(cols.map((c) => c.userHash), n),
+        userHash: concatInto(sharedI32(n), cols.map((c) => c.userHash)),
         campaign: campaign ? campaign.codes : null,
         campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
       };
