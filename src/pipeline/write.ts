@@ -374,6 +374,13 @@ const T_C_RECEIPT = ascii(',"confirmed_receipt_id":');
 const T_DELTA = ascii(',"delta_seconds":');
 const T_DIFF = ascii(',"revenue_diff_usd":');
 
+/** One side of a detail (AF or confirmed): its time, revenue and receipt fields, after their key templates. */
+function putSide(buf: Uint8Array, at: number, tTime: Uint8Array, time: number, tRevenue: Uint8Array, revenue: number, tReceipt: Uint8Array, rb: Uint8Array, rs: number, re: number): number {
+  at = putTime(buf, put(buf, at, tTime), time);
+  at = putUsd(buf, put(buf, at, tRevenue), revenue);
+  return putJson(buf, put(buf, at, tReceipt), rb, rs, re);
+}
+
 /**
  * Writes reconciliation detail lines (compact JSON, keys in SPEC order, an absent side left out:
  * the text JSON.stringify gives for the flat object), each starting with ",\n    ". The id of the
@@ -405,18 +412,8 @@ export class DetailWriter {
   /** A matched pair: AF time, revenue (after chargebacks), receipt; confirmed time, revenue, receipt. */
   matched(at_: number, ar: number, arb: Uint8Array, ars: number, are: number, ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
     const buf = this.out.room(6 * (are - ars + cre - crs) + this.idLen + 512);
-    let at = put(buf, this.head(buf, T_MATCHED), T_AF_TIME);
-    at = putTime(buf, at, at_);
-    at = put(buf, at, T_AF_REVENUE);
-    at = putUsd(buf, at, ar);
-    at = put(buf, at, T_AF_RECEIPT);
-    at = putJson(buf, at, arb, ars, are);
-    at = put(buf, at, T_C_TIME);
-    at = putTime(buf, at, ct);
-    at = put(buf, at, T_C_REVENUE);
-    at = putUsd(buf, at, cr);
-    at = put(buf, at, T_C_RECEIPT);
-    at = putJson(buf, at, crb, crs, cre);
+    let at = putSide(buf, this.head(buf, T_MATCHED), T_AF_TIME, at_, T_AF_REVENUE, ar, T_AF_RECEIPT, arb, ars, are);
+    at = putSide(buf, at, T_C_TIME, ct, T_C_REVENUE, cr, T_C_RECEIPT, crb, crs, cre);
     at = put(buf, at, T_DELTA);
     at = putInt(buf, at, at_ - ct);
     at = put(buf, at, T_DIFF);
@@ -427,26 +424,16 @@ export class DetailWriter {
   /** An unmatched purchase. */
   afOnly(at_: number, ar: number, arb: Uint8Array, ars: number, are: number): void {
     const buf = this.out.room(6 * (are - ars) + this.idLen + 512);
-    let at = put(buf, this.head(buf, T_AF_ONLY), T_AF_TIME);
-    at = putTime(buf, at, at_);
-    at = put(buf, at, T_AF_REVENUE);
-    at = putUsd(buf, at, ar);
-    at = put(buf, at, T_AF_RECEIPT);
-    at = putJson(buf, at, arb, ars, are);
-    buf[at++] = 125;
-    this.out.at = at;
+    const at = putSide(buf, this.head(buf, T_AF_ONLY), T_AF_TIME, at_, T_AF_REVENUE, ar, T_AF_RECEIPT, arb, ars, are);
+    buf[at] = 125;
+    this.out.at = at + 1;
   }
   /** An unmatched confirmation. */
   confirmedOnly(ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
     const buf = this.out.room(6 * (cre - crs) + this.idLen + 512);
-    let at = put(buf, this.head(buf, T_CONFIRMED_ONLY), T_C_TIME);
-    at = putTime(buf, at, ct);
-    at = put(buf, at, T_C_REVENUE);
-    at = putUsd(buf, at, cr);
-    at = put(buf, at, T_C_RECEIPT);
-    at = putJson(buf, at, crb, crs, cre);
-    buf[at++] = 125;
-    this.out.at = at;
+    const at = putSide(buf, this.head(buf, T_CONFIRMED_ONLY), T_C_TIME, ct, T_C_REVENUE, cr, T_C_RECEIPT, crb, crs, cre);
+    buf[at] = 125;
+    this.out.at = at + 1;
   }
   done(): Uint8Array {
     return this.out.done();
