@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   CLOCK_TICKS_PER_S, PG_ADMIN_URL, adminSql, benchSql, databaseUrl, machineTicks, metricValue, postgresTicks,
-  processMemory, processTicks, requireWrk, runWrk, scrapeMetrics, serverSource, sleep, startServer, stopServer, writeTokens,
+  processMemory, processTicks, REPO_ROOT, requireWrk, runWrk, scrapeMetrics, sleep, sourceSnapshot, startServer, stopServer, writeTokens,
   type LoadResult, type Server,
 } from "./lib";
 import { summariseProfile } from "./profile";
@@ -230,7 +230,7 @@ async function main(): Promise<number> {
   requireWrk();
   const o = parseArgs(process.argv.slice(2));
   workDir = mkdtempSync(join(tmpdir(), "bench-earn-"));
-  const source = serverSource(o.ref, workDir);
+  const source = sourceSnapshot(REPO_ROOT, o.ref, workDir);
   live.root = source.root;
   console.log(`bench:earn ${new Date().toISOString()} duration=${o.durationS}s users=${o.users} connections=${o.connections} ` +
     `wrk-threads=${o.wrkThreads} code=${source.commit} scenarios=${o.scenarios.join(",")} amount=${AMOUNT} postgres=${PG_ADMIN_URL.replace(/\/[^/]*$/, "/")}`);

@@ -1,5 +1,5 @@
 /**
- * Helpers of bench/earn.ts: bench databases, the server as a child process, JWTs minted with the
+ * Helpers of the benchmarks (mostly bench/earn.ts): the source snapshot to measure, bench databases, the server as a child process, JWTs minted with the
  * bench's own secret, /metrics, CPU accounting from /proc, and the wrk load generator.
  */
 import { createHmac } from "node:crypto";
@@ -48,26 +48,26 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The folder to run the server from: the working tree, or with `ref` a snapshot of that commit
- * exported (git archive) into `workDir`, so that edits landing in the working tree during a long
- * run cannot change or break the server under test. Returns the folder and the commit it holds.
+ * The folder to run a benchmark's subject from: `repo` itself, or with `ref` a snapshot of that
+ * commit exported (git archive) into `workDir`, so that edits landing in the working tree during a
+ * long run cannot change or break what is measured. Returns the folder and the commit it holds.
  */
-export function serverSource(ref: string | undefined, workDir: string): { root: string; commit: string } {
+export function sourceSnapshot(repo: string, ref: string | undefined, workDir: string): { root: string; commit: string } {
   const git = (args: string[]) => {
-    const r = Bun.spawnSync(["git", "-C", REPO_ROOT, ...args]);
+    const r = Bun.spawnSync(["git", "-C", repo, ...args]);
     if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
     return r.stdout.toString().trim();
   };
   if (!ref) {
-    const dirty = git(["status", "--porcelain", "--", "src", "drizzle", "package.json"]) !== "";
-    return { root: REPO_ROOT, commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""}` };
+    const dirty = git(["status", "--porcelain", "--", "src", "workers", "drizzle", "package.json"]) !== "";
+    return { root: repo, commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""} (working tree)` };
   }
   const commit = git(["rev-parse", "--short", `${ref}^{commit}`]);
   const root = join(workDir, `src-${commit}`);
   mkdirSync(root, { recursive: true });
-  const r = Bun.spawnSync(["bash", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "_", REPO_ROOT, commit, root]);
+  const r = Bun.spawnSync(["bash", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "_", repo, commit, root]);
   if (r.exitCode !== 0) throw new Error(`git archive ${commit}: ${r.stderr.toString()}`);
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"));
+  symlinkSync(join(repo, "node_modules"), join(root, "node_modules"));
   return { root, commit };
 }
 

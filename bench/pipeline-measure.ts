@@ -2,35 +2,10 @@
  * Process measurement for `bun run bench:pipeline`: wall time and peak RSS of a child process
  * (/usr/bin/time, or VmHWM polling without it), the CPU that other processes took meanwhile
  * (this machine is shared), waiting for a quiet machine, and a memory guard that stops a child
- * before the machine runs out of memory (there is no swap: the kernel would pick a victim); and
- * the source to measure: the working tree, or a snapshot of a commit.
+ * before the machine runs out of memory (there is no swap: the kernel would pick a victim).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-
-/**
- * The folder to run our pipeline from: `repo` itself, or with `ref` a snapshot of that commit
- * exported (git archive) into `workDir`, so that edits landing in the working tree during a long
- * run cannot change or break what is measured. Returns the folder and the commit it holds.
- */
-export function sourceSnapshot(repo: string, ref: string | undefined, workDir: string): { root: string; commit: string } {
-  const git = (args: string[]) => {
-    const r = Bun.spawnSync(["git", "-C", repo, ...args]);
-    if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-    return r.stdout.toString().trim();
-  };
-  if (!ref) {
-    const dirty = git(["status", "--porcelain", "--", "src", "workers", "package.json"]) !== "";
-    return { root: repo, commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""} (working tree)` };
-  }
-  const commit = git(["rev-parse", "--short", `${ref}^{commit}`]);
-  const root = join(workDir, `src-${commit}`);
-  mkdirSync(root, { recursive: true });
-  const r = Bun.spawnSync(["bash", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "_", repo, commit, root]);
-  if (r.exitCode !== 0) throw new Error(`git archive ${commit}: ${r.stderr.toString()}`);
-  symlinkSync(join(repo, "node_modules"), join(root, "node_modules"));
-  return { root, commit };
-}
 
 /** What measure() reports. */
 export interface Measured {

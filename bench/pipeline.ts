@@ -24,7 +24,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { compareOutputs, DATA_OUTPUTS, type Comparison } from "./pipeline-compare";
-import { measure, memAvailableMiB, sourceSnapshot, waitQuiet } from "./pipeline-measure";
+import { sourceSnapshot } from "./lib";
+import { measure, memAvailableMiB, waitQuiet } from "./pipeline-measure";
 import { printReport, type RunRecord } from "./pipeline-report";
 
 const ROOT = resolve(import.meta.dir, "..");
