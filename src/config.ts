@@ -59,7 +59,11 @@ export const config = {
   /** most requests one actor applies in one transaction; 1 = the naive path */
   earnBatchMax: int("EARN_BATCH_MAX", 1024, 1, 100_000),
   /** most users' drains merged into one transaction (group commit); 1 = one actor per transaction */
-  groupCommitMax: int("GROUP_COMMIT_MAX", 64, 1, 10_000),
+  groupCommitMax: int("GROUP_COMMIT_MAX", 1024, 1, 100_000),
+  /** most requests in one group commit statement (bounds its duration) */
+  groupCommitOpsMax: int("GROUP_COMMIT_OPS_MAX", 4096, 1, 1_000_000),
+  /** most group commits in flight; the wallet measures which number between 1 and this commits fastest */
+  walletInFlightMax: int("WALLET_INFLIGHT_MAX", 8, 1, 1000),
   /** queued requests per user before /earn answers 429 */
   mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
   /** ms a wallet request may wait for its commit, and a database statement may run, before a 503 */
