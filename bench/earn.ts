@@ -8,11 +8,12 @@
  *   sum(users.balance) == sum(wallet_ledger.amount) == AMOUNT * (2xx earns)
  * and prints one table. Exit 1 on any INVARIANT VIOLATED, 2 on bad usage.
  *
- *   bun run bench:earn [-- --duration 10 --users 100000 --connections 1000 --scenarios a,b,c,d,e,mem
+ *   bun run bench:earn [-- --duration 10 --users 100000 --connections 1000 --scenarios s,a,b,c,d,e,mem
  *                          --mem-users 1000000 --wrk-threads 2 --quiet-wait 60 --profile DIR
- *                          --ref HEAD --quick]
+ *                          --ref HEAD --quick --driver postgres|pglite]
  */
 import { randomBytes } from "node:crypto";
+import { PGlite } from "@electric-sql/pglite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -34,11 +35,15 @@ interface Options {
   profileDir?: string;
   /** git ref to benchmark (exported to a temporary folder), or undefined for the working tree */
   ref?: string;
+  /** short runs: every scenario capped at --connections */
+  quick?: boolean;
+  /** the server's database: the machine's PostgreSQL, or the embedded default (PGlite on disk) */
+  driver: "postgres" | "pglite";
 }
 
 /** Parses argv into Options; exits 2 on an unknown flag. */
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { durationS: 10, users: 100_000, connections: 1000, scenarios: ["a", "b", "c", "d"], memUsers: 1_000_000, wrkThreads: 2, quietWaitS: 60 };
+  const o: Options = { durationS: 10, users: 100_000, connections: 1000, scenarios: ["s", "a", "b", "d"], memUsers: 1_000_000, wrkThreads: 2, quietWaitS: 60, driver: "postgres" };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -63,10 +68,16 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--ref") o.ref = value();
     else if (flag === "--scenarios") o.scenarios = value().split(",").map((s) => s.trim()).filter(Boolean);
     else if (flag === "--quick") given.add("--quick");
+    else if (flag === "--driver") {
+      const v = value();
+      if (v !== "postgres" && v !== "pglite") usage("--driver must be postgres or pglite");
+      o.driver = v;
+    }
     else if (flag === "--help" || flag === "-h") usage();
     else usage(`unknown flag ${flag}`);
   }
   if (given.has("--quick")) {
+    o.quick = true;
     if (!given.has("--duration")) o.durationS = 2;
     if (!given.has("--users")) o.users = 1000;
     if (!given.has("--connections")) o.connections = 100;
@@ -79,38 +90,54 @@ export function parseArgs(argv: string[]): Options {
 
 function usage(error?: string): never {
   if (error) console.error(`bench: ${error}`);
-  console.error("usage: bun run bench:earn [-- --duration S --users N --connections N --scenarios a,b,c,d[,e][,mem] --mem-users N --wrk-threads N --quiet-wait S --profile DIR --ref GIT_REF --quick]");
+  console.error("usage: bun run bench:earn [-- --duration S --users N --connections N --scenarios s,a,b,c,d[,e][,mem] --mem-users N --wrk-threads N --quiet-wait S --profile DIR --ref GIT_REF --quick --driver postgres|pglite]");
   process.exit(error ? 2 : 0);
 }
 
-const SCENARIOS: Record<string, { title: string; mode: "earn" | "mix" | "health" | "notfound"; users: (o: Options) => number }> = {
-  a: { title: "random user of N, POST /earn", mode: "earn", users: (o) => o.users },
-  b: { title: "ONE hot user, POST /earn", mode: "earn", users: () => 1 },
-  c: { title: "90% GET /balance + 10% POST /earn, random users", mode: "mix", users: (o) => o.users },
-  d: { title: "GET /health", mode: "health", users: () => 0 },
-  e: { title: "GET of an unknown path: 404, no database (opt-in)", mode: "notfound", users: () => 0 },
+interface Scenario {
+  title: string;
+  mode: "earn" | "mix" | "health" | "notfound";
+  users: (o: Options) => number;
+  connections: (o: Options) => number;
+}
+const SCENARIOS: Record<string, Scenario> = {
+  s: { title: "2,000 users over 256 connections, POST /earn (SPEC §5)", mode: "earn", users: () => 2000, connections: () => 256 },
+  a: { title: "random user of N, POST /earn", mode: "earn", users: (o) => o.users, connections: (o) => o.connections },
+  b: { title: "ONE hot user over 256 connections, POST /earn", mode: "earn", users: () => 1, connections: () => 256 },
+  c: { title: "90% GET /balance + 10% POST /earn, random users", mode: "mix", users: (o) => o.users, connections: (o) => o.connections },
+  d: { title: "GET /health", mode: "health", users: () => 0, connections: (o) => o.connections },
+  e: { title: "GET of an unknown path: 404, no database (opt-in)", mode: "notfound", users: () => 0, connections: (o) => o.connections },
 };
 const CONFIGS: Record<string, Record<string, string>> = { batched: {}, naive: { EARN_BATCH_MAX: "1" } };
 
 const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
 let workDir = ""; // temporary folder for tokens, server logs and snapshots, made by main()
 const jwtSecret = randomBytes(32).toString("hex");
-const live = { server: undefined as Server | undefined, db: undefined as string | undefined, root: "" };
+const live = { server: undefined as Server | undefined, db: undefined as string | undefined, root: "", driver: "postgres" as Options["driver"] };
 
 /** Fresh database + server + users + tokens for one run; the caller calls teardown(). */
 async function setup(name: string, env: Record<string, string>, users: number, profileDir?: string) {
   const db = `bench_${stamp}_${name}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
-  await adminSql(`drop database if exists "${db}" with (force)`);
-  await adminSql(`create database "${db}"`);
+  const pglite = live.driver === "pglite";
+  if (pglite) rmSync(join(workDir, db), { recursive: true, force: true });
+  else {
+    await adminSql(`drop database if exists "${db}" with (force)`);
+    await adminSql(`create database "${db}"`);
+  }
   live.db = db;
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=${db}.cpuprofile`] : [];
-  const server = await startServer(live.root, { ...env, DATABASE_URL: databaseUrl(db), JWT_SECRET: jwtSecret }, join(workDir, `${db}.log`), profile);
+  // PGlite: DATABASE_URL empty = the embedded default, on disk under DATA_DIR/pglite
+  const database: Record<string, string> = pglite ? { DATABASE_URL: "", DATA_DIR: join(workDir, db) } : { DATABASE_URL: databaseUrl(db) };
+  const server = await startServer(live.root, { ...env, ...database, JWT_SECRET: jwtSecret }, join(workDir, `${db}.log`), profile);
   live.server = server;
   const tokensFile = join(workDir, `tokens-${users}.txt`);
   if (users > 0) {
-    const sql = benchSql(db);
-    await sql`insert into users (user_id) select 'u' || g from generate_series(1, ${users}::int) g`;
-    await sql.end();
+    if (pglite) await createUsersOverHttp(server.url, users);
+    else {
+      const sql = benchSql(db);
+      await sql`insert into users (user_id) select 'u' || g from generate_series(1, ${users}::int) g`;
+      await sql.end();
+    }
     if (!(await Bun.file(tokensFile).exists())) await writeTokens(tokensFile, jwtSecret, 1, users);
     const first = (await Bun.file(tokensFile).text().then((t) => t.slice(0, t.indexOf("\n"))));
     const res = await fetch(`${server.url}/balance`, { headers: { authorization: `Bearer ${first}` } });
@@ -120,19 +147,50 @@ async function setup(name: string, env: Record<string, string>, users: number, p
   return { db, server, tokensFile };
 }
 
+/** POST /login for u1..uN, 64 at a time (PGlite: only the server may open its files). */
+async function createUsersOverHttp(url: string, users: number): Promise<void> {
+  for (let from = 1; from <= users; from += 64) {
+    const ids = Array.from({ length: Math.min(64, users - from + 1) }, (_, i) => `u${from + i}`);
+    await Promise.all(ids.map(async (userId) => {
+      const res = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
+      if (res.status !== 200) throw new Error(`login ${userId}: ${res.status} ${await res.text()}`);
+    }));
+  }
+}
+
 async function teardown(): Promise<void> {
   if (live.server) await stopServer(live.server);
   live.server = undefined;
-  if (live.db) await adminSql(`drop database if exists "${live.db}" with (force)`);
+  if (live.db && live.driver === "pglite") rmSync(join(workDir, live.db), { recursive: true, force: true });
+  else if (live.db) await adminSql(`drop database if exists "${live.db}" with (force)`);
   live.db = undefined;
+}
+
+const SUMS = `select (select coalesce(sum(balance), 0) from users)::text as balances,
+  (select coalesce(sum(amount), 0) from wallet_ledger)::text as ledger, (select count(*) from wallet_ledger)::text as rows`;
+
+/** The three sums, read after the server stopped (PGlite: from its files). */
+async function readSums(db: string): Promise<{ balances: string; ledger: string; rows: string }> {
+  if (live.driver === "pglite") {
+    const pg = new PGlite(join(workDir, db, "pglite"));
+    try {
+      return (await pg.query<{ balances: string; ledger: string; rows: string }>(SUMS)).rows[0];
+    } finally {
+      await pg.close();
+    }
+  }
+  const sql = benchSql(db);
+  try {
+    const [row] = await sql.unsafe(SUMS);
+    return row as unknown as { balances: string; ledger: string; rows: string };
+  } finally {
+    await sql.end();
+  }
 }
 
 /** sum(users.balance), sum(wallet_ledger.amount), ledger rows vs the acknowledged earns. */
 async function checkInvariant(db: string, load: LoadResult) {
-  const sql = benchSql(db);
-  const [row] = await sql`select (select coalesce(sum(balance), 0) from users)::text as balances,
-    (select coalesce(sum(amount), 0) from wallet_ledger)::text as ledger, (select count(*) from wallet_ledger)::text as rows`;
-  await sql.end();
+  const row = await readSums(db);
   const balances = BigInt(row.balances), ledger = BigInt(row.ledger), rows = BigInt(row.rows);
   const acked = BigInt(AMOUNT) * BigInt(load.earn_ok);
   const unanswered = load.sent - load.received;
@@ -180,7 +238,7 @@ async function runOne(key: string, config: string, o: Options): Promise<RunRow> 
     const cpu0 = cpuSnapshot(server.proc.pid, db);
     const loadFrom = performance.now() - server.spawnedAt;
     const load = await runWrk({ url: server.url, mode: scenario.mode, tokensFile, durationS: o.durationS, amount: AMOUNT,
-      connections: o.connections, threads: o.wrkThreads, maxS: o.durationS + 60 });
+      connections: o.quick ? Math.min(o.connections, scenario.connections(o)) : scenario.connections(o), threads: o.wrkThreads, maxS: o.durationS + 60 });
     const cpu = cpuShares(cpu0, cpuSnapshot(server.proc.pid, db), load.wrkCpuS);
     const loadTo = performance.now() - server.spawnedAt;
     const after = await scrapeMetrics(server.url);
@@ -193,6 +251,7 @@ async function runOne(key: string, config: string, o: Options): Promise<RunRow> 
       batchAvg: delta("wallet_batch_size_sum") / (delta("wallet_batch_size_count") || NaN),
       groupAvg: delta("wallet_commit_group_users_sum") / (delta("wallet_commit_group_users_count") || NaN),
       commits: delta("wallet_commits_total"),
+      inFlightLimit: metricValue(after, "wallet_inflight_limit"),
     };
   } finally {
     await teardown();
@@ -232,8 +291,9 @@ async function main(): Promise<number> {
   workDir = mkdtempSync(join(tmpdir(), "bench-earn-"));
   const source = sourceSnapshot(REPO_ROOT, o.ref, workDir);
   live.root = source.root;
+  live.driver = o.driver;
   console.log(`bench:earn ${new Date().toISOString()} duration=${o.durationS}s users=${o.users} connections=${o.connections} ` +
-    `wrk-threads=${o.wrkThreads} code=${source.commit} scenarios=${o.scenarios.join(",")} amount=${AMOUNT} postgres=${PG_ADMIN_URL.replace(/\/[^/]*$/, "/")}`);
+    `wrk-threads=${o.wrkThreads} code=${source.commit} scenarios=${o.scenarios.join(",")} amount=${AMOUNT} driver=${o.driver} postgres=${PG_ADMIN_URL.replace(/\/[^/]*$/, "/")}`);
   const rows: RunRow[] = [];
   for (const key of o.scenarios.filter((s) => s !== "mem")) {
     for (const config of Object.keys(CONFIGS)) {

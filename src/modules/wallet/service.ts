@@ -90,6 +90,7 @@ export class WalletEngine {
   private inFlight = 0;
   private waiting = 0;
   private stopping = false;
+  private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly limit: InFlightLimit | undefined;
   private readonly fixedLimit: number;
@@ -133,7 +134,7 @@ export class WalletEngine {
     });
     if (!actor.draining) {
       this.drain(actor);
-      this.pump();
+      this.schedulePump();
     }
     return done;
   }
@@ -204,6 +205,19 @@ export class WalletEngine {
     }
     actor.draining = true;
     this.ready.push({ actor, ops });
+  }
+
+  /**
+   * Pumps once after the current batch of I/O callbacks: every request read in the same tick joins
+   * the same group (with PGlite, whose queries block the event loop, this is what makes groups at all).
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Sends groups while slots are free: contended drains on their own (waiting for the lock), the rest merged. */
