@@ -213,6 +213,8 @@ export interface LoadResult {
   other_ok: number;
   bad_2xx: number;
   non2xx: number;
+  /** 503 outcome_unknown answers: their earns may or may not be applied */
+  unknown: number;
   elapsed_ms: number;
   wrk_duration_ms: number;
   errors: { connect: number; read: number; write: number; timeout: number };

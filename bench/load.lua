@@ -38,7 +38,7 @@ function setup(thread)
 end
 
 -- per-thread counters (globals, read by the main state with thread:get)
-sent, received, earn_ok, other_ok, bad_2xx, non2xx = 0, 0, 0, 0, 0, 0
+sent, received, earn_ok, other_ok, bad_2xx, non2xx, unknown = 0, 0, 0, 0, 0, 0, 0
 first_ms, last_ms, codes = 0, 0, ""
 
 local mode, tokens, ntokens, quota, deadline, next_index
@@ -136,6 +136,8 @@ function response(status, headers, body)
     end
   else
     non2xx = non2xx + 1
+    -- the only error answer whose request may have been applied: counted so the invariant can bound it
+    if status == 503 and body:find("outcome_unknown", 1, true) then unknown = unknown + 1 end
     status_counts[status] = (status_counts[status] or 0) + 1
     local parts = {}
     for code, n in pairs(status_counts) do parts[#parts + 1] = code .. ":" .. n end
@@ -146,7 +148,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local t = { sent = 0, received = 0, earn_ok = 0, other_ok = 0, bad_2xx = 0, non2xx = 0 }
+  local t = { sent = 0, received = 0, earn_ok = 0, other_ok = 0, bad_2xx = 0, non2xx = 0, unknown = 0 }
   local first, last, code_list = math.huge, 0, {}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(t) do t[key] = t[key] + thread:get(key) end

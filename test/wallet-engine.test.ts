@@ -183,6 +183,42 @@ describe("overload: an answered error is never applied", () => {
   });
 });
 
+describe("one drain per user in flight", () => {
+  test("a drain emptied by timeouts before its group is sent does not let its actor drain twice (no user twice in a group)", async () => {
+    // statement 1 takes 2.2 s, statement 2 0.6 s, the rest run at database speed; requests time out after 1.5 s
+    let calls = 0;
+    const apply: typeof applyBatches = async (batches, wait) => {
+      const delay = [2200, 600][calls++] ?? 0;
+      await Bun.sleep(delay);
+      return applyBatches(batches, wait);
+    };
+    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 1500, apply });
+    const [x, a, b] = [uniqueUser("x"), uniqueUser("a"), uniqueUser("b")];
+    for (const userId of [x, a, b]) await ensureUser(userId);
+    const settle = (p: Promise<unknown>) => p.then(() => "ok", (error) => error.code);
+    const t0 = performance.now();
+    const at = (ms: number) => Bun.sleep(Math.max(0, t0 + ms - performance.now()));
+    const first = settle(engine.submit(x, earn(1))); // statement 1 holds the only slot until 2.2 s
+    await at(100);
+    const a1 = settle(engine.submit(a, earn(1))); // waits in the ready queue, times out there at 1.6 s
+    await at(1000);
+    const b1 = settle(engine.submit(b, earn(1))); // alive when statement 2 (a's emptied drain + b's) is sent at 2.2 s
+    await at(1800);
+    const a2 = settle(engine.submit(a, earn(10))); // a's next drain, made when the emptied one is released at 2.2 s
+    await at(2450);
+    const a3 = settle(engine.submit(a, earn(100))); // in a's mailbox when statement 2 settles at ~2.8 s
+    const answers = await Promise.all([first, a1, b1, a2, a3]);
+    await engine.shutdown();
+    expect(answers[1]).toBe("timeout");
+    const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, a));
+    const [ledger] = await db.select({ sum: sql<string>`coalesce(sum(${walletLedger.amount}), 0)` }).from(walletLedger).where(eq(walletLedger.userId, a));
+    expect(Number(ledger.sum)).toBe(row.balance);
+    // a2 and a3 are applied: never an error from a user put twice into one statement
+    expect(answers.slice(3)).toEqual(["ok", "ok"]);
+    expect(row.balance).toBe(110);
+  });
+});
+
 describe("commit watchdog", () => {
   test("a transaction that never settles (a driver losing a query) frees its slot after the timeout plus 1 s; later requests commit", async () => {
     let calls = 0;

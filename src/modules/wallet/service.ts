@@ -44,6 +44,8 @@ interface Actor {
 interface Drain {
   actor: Actor;
   ops: QueuedOp[];
+  /** every request was answered before the group was sent: the actor already drained again */
+  released?: boolean;
 }
 
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
@@ -91,6 +93,8 @@ export class WalletEngine {
   private waiting = 0;
   private stopping = false;
   private pumpScheduled = false;
+  /** moving average of a group statement's round trip, ms */
+  private commitMs = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly limit: InFlightLimit | undefined;
   private readonly fixedLimit: number;
@@ -254,13 +258,27 @@ export class WalletEngine {
     return this.ready.splice(0, count);
   }
 
-  /** Drops answered requests from the drains and marks the rest sent; false when nothing is left to send. */
+  /**
+   * Drops answered requests from the drains and marks the rest sent; false when nothing is left to send.
+   * A request whose deadline comes before a statement's usual duration is refused now (a definite 503
+   * timeout) rather than sent to end as outcome_unknown.
+   */
   private send(group: Drain[]): boolean {
     let live = 0;
+    const cutoff = this.options.timeoutMs > 0 ? performance.now() + this.commitMs : 0;
     for (const drain of group) {
-      drain.ops = drain.ops.filter((op) => op.state !== State.Answered);
+      drain.ops = drain.ops.filter((op) => {
+        if (op.state === State.Waiting && op.deadline < cutoff) {
+          this.stats.cancelled++;
+          answer(op).reject(timeoutError());
+        }
+        return op.state !== State.Answered;
+      });
       for (const op of drain.ops) op.state = State.Sent;
-      if (drain.ops.length === 0) this.next(drain.actor);
+      if (drain.ops.length === 0) {
+        drain.released = true;
+        this.next(drain.actor);
+      }
       live += drain.ops.length;
     }
     return live > 0;
@@ -271,6 +289,7 @@ export class WalletEngine {
     if (waited) this.waiting--;
     else this.inFlight--;
     for (const drain of group) {
+      if (drain.released) continue; // its actor has a newer drain; draining again here would put two in flight
       if (busy.has(drain)) {
         // nothing of a busy user was applied: its requests are waiting again (cancellable)
         for (const op of drain.ops) if (op.state === State.Sent) op.state = State.Waiting;
@@ -314,7 +333,9 @@ export class WalletEngine {
       const started = performance.now();
       try {
         const outcomes = await this.withWatchdog((this.options.apply ?? applyBatches)(batches, wait));
-        commitDuration.observe((performance.now() - started) / 1000);
+        const ms = performance.now() - started;
+        commitDuration.observe(ms / 1000);
+        if (!wait) this.commitMs += (ms - this.commitMs) / 8;
         this.stats.commits++;
         walletCommits.inc();
         commitGroupSize.observe(live.length);
