@@ -5,7 +5,7 @@ import { db, driver } from "../src/db/client";
 import { users, walletLedger } from "../src/db/schema";
 import { OverloadedError } from "../src/errors";
 import { ensureUser } from "../src/modules/auth/service";
-import { WalletEngine } from "../src/modules/wallet/service";
+import { WalletEngine } from "../src/modules/wallet/engine";
 import { applyBatches } from "../src/modules/wallet/repository";
 import { RateLimiter } from "../src/modules/wallet/rate-limit";
 import { uniqueUser } from "./helpers";
