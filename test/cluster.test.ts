@@ -235,7 +235,12 @@ describe.skipIf(!runnable)("one instance SIGKILLed mid-burst", () => {
 
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(retries.count).toBeGreaterThan(0); // the kill landed mid-burst
-    const status = await haproxyServerStatus(cluster.haproxy.statsSocket);
+    // down after 2 failed checks 1 s apart: poll, the burst may have ended sooner
+    let status = await haproxyServerStatus(cluster.haproxy.statsSocket);
+    for (let waited = 0; !status.get("i1")?.startsWith("DOWN") && waited < 10_000; waited += 250) {
+      await Bun.sleep(250);
+      status = await haproxyServerStatus(cluster.haproxy.statsSocket);
+    }
     expect(status.get("i1")).toMatch(/^DOWN/);
     expect(status.get("i2")).toMatch(/^UP/);
     const applied = new Map(ops.map((op, i) => [op.key, answers[i].txId!]));
