@@ -2,7 +2,7 @@
  * Environment, validated once at import. A bad value throws a ConfigError naming the variable,
  * and src/index.ts turns that into one log line and exit 1.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 
 export class ConfigError extends Error {}
 
@@ -73,6 +73,8 @@ export const config = {
   /** worker threads of the pipeline pool (default: the core count) */
   pipelineWorkers: int("PIPELINE_WORKERS", availableParallelism(), 1, 256),
   version: "1.0.0",
+  /** which process answered (GET /health), for an operator behind a load balancer; default hostname:pid */
+  instanceId: str("INSTANCE_ID", `${hostname()}:${process.pid}`),
 } as const;
 
 export const usingDefaultJwtSecret = jwtSecret === DEFAULT_JWT_SECRET;

@@ -8,6 +8,7 @@ const HealthResponse = t.Object({
   status: t.Union([t.Literal("ok"), t.Literal("degraded")]),
   db: t.Object({ status: t.Union([t.Literal("up"), t.Literal("down")]), driver: t.String(), latencyMs: t.Union([t.Number(), t.Null()]), error: t.Optional(t.String()) }),
   version: t.String(),
+  instance: t.String(),
   uptimeS: t.Number(),
   timestamp: t.String({ format: "date-time" }),
 });
@@ -15,7 +16,7 @@ const HealthResponse = t.Object({
 export const healthModule = new Elysia({ name: "health" }).get(
   "/health",
   async ({ set }) => {
-    const base = { version: config.version, uptimeS: Math.floor((Date.now() - startedAt) / 1000), timestamp: new Date().toISOString() };
+    const base = { version: config.version, instance: config.instanceId, uptimeS: Math.floor((Date.now() - startedAt) / 1000), timestamp: new Date().toISOString() };
     try {
       const latencyMs = await pingDatabase(2000);
       return { status: "ok" as const, db: { status: "up" as const, driver, latencyMs }, ...base };
