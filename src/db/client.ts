@@ -46,7 +46,17 @@ function open() {
       db: db as Database,
       query: bind(client),
       transaction: <T>(fn: (query: RawQuery) => Promise<T>) => client.begin((tx) => fn(bind(tx))) as Promise<T>,
-      migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+      migrate: async () => {
+        // several instances starting together on a fresh database: one migrates, the others wait, then find nothing to do
+        const session = await client.reserve();
+        try {
+          await session`select pg_advisory_lock(hashtext('game-backend:migrations'))`;
+          await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
+        } finally {
+          await session`select pg_advisory_unlock(hashtext('game-backend:migrations'))`.catch(() => {});
+          session.release();
+        }
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
