@@ -13,6 +13,7 @@ import { trackModule } from "./modules/track";
 import { healthModule } from "./modules/health";
 import { metricsModule } from "./modules/metrics";
 import { pipelineModule } from "./modules/pipeline";
+import { docsModule } from "./modules/docs";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
@@ -41,6 +42,7 @@ export const app = new Elysia({ name: "game-api" })
   .use(eventsModule)
   .use(statsModule)
   .use(trackModule)
-  .use(pipelineModule);
+  .use(pipelineModule)
+  .use(docsModule);
 
 export type App = typeof app;
