@@ -5,6 +5,7 @@ import { config } from "./config";
 import { mapError } from "./errors";
 import { log } from "./logger";
 import { requestContext, requestInfo } from "./plugins/request-context";
+import { cors } from "./plugins/cors";
 import { authModule } from "./modules/auth";
 import { walletModule } from "./modules/wallet";
 import { eventsModule } from "./modules/events";
@@ -17,6 +18,7 @@ import { docsModule } from "./modules/docs";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
+  .use(cors(config.allowedOrigins))
   .onError({ as: "global" }, ({ code, error, request, set, path }) => {
     const { requestId } = requestInfo(request);
     const mapped = mapError(code, error, requestId);
