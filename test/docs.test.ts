@@ -99,7 +99,7 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
     page.on("pageerror", (error) => errors.push(String(error)));
     await page.goto(`${base}${path}`, { waitUntil: "load" });
     await page.waitForSelector(selector, { timeout: 30_000 });
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.locator("body").innerText();
     return { page, text, errors };
   }
 
