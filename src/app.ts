@@ -15,6 +15,7 @@ import { healthModule } from "./modules/health";
 import { metricsModule } from "./modules/metrics";
 import { pipelineModule } from "./modules/pipeline";
 import { docsModule } from "./modules/docs";
+import { afPostbackModule } from "./modules/af-postback";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
@@ -33,7 +34,12 @@ export const app = new Elysia({ name: "game-api" })
       provider: "swagger-ui",
       documentation: {
         info: { title: "Game API", version: config.version, description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops." },
-        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+            afPushToken: { type: "apiKey", in: "header", name: config.afPushTokenHeader, description: "AppsFlyer Push API token (AF_PUSH_TOKEN), in the header AF_PUSH_TOKEN_HEADER" },
+          },
+        },
       },
     }),
   )
@@ -45,6 +51,7 @@ export const app = new Elysia({ name: "game-api" })
   .use(statsModule)
   .use(trackModule)
   .use(pipelineModule)
+  .use(afPostbackModule)
   .use(docsModule);
 
 export type App = typeof app;

@@ -37,8 +37,9 @@ describe("ALLOWED_ORIGINS unset (the test process)", () => {
 describe("ALLOWED_ORIGINS set (a real server)", () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startServer({ ALLOWED_ORIGINS: ` ${GAME}, ${DEV} ` });
-  });
+    // PGlite's migrations alone took 20 s on the shared 2-core machine: the start-up gets 120 s
+    server = await startServer({ ALLOWED_ORIGINS: ` ${GAME}, ${DEV} ` }, 120_000);
+  }, 180_000);
   afterAll(() => server?.process.kill());
 
   test("preflight from a listed origin: 204 with the methods, the four request headers and a max age", async () => {
