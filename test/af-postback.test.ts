@@ -112,7 +112,7 @@ describe("authentication (AF_PUSH_TOKEN in Authorization)", () => {
   test("a missing or wrong token is a 401 and stores nothing, checked before the record is validated", async () => {
     const record = purchase();
     const wrongSameLength = TOKEN.slice(0, -1) + (TOKEN.endsWith("x") ? "y" : "x");
-    for (const headers of [{}, { authorization: "" }, { authorization: wrongSameLength }, { authorization: `${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }, { "x-af-token": TOKEN }]) {
+    for (const headers of [{}, { authorization: "" }, { authorization: wrongSameLength }, { authorization: `${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }, { "x-af-token": TOKEN }] as Record<string, string>[]) {
       const response = await post(record, headers);
       expect(response.status).toBe(401);
       expect(response.json.error.code).toBe("unauthorized");
@@ -226,7 +226,7 @@ describe("configuration (servers of their own)", () => {
 
   test("AF_PUSH_TOKEN unset: 503 postback_disabled whatever is sent, nothing stored", async () => {
     const record = purchase();
-    for (const headers of [{ authorization: TOKEN }, {}]) {
+    for (const headers of [{ authorization: TOKEN }, {}] as Record<string, string>[]) {
       const response = await send(disabled.url, record, headers);
       expect(response.status).toBe(503);
       expect(((await response.json()) as any).error.code).toBe("postback_disabled");
