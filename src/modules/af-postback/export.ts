@@ -30,10 +30,12 @@ export interface ExportOptions {
   to: string;
   /** the CSV file written; replaced only when the export succeeds */
   out: string;
+  /** rows read per query (keyset pages) */
+  batchRows?: number;
 }
 
 /** Writes the purchases with event_time on from..to (UTC dates, inclusive) to `out`; returns the row count. */
-export async function exportPurchases({ from, to, out }: ExportOptions): Promise<number> {
+export async function exportPurchases({ from, to, out, batchRows = 10_000 }: ExportOptions): Promise<number> {
   const start = new Date(`${from}T00:00:00Z`);
   const end = new Date(`${to}T00:00:00Z`);
   end.setUTCDate(end.getUTCDate() + 1);
@@ -42,7 +44,7 @@ export async function exportPurchases({ from, to, out }: ExportOptions): Promise
   let rows = 0;
   try {
     await file.write(`${PURCHASES_RAW_HEADER}\n`);
-    for await (const batch of purchaseRows(start, end, PURCHASE_EVENTS)) {
+    for await (const batch of purchaseRows(start, end, PURCHASE_EVENTS, batchRows)) {
       await file.write(batch.map(csvLine).join("\n") + "\n");
       rows += batch.length;
     }
