@@ -106,6 +106,7 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
   test("Swagger UI at /docs lists the operations", async () => {
     const { page, text, errors } = await render("/docs", ".opblock-summary-path");
     expect(text).toContain("/login");
+    expect(text).toContain("/af/postback");
     expect(text).toContain("Record a gameplay event");
     expect(await page.locator(".opblock").count()).toBeGreaterThan(10);
     expect(errors).toEqual([]);
@@ -116,6 +117,7 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
   test("ReDoc at /redoc lists the operations", async () => {
     const { page, text, errors } = await render("/redoc", "[data-section-id^='operation/'], [id^='operation/']");
     expect(text).toContain("Record a gameplay event");
+    expect(text).toContain("Receive one AppsFlyer Push API V2 record");
     expect(errors).toEqual([]);
     if (process.env.DOCS_SCREENSHOTS) await page.screenshot({ path: join(process.env.DOCS_SCREENSHOTS, "docs-redoc.png") });
     await page.close();
