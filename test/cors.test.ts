@@ -63,7 +63,11 @@ describe("ALLOWED_ORIGINS set (a real server)", () => {
     expect(unauthorized.status).toBe(401);
     const notFound = await fetch(`${server.url}/nowhere`, { headers: { origin: GAME } });
     expect(notFound.status).toBe(404);
-    for (const response of [login, unauthorized, notFound]) {
+    const tooLarge = await fetch(`${server.url}/login`, { method: "POST", headers: { origin: GAME, "content-type": "application/json" }, body: JSON.stringify({ userId: "x".repeat(70_000) }) });
+    expect(tooLarge.status).toBe(413);
+    const invalid = await fetch(`${server.url}/login`, { method: "POST", headers: { origin: GAME, "content-type": "application/json" }, body: JSON.stringify({ userId: 5 }) });
+    expect(invalid.status).toBe(422);
+    for (const response of [login, unauthorized, notFound, tooLarge, invalid]) {
       expect(response.headers.get("access-control-allow-origin")).toBe(GAME);
       expect(response.headers.get("access-control-expose-headers")).toBe("X-Request-ID, Idempotent-Replayed, Retry-After");
       expect(response.headers.get("x-request-id")).toBeTruthy();
