@@ -19,6 +19,8 @@ COPY package.json tsconfig.json bunfig.toml ./
 COPY src ./src
 COPY workers ./workers
 COPY drizzle ./drizzle
+# scripts/export-purchases.ts: `docker compose exec api bun scripts/export-purchases.ts --from ... --to ... --out ...`
+COPY scripts ./scripts
 COPY data ./data
 RUN mkdir -p /app/reports /app/data/pglite && chown -R bun:bun /app/data /app/reports
 USER bun

@@ -5,6 +5,7 @@ import { config } from "./config";
 import { mapError } from "./errors";
 import { log } from "./logger";
 import { requestContext, requestInfo } from "./plugins/request-context";
+import { cors } from "./plugins/cors";
 import { authModule } from "./modules/auth";
 import { walletModule } from "./modules/wallet";
 import { eventsModule } from "./modules/events";
@@ -13,9 +14,12 @@ import { trackModule } from "./modules/track";
 import { healthModule } from "./modules/health";
 import { metricsModule } from "./modules/metrics";
 import { pipelineModule } from "./modules/pipeline";
+import { docsModule } from "./modules/docs";
+import { afPostbackModule } from "./modules/af-postback";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
+  .use(cors(config.allowedOrigins))
   .onError({ as: "global" }, ({ code, error, request, set, path }) => {
     const { requestId } = requestInfo(request);
     const mapped = mapError(code, error, requestId);
@@ -30,7 +34,12 @@ export const app = new Elysia({ name: "game-api" })
       provider: "swagger-ui",
       documentation: {
         info: { title: "Game API", version: config.version, description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops." },
-        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+            afPushToken: { type: "apiKey", in: "header", name: config.afPushTokenHeader, description: "AppsFlyer Push API token (AF_PUSH_TOKEN), in the header AF_PUSH_TOKEN_HEADER" },
+          },
+        },
       },
     }),
   )
@@ -41,6 +50,8 @@ export const app = new Elysia({ name: "game-api" })
   .use(eventsModule)
   .use(statsModule)
   .use(trackModule)
-  .use(pipelineModule);
+  .use(pipelineModule)
+  .use(afPostbackModule)
+  .use(docsModule);
 
 export type App = typeof app;

@@ -3,8 +3,10 @@
  * and src/index.ts turns that into one log line and exit 1.
  */
 import { availableParallelism, hostname } from "node:os";
+import { ConfigError } from "./errors";
 
-export class ConfigError extends Error {}
+// in errors.ts so src/index.ts can catch it without importing (and so evaluating) this module
+export { ConfigError };
 
 const env = process.env;
 const DEFAULT_JWT_SECRET = "test_secret";
@@ -42,6 +44,36 @@ if (nodeEnv === "production" && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.l
   throw new ConfigError("JWT_SECRET must be set to at least 32 characters when NODE_ENV=production");
 }
 
+/** ALLOWED_ORIGINS: comma-separated browser origins (`scheme://host[:port]`) or `*`; unset = no CORS. */
+function allowedOrigins(): string[] {
+  const raw = env.ALLOWED_ORIGINS?.trim();
+  if (!raw) return [];
+  const origins = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let canonical: string | undefined;
+    try {
+      canonical = new URL(origin).origin;
+    } catch {}
+    // a browser's Origin header is exactly scheme://host[:port], lower case, no path: anything else would never match
+    if (canonical !== origin) throw new ConfigError(`ALLOWED_ORIGINS entries must be * or an origin like https://game.example.com (no path, no trailing slash), got "${origin}"`);
+  }
+  if (nodeEnv === "production" && origins.includes("*")) throw new ConfigError("ALLOWED_ORIGINS must not be * when NODE_ENV=production: list the game's origins");
+  return origins;
+}
+
+/** AF_PUSH_TOKEN_HEADER: the header AppsFlyer sends the push token in, `Authorization` or a name starting with `X-`. */
+function afPushTokenHeader(): string {
+  const name = str("AF_PUSH_TOKEN_HEADER", "Authorization");
+  if (!/^(authorization|x-[a-z0-9-]+)$/i.test(name)) throw new ConfigError(`AF_PUSH_TOKEN_HEADER must be Authorization or a header name starting with X-, got "${name}"`);
+  return name.toLowerCase();
+}
+
+const afPushToken = env.AF_PUSH_TOKEN || undefined;
+if (nodeEnv === "production" && afPushToken !== undefined && afPushToken.length < 32) {
+  throw new ConfigError("AF_PUSH_TOKEN must be at least 32 characters when NODE_ENV=production");
+}
+
 export const config = {
   nodeEnv,
   port: int("PORT", 8000, 0, 65535),
@@ -72,6 +104,12 @@ export const config = {
   rateLimitPerUser: int("RATE_LIMIT_PER_USER", 0, 0, 1_000_000),
   /** worker threads of the pipeline pool (default: the core count) */
   pipelineWorkers: int("PIPELINE_WORKERS", availableParallelism(), 1, 256),
+  /** browser origins answered with CORS headers; empty = no CORS headers at all; "*" = any (not in production) */
+  allowedOrigins: allowedOrigins(),
+  /** token AppsFlyer's Push API sends with each record; unset = POST /af/postback answers 503 */
+  afPushToken,
+  /** lower-cased name of the header that carries AF_PUSH_TOKEN */
+  afPushTokenHeader: afPushTokenHeader(),
   version: "1.0.0",
   /** which process answered (GET /health), for an operator behind a load balancer; default hostname:pid */
   instanceId: str("INSTANCE_ID", `${hostname()}:${process.pid}`),

@@ -2,7 +2,7 @@
  * Start-up in order, one log line per step: config, database + migrations, wallet actors, listen.
  * SIGTERM/SIGINT: stop accepting, drain every mailbox, close the pool, exit 0.
  */
-import { ConfigError } from "./config";
+import { ConfigError } from "./errors";
 
 async function main() {
   let step = "config";

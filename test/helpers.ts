@@ -87,8 +87,8 @@ function freePort(): number {
   return port;
 }
 
-/** Starts `bun src/index.ts` on a free port and waits until /health answers. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/** Starts `bun src/index.ts` on a free port and waits until /health answers (at most timeoutMs). */
+export async function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const port = freePort();
   const child = spawn({
     cmd: [process.execPath, "src/index.ts"],
@@ -103,7 +103,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   void collect(child.stdout as ReadableStream<Uint8Array>);
   void collect(child.stderr as ReadableStream<Uint8Array>);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${log}`);
     try {

@@ -1,6 +1,6 @@
 /** Every table of the service. TS keys are camelCase, columns snake_case. */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const users = pgTable(
   "users",
@@ -52,6 +52,29 @@ export const events = pgTable(
     index("events_event_type_idx").on(table.eventType),
     uniqueIndex("events_user_key_uq").on(table.userId, table.idempotencyKey),
   ],
+);
+
+/** AppsFlyer Push API records, append-only (a trigger refuses UPDATE and DELETE); one row per purchase key. */
+export const afPostbacks = pgTable(
+  "af_postbacks",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** SHA-256 of SPEC 4 rule 3's dedupe key: appsflyer_id, event time to the second, event name, revenue */
+    purchaseKey: text("purchase_key").notNull(),
+    appsflyerId: text("appsflyer_id").notNull(),
+    eventName: text("event_name").notNull(),
+    eventTime: timestamp("event_time", { withTimezone: true, mode: "date" }).notNull(),
+    /** exact, as sent; null for events without revenue */
+    eventRevenueUsd: numeric("event_revenue_usd"),
+    campaign: text("campaign"),
+    mediaSource: text("media_source"),
+    /** from event_value's af_receipt_id (else receipt_id, else af_order_id) */
+    receiptId: text("receipt_id"),
+    /** the whole record as received */
+    record: jsonb("record").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("af_postbacks_purchase_key_uq").on(table.purchaseKey), index("af_postbacks_event_time_idx").on(table.eventTime, table.id)],
 );
 
 export type UserRow = typeof users.$inferSelect;
