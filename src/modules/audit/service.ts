@@ -35,7 +35,7 @@ export async function checkUsers(userIds: string[], query: RawQuery = rawQuery):
   for (let i = 0; i < userIds.length; i += CHUNK) {
     const chunk = userIds.slice(i, i + CHUNK);
     const rows = await query<Row>(
-      `select u.id, u.user_id, u.balance, ${SUM} as ledger_sum from users u where u.user_id in (select jsonb_array_elements_text($1::jsonb))`,
+      `select u.id, u.user_id, u.balance, ${SUM} as ledger_sum from users u where u.user_id in (select jsonb_array_elements_text($1::text::jsonb))`,
       [JSON.stringify(chunk)],
     );
     drifts.push(...toDrifts(rows));

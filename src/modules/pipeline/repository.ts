@@ -51,7 +51,7 @@ export async function insertRun(query: RawQuery, run: { id: string; trigger: Tri
 
 /** Records the stages finished so far of a running run. */
 export async function saveStages(query: RawQuery, id: string, stages: Stage[]): Promise<void> {
-  await query(`update pipeline_runs set stages = $2::jsonb where id = $1 and status = 'running'`, [id, JSON.stringify(stages)]);
+  await query(`update pipeline_runs set stages = $2::text::jsonb where id = $1 and status = 'running'`, [id, JSON.stringify(stages)]);
 }
 
 /** Marks a running run succeeded or failed, with its stages and summary or errors. */
@@ -61,7 +61,7 @@ export async function finishRun(
   end: { status: "succeeded" | "failed"; stages: Stage[]; summary: Record<string, unknown> | null; errors: RunError[] },
 ): Promise<(RunView & { trigger: Trigger }) | undefined> {
   const rows = await query<RunRow>(
-    `update pipeline_runs set status = $2, finished_at = now(), stages = $3::jsonb, summary = $4::jsonb, errors = $5::jsonb
+    `update pipeline_runs set status = $2, finished_at = now(), stages = $3::text::jsonb, summary = $4::text::jsonb, errors = $5::text::jsonb
      where id = $1 and status = 'running' returning ${COLUMNS}`,
     [id, end.status, JSON.stringify(end.stages), end.summary === null ? null : JSON.stringify(end.summary), JSON.stringify(end.errors)],
   );
@@ -75,7 +75,7 @@ export async function finishRun(
 export async function failInterruptedRuns(query: RawQuery): Promise<string[]> {
   const error: RunError = { code: "interrupted", message: "the process running the pipeline stopped before the run finished" };
   const rows = await query<{ id: string }>(
-    `update pipeline_runs set status = 'failed', finished_at = now(), errors = errors || $1::jsonb where status = 'running' returning id`,
+    `update pipeline_runs set status = 'failed', finished_at = now(), errors = errors || $1::text::jsonb where status = 'running' returning id`,
     [JSON.stringify([error])],
   );
   return rows.map((r) => r.id);
