@@ -4,7 +4,9 @@
  */
 import { availableParallelism } from "node:os";
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 const env = process.env;
 const DEFAULT_JWT_SECRET = "test_secret";

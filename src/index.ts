@@ -2,7 +2,8 @@
  * Start-up in order, one log line per step: config, database + migrations, wallet actors, listen.
  * SIGTERM/SIGINT: stop accepting, drain every mailbox, close the pool, exit 0.
  */
-import { ConfigError } from "./config";
+// no static import of ./config: it validates the environment as it loads, and a bad value must
+// reach the catch below (one log line, exit 1), not crash the module graph with a stack trace
 
 async function main() {
   let step = "config";
@@ -62,7 +63,7 @@ async function main() {
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
+    const message = (error as Error)?.name === "ConfigError" ? (error as Error).message : String((error as Error)?.stack ?? error);
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `start-up failed at ${step}`, error: message }) + "\n");
     process.exit(1);
   }
