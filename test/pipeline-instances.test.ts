@@ -114,5 +114,6 @@ describe.skipIf(!inPglitePass || !pgUp)("pipeline runs on two server processes s
     expect(rest.json.runs.map((r: any) => r.runId)).toEqual([second.json.runId, first.json.runId]);
     expect(rest.json.nextCursor).toBeNull();
     expect(list.json.runs.filter((r: any) => r.status === "running")).toEqual([]);
+    expect((await fetch(`${c.url}/pipeline/runs`)).status).toBe(401); // admin only
   }, 300_000);
 });
