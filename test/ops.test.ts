@@ -16,7 +16,7 @@ const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memor
 const NOT_METRICS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset", "inf", "nan"]);
 
 /** The metric names a PromQL expression reads (label matchers, label lists, ranges and functions removed). */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, " ")

@@ -30,7 +30,7 @@ const toDrifts = (rows: Row[]): Drift[] =>
   rows.filter((r) => Number(r.balance) !== Number(r.ledger_sum)).map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
 
 /** Compares balance and ledger sum of the given users (each sum read through wallet_ledger_user_id_idx). */
-export async function checkUsers(userIds: string[], query: RawQuery = rawQuery): Promise<Drift[]> {
+async function checkUsers(userIds: string[], query: RawQuery = rawQuery): Promise<Drift[]> {
   const drifts: Drift[] = [];
   for (let i = 0; i < userIds.length; i += CHUNK) {
     const chunk = userIds.slice(i, i + CHUNK);
@@ -58,13 +58,13 @@ export async function checkAllUsers(query: RawQuery = rawQuery): Promise<{ check
 }
 
 /** The highest ledger id (an index lookup on the primary key). */
-export async function ledgerHighWater(query: RawQuery = rawQuery): Promise<number> {
+async function ledgerHighWater(query: RawQuery = rawQuery): Promise<number> {
   const rows = await query<{ max: string | number | null }>("select max(id) as max from wallet_ledger", []);
   return Number(rows[0]?.max ?? 0);
 }
 
 /** Users with a ledger row above the watermark (a range scan of the primary key). */
-export async function usersWithLedgerAfter(watermark: number, query: RawQuery = rawQuery): Promise<string[]> {
+async function usersWithLedgerAfter(watermark: number, query: RawQuery = rawQuery): Promise<string[]> {
   const rows = await query<{ user_id: string }>("select distinct user_id from wallet_ledger where id > $1", [watermark]);
   return rows.map((r) => r.user_id);
 }

@@ -30,7 +30,7 @@ const COLUMNS = "id, seq, trigger, status, started_at, finished_at, stages, summ
 const iso = (value: Date | string) => new Date(value).toISOString();
 
 /** The API view of a row (RunView plus its trigger). */
-export function toView(row: RunRow): RunView & { trigger: Trigger } {
+function toView(row: RunRow): RunView & { trigger: Trigger } {
   return {
     runId: row.id,
     trigger: row.trigger,
