@@ -74,6 +74,17 @@ if (nodeEnv === "production" && afPushToken !== undefined && afPushToken.length 
   throw new ConfigError("AF_PUSH_TOKEN must be at least 32 characters when NODE_ENV=production");
 }
 
+const adminToken = env.ADMIN_TOKEN || undefined;
+// in production the pipeline routes start a CPU-heavy job: they are never left open by omission
+if (nodeEnv === "production" && (adminToken === undefined || adminToken.length < 32)) {
+  throw new ConfigError("ADMIN_TOKEN must be set to at least 32 characters when NODE_ENV=production");
+}
+
+function optionalPort(name: string): number | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === "" ? undefined : int(name, 0, 1, 65535);
+}
+
 export const config = {
   nodeEnv,
   port: int("PORT", 8000, 0, 65535),
@@ -86,8 +97,8 @@ export const config = {
   dataDir: str("DATA_DIR", "data"),
   reportsDir: str("REPORTS_DIR", "reports"),
   logLevel: oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
-  /** Bearer token for POST /run-pipeline; unset = open route (warned at start-up) */
-  adminToken: env.ADMIN_TOKEN || undefined,
+  /** Bearer token for POST /run-pipeline; unset = open route (warned at start-up; refused in production) */
+  adminToken,
   /** most requests one actor applies in one transaction; 1 = the naive path */
   earnBatchMax: int("EARN_BATCH_MAX", 1024, 1, 100_000),
   /** most users' drains merged into one transaction (group commit); 1 = one actor per transaction */
@@ -110,6 +121,10 @@ export const config = {
   afPushToken,
   /** lower-cased name of the header that carries AF_PUSH_TOKEN */
   afPushTokenHeader: afPushTokenHeader(),
+  /** seconds between two ledger audits of the users whose ledger grew; 0 = no continuous audit */
+  auditIntervalS: int("AUDIT_INTERVAL_S", 60, 0, 86_400),
+  /** serve /metrics on this port only (not on PORT); unset = /metrics on PORT */
+  metricsPort: optionalPort("METRICS_PORT"),
   version: "1.0.0",
   /** which process answered (GET /health), for an operator behind a load balancer; default hostname:pid */
   instanceId: str("INSTANCE_ID", `${hostname()}:${process.pid}`),

@@ -2,7 +2,8 @@
  * Start-up in order, one log line per step: config, database + migrations, wallet actors, listen.
  * SIGTERM/SIGINT: stop accepting, drain every mailbox, close the pool, exit 0.
  */
-import { ConfigError } from "./errors";
+// no static import of ./config: it validates the environment as it loads, and a bad value must
+// reach the catch below (one log line, exit 1), not crash the module graph with a stack trace
 
 async function main() {
   let step = "config";
@@ -22,10 +23,21 @@ async function main() {
     log("info", "wallet actors ready", { batchMax: config.earnBatchMax, groupCommitMax: config.groupCommitMax, mailboxMax: config.mailboxMax });
 
     step = "worker pool";
-    const { startPipelineThread, closePipelineThread } = await import("./modules/pipeline/service");
+    const { startPipelineThread, closePipelineThread, recoverRuns } = await import("./modules/pipeline/service");
+    await recoverRuns(); // a run that was going when a server died is marked failed, never left 'running'
     startPipelineThread();
     log("info", "pipeline thread and worker pool started", { threads: config.pipelineWorkers });
     if (!config.adminToken) log("warn", "ADMIN_TOKEN is not set: POST /run-pipeline is open to anyone");
+
+    step = "ledger audit";
+    const { startLedgerAudit, stopLedgerAudit } = await import("./modules/audit/service");
+    await startLedgerAudit(config.auditIntervalS);
+    log("info", config.auditIntervalS > 0 ? "ledger audit scheduled" : "ledger audit off (AUDIT_INTERVAL_S=0)", { intervalS: config.auditIntervalS });
+
+    step = "metrics port";
+    const { startMetricsServer } = await import("./modules/metrics/service");
+    const metricsServer = config.metricsPort === undefined ? undefined : startMetricsServer(config.metricsPort);
+    if (metricsServer) log("info", "metrics on their own port; /metrics is not served on PORT", { metricsPort: metricsServer.port });
 
     step = "listen";
     const { app } = await import("./app");
@@ -38,6 +50,8 @@ async function main() {
       stopping = true;
       log("info", "shutting down: draining wallet mailboxes", { signal });
       await app.server?.stop(false); // stop accepting; in-flight requests finish
+      stopLedgerAudit();
+      metricsServer?.stop();
       await wallet.shutdown();
       await closePipelineThread();
       await closeDatabase();
@@ -49,7 +63,7 @@ async function main() {
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
+    const message = (error as Error)?.name === "ConfigError" ? (error as Error).message : String((error as Error)?.stack ?? error);
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `start-up failed at ${step}`, error: message }) + "\n");
     process.exit(1);
   }

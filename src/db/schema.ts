@@ -1,6 +1,6 @@
 /** Every table of the service. TS keys are camelCase, columns snake_case. */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const users = pgTable(
   "users",
@@ -77,6 +77,31 @@ export const afPostbacks = pgTable(
   (table) => [uniqueIndex("af_postbacks_purchase_key_uq").on(table.purchaseKey), index("af_postbacks_event_time_idx").on(table.eventTime, table.id)],
 );
 
+/** Every pipeline run started over HTTP or from the CLI; at most one is running at a time. */
+export const pipelineRuns = pgTable(
+  "pipeline_runs",
+  {
+    id: uuid("id").primaryKey(),
+    /** insertion order, the keyset of GET /pipeline/runs */
+    seq: bigserial("seq", { mode: "number" }).notNull().unique(),
+    trigger: text("trigger").notNull().$type<"http" | "cli">(),
+    status: text("status").notNull().$type<"running" | "succeeded" | "failed">(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    stages: jsonb("stages").notNull().default(sql`'[]'::jsonb`).$type<{ name: string; ms: number; rows: number }[]>(),
+    summary: jsonb("summary").$type<Record<string, unknown>>(),
+    errors: jsonb("errors").notNull().default(sql`'[]'::jsonb`).$type<{ code: string; message: string }[]>(),
+    /** host and pid of the process that ran it */
+    instance: text("instance"),
+  },
+  (table) => [
+    check("pipeline_runs_trigger_check", sql`${table.trigger} IN ('http', 'cli')`),
+    check("pipeline_runs_status_check", sql`${table.status} IN ('running', 'succeeded', 'failed')`),
+    uniqueIndex("pipeline_runs_one_running_uq").on(table.status).where(sql`${table.status} = 'running'`),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type LedgerRow = typeof walletLedger.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type PipelineRunRow = typeof pipelineRuns.$inferSelect;

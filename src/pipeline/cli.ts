@@ -7,6 +7,8 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { PipelineInputError } from "./errors.ts";
 import { runPipeline, type ProgressFn, type RunResult } from "./run.ts";
+import { beginCliRun } from "../modules/pipeline/cli-record.ts";
+import { writeRunJson } from "../modules/pipeline/run-json.ts";
 
 export const USAGE =
   "usage: bun run pipeline [--data-dir data] [--out-dir reports] [--as-of YYYY-MM-DD] [--tolerance-min 10] [--workers N]";
@@ -135,12 +137,20 @@ export async function main(argv: string[]): Promise<number> {
   // SOURCE_DATE_EPOCH (reproducible-builds convention) pins the report timestamp
   const epoch = process.env.SOURCE_DATE_EPOCH;
   const generatedAt = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : undefined;
+  // the run's record: pipeline_runs (DATABASE_URL=postgres://, under the servers' one-run lock) and run.json
+  const record = await beginCliRun((message) => process.stderr.write(`pipeline: ${message}\n`));
+  if (record === "busy") return 1;
   try {
     const result = await runPipeline({ ...options, generatedAt, onProgress: progressPrinter(process.stderr) });
+    const stages = result.stages.map((s) => ({ name: s.name, ms: Math.round(s.ms * 10) / 10, rows: s.rows }));
+    const view = await record.finish({ status: "succeeded", stages, summary: { ...result.summary }, errors: [] });
+    await writeRunJson(result.outDir, view);
     process.stdout.write(summaryLine(result) + "\n");
     return 0;
   } catch (error) {
-    if (error instanceof PipelineInputError) {
+    const bad = error instanceof PipelineInputError;
+    await record.finish({ status: "failed", stages: [], summary: null, errors: [{ code: bad ? "bad_input" : "internal_error", message: (error as Error)?.message ?? String(error) }] });
+    if (bad) {
       process.stderr.write(`${clear()}pipeline: bad input: ${error.message}\n`);
       return 2;
     }

@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import { AppError, ValidationError } from "../errors";
 import { log } from "../logger";
-import { httpDuration } from "../modules/metrics/service";
+import { httpDuration, httpRequests } from "../modules/metrics/service";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -85,6 +85,7 @@ export const requestContext = new Elysia({ name: "request-context" })
     const seconds = (performance.now() - info.startedAt) / 1000;
     // the route pattern, not the path, keeps label cardinality bounded
     httpDuration.observe({ method: request.method, route: route || "unmatched", status }, seconds);
+    httpRequests.inc({ method: request.method, route: route || "unmatched", status });
     log(status >= 500 ? "error" : "info", "request", {
       requestId: info.requestId,
       method: request.method,

@@ -24,7 +24,7 @@ test("SIGKILL halfway through a run: previous reports untouched, next run succee
   const first = pipeline(data, reports, "2025-06-30");
   expect(await first.exited).toBe(0);
   const before = digest(reports);
-  expect(Object.keys(before)).toHaveLength(7);
+  expect(Object.keys(before)).toHaveLength(8); // seven reports and run.json
 
   const started = performance.now();
   const timing = pipeline(data, join(work, "timing"), "2025-06-29");

@@ -30,14 +30,17 @@ describe("parseCli", () => {
   }
 });
 
-test("a run on the sample: exit 0, one summary line on stdout, stage lines on stderr, seven outputs", () => {
+test("a run on the sample: exit 0, one summary line on stdout, stage lines on stderr, seven outputs and run.json", () => {
   const ds = dataset();
   const r = cli(["--data-dir", SAMPLE_DIR, "--out-dir", ds.out, "--workers", "2"]);
   expect(r.code).toBe(0);
   expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);
   expect(r.stdout).toMatch(/^pipeline ok: as_of=2025-03-10 d1=2025-03-09 curated=\d+ matched=\d+ /);
   for (const stage of ["load purchases_raw.csv", "load sessions.csv", "dedupe", "reconcile", "write"]) expect(r.stderr).toMatch(new RegExp(`${stage}\\s+[\\d,]+ rows .* rows/s`));
-  expect(readdirSync(ds.out).sort()).toEqual([...OUTPUT_FILES].sort());
+  expect(readdirSync(ds.out).sort()).toEqual([...OUTPUT_FILES, "run.json"].sort());
+  const run = JSON.parse(readFileSync(join(ds.out, "run.json"), "utf8"));
+  expect(run).toMatchObject({ trigger: "cli", status: "succeeded", errors: [], summary: { asOf: "2025-03-10" } });
+  expect(run.stages.map((s: { name: string }) => s.name)).toContain("reconcile");
   const html = readFileSync(join(ds.out, "index.html"), "utf8");
   expect(html).toMatch(/<html/i);
 });

@@ -1,9 +1,13 @@
 import { Elysia } from "elysia";
+import { NotFoundError } from "../../errors";
+import { config } from "../../config";
 import { registry } from "./service";
 
+/** GET /metrics on the API port, unless METRICS_PORT moves it to a port of its own (src/index.ts). */
 export const metricsModule = new Elysia({ name: "metrics" }).get(
   "/metrics",
   async ({ set }) => {
+    if (config.metricsPort !== undefined) throw new NotFoundError("no such route");
     set.headers["content-type"] = registry.contentType;
     return registry.metrics();
   },

@@ -3,8 +3,8 @@ import { Elysia } from "elysia";
 import { config } from "../../config";
 import { UnauthorizedError } from "../../errors";
 import { ErrorResponse } from "../../shared-models";
-import { RunParams, RunStarted, RunView } from "./model";
-import { getRun, startRun } from "./service";
+import { RunList, RunParams, RunStarted, RunView, RunsQuery } from "./model";
+import { getRun, getRuns, startRun } from "./service";
 
 /** With ADMIN_TOKEN set, the caller must send it as a Bearer token; unset, the routes are open. */
 function requireAdmin(authorization: string | undefined): void {
@@ -18,16 +18,21 @@ export const pipelineModule = new Elysia({ name: "pipeline" })
   .onBeforeHandle(({ headers }) => requireAdmin(headers.authorization))
   .post(
     "/run-pipeline",
-    ({ set }) => {
-      const run = startRun();
+    async ({ set }) => {
+      const run = await startRun();
       set.status = 202;
       return { runId: run.runId, status: run.status };
     },
     {
       response: { 202: RunStarted, 401: ErrorResponse, 409: ErrorResponse },
-      detail: { tags: ["pipeline"], summary: "Start a revenue pipeline run (DATA_DIR -> REPORTS_DIR) in the worker pool; one at a time", security: [{ bearer: [] }] },
+      detail: { tags: ["pipeline"], summary: "Start a revenue pipeline run (DATA_DIR -> REPORTS_DIR) in the worker pool; one at a time across all instances", security: [{ bearer: [] }] },
     },
   )
+  .get("/pipeline/runs", ({ query }) => getRuns(query.limit ?? 20, query.cursor), {
+    query: RunsQuery,
+    response: { 200: RunList, 401: ErrorResponse, 422: ErrorResponse },
+    detail: { tags: ["pipeline"], summary: "The latest runs (HTTP and CLI), newest first; pass nextCursor back as cursor", security: [{ bearer: [] }] },
+  })
   .get("/pipeline/runs/:runId", ({ params }) => getRun(params.runId), {
     params: RunParams,
     response: { 200: RunView, 401: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse },

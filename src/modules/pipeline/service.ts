@@ -1,21 +1,36 @@
 /**
- * Pipeline runs started over HTTP: one at a time, in a thread of their own (workers/orchestrator.ts)
- * that owns the Piscina pool, so no stage of a run blocks the server's event loop.
+ * Pipeline runs started over HTTP: one at a time across every instance sharing the database (the
+ * run lock, lock.ts), in a thread of their own (workers/orchestrator.ts) that owns the Piscina
+ * pool, so no stage of a run blocks the server's event loop. Every run is a pipeline_runs row,
+ * readable from any instance.
  */
 import { Worker } from "node:worker_threads";
 import { config } from "../../config";
+import { rawQuery } from "../../db/client";
 import { ConflictError, NotFoundError } from "../../errors";
 import { log } from "../../logger";
 import { PipelineInputError } from "../../pipeline/errors";
 import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../../workers/orchestrator";
+import { pipelineRunsFinished, registerPipelineGauges } from "../metrics/service";
+import { recoverInterruptedRuns, tryRunLock, type RunLock } from "./lock";
 import type { RunView } from "./model";
+import { writeRunJson } from "./run-json";
+import { INSTANCE, failInterruptedRuns, findRun, finishRun, insertRun, listRuns, pipelineState, runningRunId, saveStages, type RunError, type Trigger } from "./repository";
 
-const KEPT_RUNS = 50;
 const ORCHESTRATOR_FILE = new URL("../../../workers/orchestrator.ts", import.meta.url);
-const runs = new Map<string, RunView>();
-let current: string | undefined;
+
+interface CurrentRun {
+  view: RunView & { trigger: Trigger };
+  lock: RunLock;
+  /** stage writes in order, so the final write lands after them */
+  writes: Promise<unknown>;
+}
+
+let current: CurrentRun | undefined;
 let thread: Worker | undefined;
 let closed: (() => void) | undefined;
+
+registerPipelineGauges(() => pipelineState(rawQuery));
 
 /** The pipeline thread and its pool, started on first use (src/index.ts starts it at start-up). */
 export function startPipelineThread(): Worker {
@@ -28,7 +43,7 @@ export function startPipelineThread(): Worker {
     if (thread !== worker) return; // closed on purpose, or already handled
     thread = undefined;
     log("error", "pipeline thread stopped", { error: reason });
-    if (current) finish(runs.get(current)!, { code: "internal_error", message: "the pipeline failed unexpectedly" });
+    if (current) void finish(current, { code: "internal_error", message: "the pipeline failed unexpectedly" });
   };
   worker.on("error", (error) => lost(String((error as Error)?.stack ?? error)));
   worker.on("exit", (code) => lost(`exit code ${code}`));
@@ -36,7 +51,7 @@ export function startPipelineThread(): Worker {
   return worker;
 }
 
-/** Stops the thread and its pool (waits up to 5 s for the pool to close). */
+/** Stops the thread and its pool (waits up to 5 s for the pool to close); a run in progress is recorded as failed. */
 export async function closePipelineThread(): Promise<void> {
   const worker = thread;
   if (!worker) return;
@@ -47,49 +62,86 @@ export async function closePipelineThread(): Promise<void> {
     worker.postMessage({ type: "close" } satisfies OrchestratorRequest);
   });
   await worker.terminate();
+  if (current) await finish(current, { code: "interrupted", message: "the server shut down during the run" });
 }
 
-/** Starts a run in the background; a second start while one runs is a 409. */
-export function startRun(): RunView {
-  if (current !== undefined) throw new ConflictError("pipeline_running", "a pipeline run is already in progress", { runId: current });
-  const run: RunView = { runId: crypto.randomUUID(), status: "running", startedAt: new Date().toISOString(), finishedAt: null, stages: [], summary: null, errors: [] };
-  runs.set(run.runId, run);
-  current = run.runId;
-  for (const old of runs.keys()) if (runs.size > KEPT_RUNS) runs.delete(old);
-  startPipelineThread().postMessage({ type: "run", runId: run.runId, dataDir: config.dataDir, outDir: config.reportsDir, toleranceMin: 10 } satisfies OrchestratorRequest);
-  return run;
+/** Marks failed the runs a dead process left 'running' (start-up; see lock.ts). */
+export async function recoverRuns(): Promise<string[]> {
+  const ids = await recoverInterruptedRuns(failInterruptedRuns);
+  if (ids.length > 0) log("warn", "pipeline runs interrupted by a stopped process marked failed", { runIds: ids });
+  return ids;
+}
+
+const running = (runId: string | undefined) =>
+  new ConflictError("pipeline_running", "a pipeline run is already in progress", runId === undefined ? undefined : { runId });
+
+/** Starts a run in the background; a second start while one runs, on any instance, is a 409. */
+export async function startRun(): Promise<RunView> {
+  if (current) throw running(current.view.runId);
+  const lock = await tryRunLock();
+  if (!lock) throw running(await runningRunId(rawQuery));
+  let view: CurrentRun["view"];
+  try {
+    const interrupted = await failInterruptedRuns(rawQuery);
+    if (interrupted.length > 0) log("warn", "pipeline runs interrupted by a stopped process marked failed", { runIds: interrupted });
+    view = await insertRun(rawQuery, { id: crypto.randomUUID(), trigger: "http", instance: INSTANCE });
+  } catch (error) {
+    await lock.release(async () => {});
+    throw error;
+  }
+  current = { view, lock, writes: Promise.resolve() };
+  startPipelineThread().postMessage({ type: "run", runId: view.runId, dataDir: config.dataDir, outDir: config.reportsDir, toleranceMin: 10 } satisfies OrchestratorRequest);
+  return view;
 }
 
 function onEvent(event: OrchestratorEvent): void {
   if (event.type === "closed") return closed?.();
-  const run = runs.get(event.runId);
-  if (!run || run.status !== "running") return;
+  const run = current;
+  if (!run || run.view.runId !== event.runId) return;
   switch (event.type) {
-    case "stage":
-      run.stages.push({ name: event.name, ms: 0, rows: event.rows });
+    case "stage": {
+      run.view.stages.push({ name: event.name, ms: 0, rows: event.rows });
+      const stages = [...run.view.stages];
+      run.writes = run.writes.then(() => saveStages(rawQuery, run.view.runId, stages)).catch((error) => log("warn", "pipeline run: stage not recorded", { error: String(error) }));
       return;
+    }
     case "succeeded":
-      run.stages = event.result.stages.map((s) => ({ name: s.name, ms: Math.round(s.ms * 10) / 10, rows: s.rows }));
-      run.summary = { ...event.result.summary };
-      log("info", "pipeline run succeeded", { runId: run.runId, ms: event.result.summary.ms });
-      return finish(run);
+      run.view.stages = event.result.stages.map((s) => ({ name: s.name, ms: Math.round(s.ms * 10) / 10, rows: s.rows }));
+      run.view.summary = { ...event.result.summary };
+      log("info", "pipeline run succeeded", { runId: run.view.runId, ms: event.result.summary.ms });
+      void finish(run);
+      return;
     case "failed": {
       const bad = event.badInput ? PipelineInputError.fromJSON(event.badInput) : undefined;
-      log(bad ? "warn" : "error", "pipeline run failed", { runId: run.runId, error: bad?.message ?? event.message });
-      return finish(run, bad ? { code: "bad_input", message: bad.message } : { code: "internal_error", message: "the pipeline failed unexpectedly" });
+      log(bad ? "warn" : "error", "pipeline run failed", { runId: run.view.runId, error: bad?.message ?? event.message });
+      void finish(run, bad ? { code: "bad_input", message: bad.message } : { code: "internal_error", message: "the pipeline failed unexpectedly" });
+      return;
     }
   }
 }
 
-function finish(run: RunView, error?: { code: string; message: string }): void {
-  if (error) run.errors.push(error);
-  run.status = error ? "failed" : "succeeded";
-  run.finishedAt = new Date().toISOString();
-  if (current === run.runId) current = undefined;
+/** Records the end of the run and frees the lock in one transaction; a success also writes run.json beside the reports. */
+async function finish(run: CurrentRun, error?: RunError): Promise<void> {
+  if (current !== run) return;
+  current = undefined; // the lock itself keeps refusing new runs until the release below commits
+  const view = run.view;
+  if (error) view.errors.push(error);
+  view.status = error ? "failed" : "succeeded";
+  await run.writes;
+  await run.lock.release(async (query) => {
+    const saved = await finishRun(query, view.runId, { status: view.status as "succeeded" | "failed", stages: view.stages, summary: view.summary, errors: view.errors });
+    view.finishedAt = saved?.finishedAt ?? new Date().toISOString();
+  });
+  pipelineRunsFinished.inc({ trigger: "http", status: view.status });
+  if (!error) await writeRunJson(config.reportsDir, view).catch((e) => log("warn", "run.json not written", { error: String(e) }));
 }
 
-export function getRun(runId: string): RunView {
-  const run = runs.get(runId);
+export async function getRun(runId: string): Promise<RunView> {
+  const run = await findRun(rawQuery, runId);
   if (!run) throw new NotFoundError(`no pipeline run ${runId}`);
   return run;
+}
+
+export function getRuns(limit: number, cursor?: string) {
+  return listRuns(rawQuery, limit, cursor === undefined ? undefined : Number(cursor));
 }
