@@ -1,7 +1,9 @@
 /** Domain errors: each has an HTTP status and a stable code; the root onError maps them. */
 
 /** A bad environment variable (thrown by src/config.ts, named in the message; start-up exits 1). */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 export class AppError extends Error {
   constructor(

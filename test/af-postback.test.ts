@@ -248,7 +248,7 @@ describe("start-up refuses", () => {
     return { exitCode: result.exitCode, output: result.stdout.toString() + result.stderr.toString() };
   };
   test("a push token under 32 characters in production", () => {
-    const result = startUp({ NODE_ENV: "production", JWT_SECRET: "s".repeat(40), AF_PUSH_TOKEN: "short-token" });
+    const result = startUp({ NODE_ENV: "production", JWT_SECRET: "s".repeat(40), ADMIN_TOKEN: "a".repeat(40), AF_PUSH_TOKEN: "short-token" });
     expect(result.exitCode).toBe(1);
     expect(result.output).toContain("AF_PUSH_TOKEN must be at least 32 characters when NODE_ENV=production");
   });

@@ -99,7 +99,7 @@ describe("the plugin with *", () => {
 });
 
 describe("start-up refuses", () => {
-  const production = { NODE_ENV: "production", JWT_SECRET: "x".repeat(40), AF_PUSH_TOKEN: "" };
+  const production = { NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_TOKEN: "a".repeat(40), AF_PUSH_TOKEN: "" };
   test("ALLOWED_ORIGINS=* in production, naming the variable", () => {
     const result = startUp({ ...production, ALLOWED_ORIGINS: `${GAME},*` });
     expect(result.exitCode).toBe(1);
