@@ -137,3 +137,27 @@ describe("verifyHs256", () => {
     expect(() => verifyHs256(valid.split(".").slice(0, 2).join("."), SECRET)).toThrow(UnauthorizedError);
   });
 });
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+describe("token shape: one token has one spelling (hardening finding 1)", () => {
+  test.each([
+    ["a trailing '!'", (t: string) => `${t}!`],
+    ["trailing padding", (t: string) => `${t}==`],
+    ["trailing '$$$'", (t: string) => `${t}$$$`],
+    ["a 15,000-character suffix", (t: string) => `${t}${"~".repeat(15_000)}`],
+    ["a last character differing only in its unused bits", (t: string) => t.slice(0, -1) + BASE64URL[BASE64URL.indexOf(t.at(-1)!) ^ 1]],
+    ["a non-alphabet character in the signature", (t: string) => `${t.slice(0, -2)}.${t.at(-1)}`],
+  ])("%s on a valid token is a 401", async (_, variant) => {
+    const { token } = await login();
+    expect((await call("GET", "/balance", { token })).status).toBe(200);
+    const response = await call("GET", "/balance", { token: variant(token) });
+    expect(response.status).toBe(401);
+  });
+
+  test("a token over 1 KiB is refused before any HMAC, even when correctly signed", async () => {
+    const { userId } = await login();
+    const big = forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600, pad: "p".repeat(1100) });
+    expect((await call("GET", "/balance", { token: big })).status).toBe(401);
+  });
+});

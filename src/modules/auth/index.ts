@@ -5,20 +5,23 @@ import { UnauthorizedError } from "../../errors";
 import { requestInfo } from "../../plugins/request-context";
 import { ErrorResponse } from "../../shared-models";
 import { LoginBody, LoginResponse } from "./model";
-import { bearerToken, ensureUser, verifyHs256 } from "./service";
+import { bearerToken, canonicalTokenShape, ensureUser, verifyHs256 } from "./service";
+import { TokenCache } from "./token-cache";
 
 /** Signs tokens at /login (verification is verifyHs256, see service.ts). */
 const jwtPlugin = jwt({ name: "jwt", secret: config.jwtSecret, alg: "HS256" });
 
+/** Bytes the verified-token cache may hold (~60,000 tokens); past it the least recently used go. */
+const TOKEN_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 // HMAC verification is deterministic, so a token that verified once needs only its exp re-checked
-const verifiedTokens = new Map<string, { sub: string; exp: number }>();
-const VERIFIED_TOKENS_MAX = 100_000;
+const verifiedTokens = new TokenCache(TOKEN_CACHE_MAX_BYTES);
 
 function userOf(token: string): string {
+  // the shape check comes first: a non-canonical spelling of a cached token must not hit the cache
+  if (!canonicalTokenShape(token)) throw new UnauthorizedError("invalid or expired token");
   const cached = verifiedTokens.get(token);
-  if (cached && cached.exp > Date.now() / 1000) return cached.sub;
+  if (cached) return cached.sub;
   const verified = verifyHs256(token, config.jwtSecret);
-  if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.clear();
   verifiedTokens.set(token, verified);
   return verified.sub;
 }
