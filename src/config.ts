@@ -68,6 +68,8 @@ export const config = {
   rateLimitPerUser: int("RATE_LIMIT_PER_USER", 0, 0, 1_000_000),
   /** worker threads of the pipeline pool (default: the core count) */
   pipelineWorkers: int("PIPELINE_WORKERS", availableParallelism(), 1, 256),
+  /** ms an anonymous (global) /stats result is reused; 0 = every call counts again (still one at a time) */
+  statsCacheMs: int("STATS_CACHE_MS", 2_000, 0, 3_600_000),
   version: "1.0.0",
 } as const;
 

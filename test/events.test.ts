@@ -152,3 +152,45 @@ describe("GET /track", () => {
     expect(response.json.error.details.field).toBe(field);
   });
 });
+
+describe("dates outside years 1-9999 after the offset (hardening finding 2)", () => {
+  test.each([
+    ["year 0", "0000-01-01T00:00:00Z"],
+    ["year 1 moved into year 0 by its offset", "0001-01-01T00:00:00+01:00"],
+    ["year 9999 moved into year 10000 by its offset", "9999-12-31T23:59:59-01:00"],
+  ])("POST /event with %s -> 422 naming timestampUtc", async (_, timestampUtc) => {
+    const { token } = await login();
+    const response = await call("POST", "/event", { token, body: { eventType: "x", timestampUtc } });
+    expect(response.status).toBe(422);
+    expect(response.json.error.details.field).toBe("timestampUtc");
+  });
+
+  test("the first and last instants of years 1-9999 are stored and listed back", async () => {
+    const { token } = await login();
+    for (const timestampUtc of ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "0001-01-01T01:00:00+01:00"]) {
+      expect((await call("POST", "/event", { token, body: { eventType: "edge", timestampUtc } })).status).toBe(201);
+    }
+    const listed = (await call("GET", "/events", { token })).json.events.map((e: { tsUtc: string }) => e.tsUtc);
+    expect(listed).toEqual(["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z"]);
+  });
+
+  test.each([
+    ["GET /stats anonymously, from in year 0", "/stats?from=0000-01-01T00:00:00Z", false, "from"],
+    ["GET /stats, to past year 9999", "/stats?to=9999-12-31T23:59:59-01:00", true, "to"],
+    ["GET /events, to past year 9999", "/events?to=9999-12-31T23:59:59-01:00", true, "to"],
+    ["GET /events, from in year 0", "/events?from=0000-12-31T23:59:59Z", true, "from"],
+    ["GET /events, a cursor with a huge millisecond value", "/events?cursor=999999999999999.1", true, "cursor"],
+    ["GET /events, a cursor before year 1", "/events?cursor=0.1&from=2025-01-01T00:00:00Z", true, ""],
+    ["GET /events, a cursor id past 2^53", "/events?cursor=1.999999999999999999", true, "cursor"],
+  ])("%s -> 422 naming the field", async (_, path, withToken, field) => {
+    const { token } = await login();
+    const response = await call("GET", path, { token: withToken ? token : undefined });
+    if (field === "") {
+      expect(response.status).toBe(200); // epoch 0 is year 1970: a valid cursor
+      return;
+    }
+    expect(response.status).toBe(422);
+    expect(response.json.error.code).toBe("validation_error");
+    expect(response.json.error.details.field).toBe(field);
+  });
+});

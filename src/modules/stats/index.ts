@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { ErrorResponse } from "../../shared-models";
 import { optionalAuth } from "../auth";
 import { StatsQuery, StatsResponse } from "../events/model";
-import { eventStats } from "../events/service";
+import { eventStats } from "./service";
 
 export const statsModule = new Elysia({ name: "stats" })
   .use(optionalAuth)
