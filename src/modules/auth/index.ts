@@ -5,7 +5,8 @@ import { UnauthorizedError } from "../../errors";
 import { requestInfo } from "../../plugins/request-context";
 import { ErrorResponse } from "../../shared-models";
 import { LoginBody, LoginResponse } from "./model";
-import { bearerToken, canonicalTokenShape, ensureUser, verifyHs256 } from "./service";
+import { clientAddress, loginLimiter } from "../../plugins/client-limits";
+import { bearerToken, canonicalTokenShape, ensureUser, normaliseUserId, verifyHs256 } from "./service";
 import { TokenCache } from "./token-cache";
 
 /** Signs tokens at /login (verification is verifyHs256, see service.ts). */
@@ -49,14 +50,16 @@ export const authModule = new Elysia({ name: "auth", prefix: "" })
   .post(
     "/login",
     async ({ body, jwt }) => {
-      await ensureUser(body.userId);
+      const userId = normaliseUserId(body.userId, "userId");
+      await ensureUser(userId);
       const exp = Math.floor(Date.now() / 1000) + config.jwtTtlMin * 60;
-      const token = await jwt.sign({ sub: body.userId, exp });
-      return { token, userId: body.userId, expiresAt: new Date(exp * 1000).toISOString() };
+      const token = await jwt.sign({ sub: userId, exp });
+      return { token, userId, expiresAt: new Date(exp * 1000).toISOString() };
     },
     {
+      beforeHandle: ({ request, server }) => loginLimiter.check(clientAddress(request, server)),
       body: LoginBody,
-      response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse },
+      response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
       detail: { tags: ["auth"], summary: "Log in (creates the user on first login) and get a JWT" },
     },
   );

@@ -2,6 +2,7 @@
 import { db, rawQuery } from "../../db/client";
 import { events } from "../../db/schema";
 import { AppError, UnauthorizedError, ValidationError } from "../../errors";
+import { normaliseUserId } from "../auth/service";
 import type { EventBody, EventsQuery, TrackQuery } from "./model";
 
 export const DEEPLINK_EVENT = "deeplink_open";
@@ -142,7 +143,7 @@ export async function recordDeeplink(query: TrackQuery): Promise<number> {
   const meta = JSON.stringify({ campaign: query.campaign, character: query.character ?? null, source: query.source ?? null });
   const [row] = await db
     .insert(events)
-    .values({ userId: query.af_id ?? "anon", eventType: DEEPLINK_EVENT, tsUtc: new Date(), meta })
+    .values({ userId: query.af_id === undefined ? "anon" : normaliseUserId(query.af_id, "af_id"), eventType: DEEPLINK_EVENT, tsUtc: new Date(), meta })
     .returning({ id: events.id });
   return row.id;
 }
