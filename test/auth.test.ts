@@ -161,3 +161,40 @@ describe("token shape: one token has one spelling (hardening finding 1)", () => 
     expect((await call("GET", "/balance", { token: big })).status).toBe(401);
   });
 });
+
+describe("userId: one account per visible name (hardening finding 6)", () => {
+  test("NFC and NFD spellings log in to the same account, answered in NFC", async () => {
+    const base = `Zo\u00eb_${uniqueUser("nfc")}`;
+    const composed = await call("POST", "/login", { body: { userId: base } });
+    const decomposed = await call("POST", "/login", { body: { userId: base.normalize("NFD") } });
+    expect(decomposed.status).toBe(200);
+    expect(decomposed.json.userId).toBe(base);
+    expect(composed.json.userId).toBe(base);
+    const rows = await db.select().from(users).where(eq(users.userId, base));
+    expect(rows).toHaveLength(1);
+    expect((await db.select().from(users).where(eq(users.userId, base.normalize("NFD"))))).toHaveLength(0);
+  });
+
+  test.each([
+    ["a zero-width space", "ab\u200bc"],
+    ["a zero-width joiner", "ab\u200dc"],
+    ["a right-to-left override", "\u202eresu"],
+    ["a left-to-right isolate", "a\u2066b"],
+    ["a byte order mark", "\ufeffplayer"],
+    ["a soft hyphen", "pla\u00adyer"],
+    ["a leading space", " player"],
+    ["a trailing space", "player "],
+    ["a trailing no-break space", "player\u00a0"],
+    ["a leading ideographic space", "\u3000player"],
+  ])("%s is a 422 naming userId", async (_, userId) => {
+    const response = await call("POST", "/login", { body: { userId } });
+    expect(response.status).toBe(422);
+    expect(response.json.error.details.field).toBe("userId");
+  });
+
+  test("inner spaces and non-Latin letters are fine", async () => {
+    for (const userId of [`Jean Luc ${uniqueUser()}`, `игрок_${uniqueUser()}`, `玩家_${uniqueUser()}`]) {
+      expect((await call("POST", "/login", { body: { userId } })).json.userId).toBe(userId);
+    }
+  });
+});

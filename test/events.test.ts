@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { call, login, uniqueUser } from "./helpers";
+import { rawQuery } from "../src/db/client";
 
 describe("POST /event", () => {
   test("stores an event as UTC and lists it back byte for byte", async () => {
@@ -192,5 +193,39 @@ describe("dates outside years 1-9999 after the offset (hardening finding 2)", ()
     expect(response.status).toBe(422);
     expect(response.json.error.code).toBe("validation_error");
     expect(response.json.error.details.field).toBe(field);
+  });
+});
+
+describe("a deleted user's token (hardening finding 6)", () => {
+  test("is a 401 on /event, /events and /stats, like /balance", async () => {
+    const { userId, token } = await login();
+    expect((await call("POST", "/event", { token, body: { eventType: "before" } })).status).toBe(201);
+    await rawQuery("delete from users where user_id = $1", [userId]);
+    for (const [method, path, body] of [["POST", "/event", { eventType: "after" }], ["GET", "/events"], ["GET", "/stats"], ["GET", "/stats?from=2020-01-01T00:00:00Z"], ["GET", "/balance"]] as const) {
+      const response = await call(method, path, { token, body });
+      expect({ path, status: response.status, code: response.json?.error?.code }).toEqual({ path, status: 401, code: "unauthorized" });
+    }
+    const keyed = await call("POST", "/event", { token, body: { eventType: "after" }, headers: { "idempotency-key": "k-gone" } });
+    expect(keyed.status).toBe(401);
+    const [{ n }] = await rawQuery<{ n: number }>("select count(*)::int as n from events where user_id = $1 and event_type = 'after'", [userId]);
+    expect(n).toBe(0);
+  });
+
+  test("a user with no events still gets an empty page and zero counts (not a 401)", async () => {
+    const { token } = await login();
+    expect((await call("GET", "/events", { token })).json).toEqual({ events: [], nextCursor: null });
+    expect((await call("GET", "/stats", { token })).json).toEqual({ scope: "user", totalEvents: 0, byType: [], deeplinks: 0 });
+  });
+});
+
+describe("/track af_id is a userId (hardening finding 6)", () => {
+  test("an NFD af_id lands on the NFC user; a zero-width one is a 422 naming af_id", async () => {
+    const nfc = `caf\u00e9_${uniqueUser("af")}`;
+    const { token } = await login(nfc);
+    expect((await call("GET", `/track?campaign=C&af_id=${encodeURIComponent(nfc.normalize("NFD"))}`)).status).toBe(200);
+    expect((await call("GET", "/events", { token })).json.events).toHaveLength(1);
+    const refused = await call("GET", `/track?campaign=C&af_id=${encodeURIComponent("a\u200bb")}`);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.details.field).toBe("af_id");
   });
 });
