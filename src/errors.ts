@@ -52,7 +52,9 @@ const CONNECTION_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 export function connectionFailure(error: unknown): Error | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     const code = String((current as { code?: unknown }).code ?? "");
-    if (CONNECTION_CODES.has(code) || CONNECTION_SQLSTATE.test(code) || /PGlite is closed/i.test(current.message)) return current;
+    // FATAL/PANIC: the server ended the session (e.g. 55000 "database is not currently accepting connections")
+    const severity = (current as { severity?: unknown }).severity;
+    if (CONNECTION_CODES.has(code) || CONNECTION_SQLSTATE.test(code) || severity === "FATAL" || severity === "PANIC" || /PGlite is closed/i.test(current.message)) return current;
   }
   return undefined;
 }

@@ -30,6 +30,12 @@ describe("a lost database connection (hardening finding 6)", () => {
     expect(connectionFailure(wrapped(code, message))?.message).toBe(message);
   });
 
+  test("a FATAL server error (the session is gone) is a 503 too", () => {
+    const fatal = Object.assign(new Error('database "x" is not currently accepting connections'), { code: "55000", severity: "FATAL" });
+    expect(mapError("UNKNOWN", new Error("Failed query: select 1", { cause: fatal }), "r").status).toBe(503);
+    expect(mapError("UNKNOWN", Object.assign(new Error("x"), { code: "55000", severity: "ERROR" }), "r").status).toBe(500);
+  });
+
   test("any other error stays a 500 internal_error without its text; the log gets the driver's message", () => {
     const error = wrapped("22008", "date/time field value out of range: \"0000-01-01\"");
     const mapped = mapError("UNKNOWN", error, "req-2");
