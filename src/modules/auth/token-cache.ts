@@ -1,22 +1,32 @@
 /**
- * Verified tokens, so a token that verified once needs only its exp re-checked. Keyed by the
- * SHA-256 of the token (every key is 32 bytes whatever the token's length), bounded in bytes,
- * least recently used evicted first, expired entries never answered and swept.
+ * Verified tokens, so a token that verified once needs only its exp re-checked. Keyed by the token's
+ * signature (its HMAC-SHA256, 43 characters whatever the token's length: the hash is already there, so a
+ * hit costs no hashing), holding the whole token to compare on a hit (a forged token reusing a cached
+ * signature misses); bounded in bytes, least recently used evicted first (CLOCK: a hit sets a flag, and
+ * eviction moves a flagged entry to the back instead of dropping it), expired entries never answered.
+ * Callers pass only tokens of the canonical shape (service.ts canonicalTokenShape).
  */
-import { createHash } from "node:crypto";
 
 export interface VerifiedToken {
   sub: string;
   exp: number;
 }
 
+interface Entry extends VerifiedToken {
+  token: string;
+  bytes: number;
+  /** hit since it last reached the front of the eviction order (CLOCK's reference bit) */
+  used: boolean;
+}
+
 // Map entry, key string and object headers, measured roughly in bytes per entry (JSC)
 const ENTRY_OVERHEAD_BYTES = 160;
 const SWEEP_EVERY_MS = 60_000;
+const SIGNATURE_LENGTH = 43;
 
 export class TokenCache {
   // Map iteration is insertion order: re-inserting on a hit makes the first entry the least recently used
-  private readonly entries = new Map<string, VerifiedToken & { bytes: number }>();
+  private readonly entries = new Map<string, Entry>();
   private heldBytes = 0;
 
   constructor(private readonly maxBytes: number) {
@@ -26,13 +36,13 @@ export class TokenCache {
   get(token: string, nowS = Date.now() / 1000): VerifiedToken | undefined {
     const key = keyOf(token);
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
+    if (!entry || entry.token !== token) return undefined;
     if (entry.exp <= nowS) {
+      this.entries.delete(key);
       this.heldBytes -= entry.bytes;
       return undefined;
     }
-    this.entries.set(key, entry);
+    entry.used = true; // a field write, not a Map move: eviction gives used entries a second chance
     return entry;
   }
 
@@ -43,13 +53,23 @@ export class TokenCache {
       this.entries.delete(key);
       this.heldBytes -= previous.bytes;
     }
-    const bytes = ENTRY_OVERHEAD_BYTES + 2 * (key.length + verified.sub.length);
-    this.entries.set(key, { sub: verified.sub, exp: verified.exp, bytes });
+    const bytes = ENTRY_OVERHEAD_BYTES + 2 * (key.length + token.length + verified.sub.length);
+    this.entries.set(key, { sub: verified.sub, exp: verified.exp, token, bytes, used: false });
     this.heldBytes += bytes;
-    for (const [oldest, entry] of this.entries) {
-      if (this.heldBytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
+    while (this.heldBytes > this.maxBytes && this.entries.size > 0) this.evictOne();
+  }
+
+  /** Evicts the oldest entry not hit since it was last here; a hit one moves to the back, unmarked. */
+  private evictOne(): void {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (entry.used && entry.exp > Date.now() / 1000) {
+        entry.used = false;
+        this.entries.set(key, entry);
+        continue;
+      }
       this.heldBytes -= entry.bytes;
+      return;
     }
   }
 
@@ -72,4 +92,5 @@ export class TokenCache {
   }
 }
 
-const keyOf = (token: string) => createHash("sha256").update(token).digest("base64");
+/** The signature segment: a keyed SHA-256 of the rest of the token. */
+const keyOf = (token: string) => token.slice(-SIGNATURE_LENGTH);
