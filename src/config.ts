@@ -91,7 +91,7 @@ export const config = {
   /** requests in flight (a slow body holds one) before new ones get a 503 and their connection closed */
   maxRequestsInFlight: int("MAX_REQUESTS_IN_FLIGHT", 4_096, 1, 1_000_000),
   /** s a connection may sit idle (no request, or a stalled header) before the runtime closes it */
-  idleTimeoutS: int("IDLE_TIMEOUT_S", 10, 1, 255),
+  idleTimeoutS: int("IDLE_TIMEOUT_S", 30, 1, 255),
   version: "1.0.0",
 } as const;
 
