@@ -59,7 +59,7 @@ describe("H1. one user floods the token cache", () => {
     expect(new Set(variants)).toEqual(new Set([401]));
     expect(new Set(valid)).toEqual(new Set([200]));
     expect(rssAfter - rssBefore).toBeLessThan(150 * 1024 * 1024);
-    report("H1 token cache flood", "10,000 token spellings padded to ~15,000 chars + 10,000 distinct valid tokens, 50 in flight", "one user, one valid token", "variants 401; memory bounded (cache keyed by SHA-256, 16 MiB LRU)", `variants: 10,000 x 401; valid: 10,000 x 200; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} MB`);
+    report("H1 token cache flood", "10,000 token spellings padded to ~15,000 chars + 10,000 distinct valid tokens, 50 in flight", "one user, one valid token", "variants 401; memory bounded (16 MiB cache keyed by signature)", `variants: 10,000 x 401; valid: 10,000 x 200; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} MB`);
   }, 180_000);
 });
 

@@ -97,6 +97,8 @@ export async function listEvents(userId: string, query: EventsQuery) {
   const found = await rawQuery(text, params);
   if (found.length === 0) throw new UnauthorizedError(USER_GONE);
   const rows = found.filter((row) => row.id !== null).map((row) => ({ id: Number(row.id), eventType: row.event_type as string, ms: Number(row.ts_ms), meta: row.meta as string | null }));
+  // the subquery's LIMIT picked the right rows; SQL does not promise the join keeps their order, so sort the <= 101 here
+  rows.sort((a, b) => b.ms - a.ms || b.id - a.id);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
