@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { swagger } from "@elysiajs/swagger";
 import { config } from "./config";
-import { mapError } from "./errors";
+import { mapError, rootCause } from "./errors";
 import { log } from "./logger";
 import { requestContext, requestInfo } from "./plugins/request-context";
 import { cors } from "./plugins/cors";
@@ -23,7 +23,8 @@ export const app = new Elysia({ name: "game-api" })
   .onError({ as: "global" }, ({ code, error, request, set, path }) => {
     const { requestId } = requestInfo(request);
     const mapped = mapError(code, error, requestId);
-    if (mapped.unexpected) log("error", "unhandled error", { requestId, path, error: String((error as Error)?.stack ?? error) });
+    // the driver's own message (drizzle's "Failed query: ..." hides it in cause) names what went wrong
+    if (mapped.unexpected) log("error", mapped.status === 503 ? "database unavailable" : "unhandled error", { requestId, path, cause: rootCause(error), error: String((error as Error)?.stack ?? error).slice(0, 2000) });
     set.status = mapped.status;
     Object.assign(set.headers, mapped.headers);
     return mapped.body;

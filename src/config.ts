@@ -38,6 +38,12 @@ function databaseUrl(): string | undefined {
   throw new ConfigError(`DATABASE_URL must be unset, memory:// or postgres://..., got "${raw.replace(/:[^:@/]*@/, ":***@")}"`);
 }
 
+function host(): string {
+  const value = str("HOST", "0.0.0.0");
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(value)) throw new ConfigError(`HOST must be an IP address or host name, got "${value}"`);
+  return value;
+}
+
 const nodeEnv = str("NODE_ENV", "development");
 const jwtSecret = str("JWT_SECRET", DEFAULT_JWT_SECRET);
 if (nodeEnv === "production" && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
@@ -125,6 +131,24 @@ export const config = {
   auditIntervalS: int("AUDIT_INTERVAL_S", 60, 0, 86_400),
   /** serve /metrics on this port only (not on PORT); unset = /metrics on PORT */
   metricsPort: optionalPort("METRICS_PORT"),
+  /** ms an anonymous (global) /stats result is reused; 0 = every call counts again (still one at a time) */
+  statsCacheMs: int("STATS_CACHE_MS", 2_000, 0, 3_600_000),
+  /** listen address; 0.0.0.0 = every IPv4 interface, 127.0.0.1 = this machine only */
+  host: host(),
+  /** POST /login calls per client address per second (bursts of 5 s worth); 0 = no limit */
+  rateLimitLoginPerIp: int("RATE_LIMIT_LOGIN_PER_IP", 20, 0, 1_000_000),
+  /** GET /track calls per client address per second (bursts of 5 s worth); 0 = no limit */
+  rateLimitTrackPerIp: int("RATE_LIMIT_TRACK_PER_IP", 50, 0, 1_000_000),
+  /** GET /stats calls without a token per client address per second (bursts of 5 s worth); 0 = no limit */
+  rateLimitAnonymousPerIp: int("RATE_LIMIT_ANON_PER_IP", 10, 0, 1_000_000),
+  /** header a trusted reverse proxy sets to the client address (its last entry is used); unset = the socket peer */
+  clientIpHeader: env.CLIENT_IP_HEADER ? env.CLIENT_IP_HEADER.toLowerCase() : undefined,
+  /** ms from a request's arrival until its body must be read whole, else a 408 and the connection closed */
+  bodyTimeoutMs: int("BODY_TIMEOUT_MS", 10_000, 100, 600_000),
+  /** requests in flight (a slow body holds one) before new ones get a 503 and their connection closed */
+  maxRequestsInFlight: int("MAX_REQUESTS_IN_FLIGHT", 4_096, 1, 1_000_000),
+  /** s a connection may sit idle (no request, or a stalled header) before the runtime closes it */
+  idleTimeoutS: int("IDLE_TIMEOUT_S", 30, 1, 255),
   version: "1.0.0",
   /** which process answered (GET /health), for an operator behind a load balancer; default hostname:pid */
   instanceId: str("INSTANCE_ID", `${hostname()}:${process.pid}`),

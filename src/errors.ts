@@ -49,6 +49,29 @@ export class OverloadedError extends AppError {
   }
 }
 
+// postgres.js codes for a connection it lost or could not open, socket errnos, and PGlite after close
+const CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND"]);
+// SQLSTATEs: class 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections
+const CONNECTION_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+
+/** The error, or one of its causes, says the database connection is gone or cannot be opened. */
+export function connectionFailure(error: unknown): Error | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = String((current as { code?: unknown }).code ?? "");
+    // FATAL/PANIC: the server ended the session (e.g. 55000 "database is not currently accepting connections")
+    const severity = (current as { severity?: unknown }).severity;
+    if (CONNECTION_CODES.has(code) || CONNECTION_SQLSTATE.test(code) || severity === "FATAL" || severity === "PANIC" || /PGlite is closed/i.test(current.message)) return current;
+  }
+  return undefined;
+}
+
+/** The deepest cause's message (drizzle wraps the driver's error in "Failed query: <sql>"), for log lines. */
+export function rootCause(error: unknown): string {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error && (current as { cause?: unknown }).cause instanceof Error; depth++) current = (current as { cause: Error }).cause;
+  return current instanceof Error ? `${current.name}: ${current.message}`.slice(0, 500) : String(current).slice(0, 500);
+}
+
 /** The JSON error shape of every non-2xx response. */
 export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
   return { error: details ? { code, message, requestId, details } : { code, message, requestId } };
@@ -58,7 +81,7 @@ interface MappedError {
   status: number;
   body: ReturnType<typeof errorBody>;
   headers?: Record<string, string>;
-  /** unknown errors are logged with their stack; client mistakes are not */
+  /** unknown errors and lost databases are logged with their cause; client mistakes are not */
   unexpected?: boolean;
 }
 
@@ -91,6 +114,10 @@ export function mapError(code: string | number, error: unknown, requestId: strin
     case "NOT_FOUND":
       return { status: 404, body: errorBody("not_found", "no such route", requestId) };
     default:
+      if (connectionFailure(error)) {
+        const body = errorBody("database_unavailable", "the database is unreachable; retry shortly", requestId);
+        return { status: 503, body, headers: { "Retry-After": "1" }, unexpected: true };
+      }
       return { status: 500, body: errorBody("internal_error", "internal server error", requestId), unexpected: true };
   }
 }

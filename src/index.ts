@@ -41,8 +41,8 @@ async function main() {
 
     step = "listen";
     const { app } = await import("./app");
-    app.listen({ port: config.port, hostname: "0.0.0.0" });
-    log("info", "listening", { url: `http://localhost:${app.server?.port}`, docs: `http://localhost:${app.server?.port}/docs` });
+    app.listen({ port: config.port, hostname: config.host, idleTimeout: config.idleTimeoutS });
+    log("info", "listening", { host: config.host, url: `http://localhost:${app.server?.port}`, docs: `http://localhost:${app.server?.port}/docs` });
 
     let stopping = false;
     const stop = async (signal: string) => {

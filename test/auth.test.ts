@@ -137,3 +137,64 @@ describe("verifyHs256", () => {
     expect(() => verifyHs256(valid.split(".").slice(0, 2).join("."), SECRET)).toThrow(UnauthorizedError);
   });
 });
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+describe("token shape: one token has one spelling (hardening finding 1)", () => {
+  test.each([
+    ["a trailing '!'", (t: string) => `${t}!`],
+    ["trailing padding", (t: string) => `${t}==`],
+    ["trailing '$$$'", (t: string) => `${t}$$$`],
+    ["a 15,000-character suffix", (t: string) => `${t}${"~".repeat(15_000)}`],
+    ["a last character differing only in its unused bits", (t: string) => t.slice(0, -1) + BASE64URL[BASE64URL.indexOf(t.at(-1)!) ^ 1]],
+    ["a non-alphabet character in the signature", (t: string) => `${t.slice(0, -2)}.${t.at(-1)}`],
+  ])("%s on a valid token is a 401", async (_, variant) => {
+    const { token } = await login();
+    expect((await call("GET", "/balance", { token })).status).toBe(200);
+    const response = await call("GET", "/balance", { token: variant(token) });
+    expect(response.status).toBe(401);
+  });
+
+  test("a token over 1 KiB is refused before any HMAC, even when correctly signed", async () => {
+    const { userId } = await login();
+    const big = forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600, pad: "p".repeat(1100) });
+    expect((await call("GET", "/balance", { token: big })).status).toBe(401);
+  });
+});
+
+describe("userId: one account per visible name (hardening finding 6)", () => {
+  test("NFC and NFD spellings log in to the same account, answered in NFC", async () => {
+    const base = `Zo\u00eb_${uniqueUser("nfc")}`;
+    const composed = await call("POST", "/login", { body: { userId: base } });
+    const decomposed = await call("POST", "/login", { body: { userId: base.normalize("NFD") } });
+    expect(decomposed.status).toBe(200);
+    expect(decomposed.json.userId).toBe(base);
+    expect(composed.json.userId).toBe(base);
+    const rows = await db.select().from(users).where(eq(users.userId, base));
+    expect(rows).toHaveLength(1);
+    expect((await db.select().from(users).where(eq(users.userId, base.normalize("NFD"))))).toHaveLength(0);
+  });
+
+  test.each([
+    ["a zero-width space", "ab\u200bc"],
+    ["a zero-width joiner", "ab\u200dc"],
+    ["a right-to-left override", "\u202eresu"],
+    ["a left-to-right isolate", "a\u2066b"],
+    ["a byte order mark", "\ufeffplayer"],
+    ["a soft hyphen", "pla\u00adyer"],
+    ["a leading space", " player"],
+    ["a trailing space", "player "],
+    ["a trailing no-break space", "player\u00a0"],
+    ["a leading ideographic space", "\u3000player"],
+  ])("%s is a 422 naming userId", async (_, userId) => {
+    const response = await call("POST", "/login", { body: { userId } });
+    expect(response.status).toBe(422);
+    expect(response.json.error.details.field).toBe("userId");
+  });
+
+  test("inner spaces and non-Latin letters are fine", async () => {
+    for (const userId of [`Jean Luc ${uniqueUser()}`, `игрок_${uniqueUser()}`, `玩家_${uniqueUser()}`]) {
+      expect((await call("POST", "/login", { body: { userId } })).json.userId).toBe(userId);
+    }
+  });
+});

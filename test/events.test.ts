@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { call, login, uniqueUser } from "./helpers";
+import { rawQuery } from "../src/db/client";
 
 describe("POST /event", () => {
   test("stores an event as UTC and lists it back byte for byte", async () => {
@@ -150,5 +151,81 @@ describe("GET /track", () => {
     const response = await call("GET", `/track?${query}`);
     expect(response.status).toBe(422);
     expect(response.json.error.details.field).toBe(field);
+  });
+});
+
+describe("dates outside years 1-9999 after the offset (hardening finding 2)", () => {
+  test.each([
+    ["year 0", "0000-01-01T00:00:00Z"],
+    ["year 1 moved into year 0 by its offset", "0001-01-01T00:00:00+01:00"],
+    ["year 9999 moved into year 10000 by its offset", "9999-12-31T23:59:59-01:00"],
+  ])("POST /event with %s -> 422 naming timestampUtc", async (_, timestampUtc) => {
+    const { token } = await login();
+    const response = await call("POST", "/event", { token, body: { eventType: "x", timestampUtc } });
+    expect(response.status).toBe(422);
+    expect(response.json.error.details.field).toBe("timestampUtc");
+  });
+
+  test("the first and last instants of years 1-9999 are stored and listed back", async () => {
+    const { token } = await login();
+    for (const timestampUtc of ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "0001-01-01T01:00:00+01:00"]) {
+      expect((await call("POST", "/event", { token, body: { eventType: "edge", timestampUtc } })).status).toBe(201);
+    }
+    const listed = (await call("GET", "/events", { token })).json.events.map((e: { tsUtc: string }) => e.tsUtc);
+    expect(listed).toEqual(["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z"]);
+  });
+
+  test.each([
+    ["GET /stats anonymously, from in year 0", "/stats?from=0000-01-01T00:00:00Z", false, "from"],
+    ["GET /stats, to past year 9999", "/stats?to=9999-12-31T23:59:59-01:00", true, "to"],
+    ["GET /events, to past year 9999", "/events?to=9999-12-31T23:59:59-01:00", true, "to"],
+    ["GET /events, from in year 0", "/events?from=0000-12-31T23:59:59Z", true, "from"],
+    ["GET /events, a cursor with a huge millisecond value", "/events?cursor=999999999999999.1", true, "cursor"],
+    ["GET /events, a cursor before year 1", "/events?cursor=0.1&from=2025-01-01T00:00:00Z", true, ""],
+    ["GET /events, a cursor id past 2^53", "/events?cursor=1.999999999999999999", true, "cursor"],
+  ])("%s -> 422 naming the field", async (_, path, withToken, field) => {
+    const { token } = await login();
+    const response = await call("GET", path, { token: withToken ? token : undefined });
+    if (field === "") {
+      expect(response.status).toBe(200); // epoch 0 is year 1970: a valid cursor
+      return;
+    }
+    expect(response.status).toBe(422);
+    expect(response.json.error.code).toBe("validation_error");
+    expect(response.json.error.details.field).toBe(field);
+  });
+});
+
+describe("a deleted user's token (hardening finding 6)", () => {
+  test("is a 401 on /event, /events and /stats, like /balance", async () => {
+    const { userId, token } = await login();
+    expect((await call("POST", "/event", { token, body: { eventType: "before" } })).status).toBe(201);
+    await rawQuery("delete from users where user_id = $1", [userId]);
+    for (const [method, path, body] of [["POST", "/event", { eventType: "after" }], ["GET", "/events"], ["GET", "/stats"], ["GET", "/stats?from=2020-01-01T00:00:00Z"], ["GET", "/balance"]] as const) {
+      const response = await call(method, path, { token, body });
+      expect({ path, status: response.status, code: response.json?.error?.code }).toEqual({ path, status: 401, code: "unauthorized" });
+    }
+    const keyed = await call("POST", "/event", { token, body: { eventType: "after" }, headers: { "idempotency-key": "k-gone" } });
+    expect(keyed.status).toBe(401);
+    const [{ n }] = await rawQuery<{ n: number }>("select count(*)::int as n from events where user_id = $1 and event_type = 'after'", [userId]);
+    expect(n).toBe(0);
+  });
+
+  test("a user with no events still gets an empty page and zero counts (not a 401)", async () => {
+    const { token } = await login();
+    expect((await call("GET", "/events", { token })).json).toEqual({ events: [], nextCursor: null });
+    expect((await call("GET", "/stats", { token })).json).toEqual({ scope: "user", totalEvents: 0, byType: [], deeplinks: 0 });
+  });
+});
+
+describe("/track af_id is a userId (hardening finding 6)", () => {
+  test("an NFD af_id lands on the NFC user; a zero-width one is a 422 naming af_id", async () => {
+    const nfc = `caf\u00e9_${uniqueUser("af")}`;
+    const { token } = await login(nfc);
+    expect((await call("GET", `/track?campaign=C&af_id=${encodeURIComponent(nfc.normalize("NFD"))}`)).status).toBe(200);
+    expect((await call("GET", "/events", { token })).json.events).toHaveLength(1);
+    const refused = await call("GET", `/track?campaign=C&af_id=${encodeURIComponent("a\u200bb")}`);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.details.field).toBe("af_id");
   });
 });

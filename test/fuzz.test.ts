@@ -123,17 +123,101 @@ describe("fuzz: what is stored comes back byte for byte", () => {
   });
 
   test("POST /login userId and POST /earn reason round-trip", async () => {
-    const userId = fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }).filter((s) => !/[<>&"'\u0000-\u001f\u007f-\u009f]/.test(s) && s.length <= 255);
+    // format characters and surrounding white space are refused (their own property below); the answer is the NFC form
+    const userId = fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }).filter((s) => !/[<>&"'\u0000-\u001f\u007f-\u009f]/.test(s) && !/\p{Cf}|^\s|\s$/u.test(s) && s.normalize("NFC").length <= 255);
     await fc.assert(
       fc.asyncProperty(userId, fc.string({ unit: "grapheme", maxLength: 50 }).filter((s) => !s.includes("\u0000")), async (id, reason) => {
         const logged = await call("POST", "/login", { body: { userId: id } });
         expect(logged.status).toBe(200);
-        expect(logged.json.userId).toBe(id);
+        expect(logged.json.userId).toBe(id.normalize("NFC"));
         const earned = await call("POST", "/earn", { token: logged.json.token, body: { amount: 1, reason } });
         expect(earned.status).toBe(200);
         const ledger = await call("GET", "/wallet/ledger?limit=1", { token: logged.json.token });
         expect(ledger.json.entries[0].reason).toBe(reason);
-        expect((await call("GET", "/balance", { token: logged.json.token })).json.userId).toBe(id);
+        expect((await call("GET", "/balance", { token: logged.json.token })).json.userId).toBe(id.normalize("NFC"));
+      }),
+      { ...settings, numRuns: Math.min(RUNS, 40) },
+    );
+  });
+});
+
+describe("fuzz: hardening review cases", () => {
+  const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+  test("any other spelling of a valid token is a 401: appended, replaced, inserted or removed characters", async () => {
+    const appended = fc.string({ unit: fc.constantFrom(...`${BASE64URL}=!$.~ %+/`), minLength: 1, maxLength: 40 }).map((tail) => (t: string) => t + tail);
+    const replaced = fc.tuple(fc.nat(), fc.constantFrom(...`${BASE64URL}=!.+/`)).map(([at, c]) => (t: string) => t.slice(0, at % t.length) + c + t.slice((at % t.length) + 1));
+    const inserted = fc.tuple(fc.nat(), fc.constantFrom(...`${BASE64URL}=!.`)).map(([at, c]) => (t: string) => t.slice(0, at % t.length) + c + t.slice(at % t.length));
+    const removed = fc.nat().map((at) => (t: string) => t.slice(0, at % t.length) + t.slice((at % t.length) + 1));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(appended, replaced, inserted, removed), async (mutate) => {
+        const variant = mutate(token);
+        fc.pre(variant !== token);
+        const response = await call("GET", "/balance", { token: variant });
+        expectWellFormed(response);
+        expect(response.status).toBe(401);
+      }),
+      settings,
+    );
+  });
+
+  const offset = fc.oneof(fc.constant("Z"), fc.tuple(fc.constantFrom("+", "-"), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, h, m]) => `${sign}${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`));
+  const year = fc.oneof(fc.constantFrom(0, 1, 9999), fc.integer({ min: 0, max: 9999 }));
+  const timestamp = fc
+    .tuple(year, fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), offset)
+    .map(([y, mo, d, h, mi, off]) => `${String(y).padStart(4, "0")}-${String(mo).padStart(2, "0")}-${String(d).padStart(2, "0")}T${String(h).padStart(2, "0")}:${String(mi).padStart(2, "0")}:00${off}`);
+
+  test("timestamps of years 0000-9999 with any offset: 201/200 or a 422 naming the field, never a 5xx, on every date route", async () => {
+    await fc.assert(
+      fc.asyncProperty(timestamp, timestamp, async (a, b) => {
+        const created = await call("POST", "/event", { token, body: { eventType: "fuzz_date", timestampUtc: a } });
+        expectWellFormed(created);
+        if (created.status !== 201) expect({ status: created.status, field: created.json.error.details?.field }).toEqual({ status: 422, field: "timestampUtc" });
+        for (const [path, withToken] of [[`/events?from=${encodeURIComponent(a)}&to=${encodeURIComponent(b)}`, true], [`/stats?from=${encodeURIComponent(a)}&to=${encodeURIComponent(b)}`, false], [`/stats?to=${encodeURIComponent(b)}`, true]] as const) {
+          const response = await call("GET", path, { token: withToken ? token : undefined });
+          expectWellFormed(response);
+          if (response.status !== 200) expect(response.status).toBe(422);
+        }
+      }),
+      settings,
+    );
+  });
+
+  test("events cursors of any digits: 200 or a 422 naming cursor, never a 5xx", async () => {
+    const digits = (max: number) => fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: 1, maxLength: max });
+    await fc.assert(
+      fc.asyncProperty(digits(15), digits(18), async (ms, id) => {
+        const response = await call("GET", `/events?cursor=${ms}.${id}`, { token });
+        expectWellFormed(response);
+        if (response.status !== 200) expect({ status: response.status, field: response.json.error.details.field }).toEqual({ status: 422, field: "cursor" });
+      }),
+      settings,
+    );
+  });
+
+  test("userIds with format characters or surrounding white space are a 422; NFC and NFD spellings are one account", async () => {
+    const invisible = fc.constantFrom("\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\ufeff", "\u00ad", "\u2060", "\u{e0041}");
+    const space = fc.constantFrom(" ", "\t", "\u00a0", "\u2003", "\u3000");
+    const base = fc.stringMatching(/^[a-z0-9_]{1,20}$/);
+    const hostileId = fc.oneof(
+      fc.tuple(base, invisible, fc.nat()).map(([b, c, at]) => b.slice(0, at % (b.length + 1)) + c + b.slice(at % (b.length + 1))),
+      fc.tuple(base, space, fc.boolean()).map(([b, s, lead]) => (lead ? s + b : b + s)),
+    );
+    await fc.assert(
+      fc.asyncProperty(hostileId, async (userId) => {
+        const response = await call("POST", "/login", { body: { userId } });
+        expect({ status: response.status, field: response.json.error?.details?.field }).toEqual({ status: 422, field: "userId" });
+      }),
+      settings,
+    );
+    const accented = fc.string({ unit: fc.constantFrom("e\u0301", "\u00e9", "A\u030a", "\u00c5", "\u1e9b\u0323", "n\u0303", "x", "_"), minLength: 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(accented, async (name) => {
+        const id = `fz_${name}`;
+        const nfc = await call("POST", "/login", { body: { userId: id.normalize("NFC") } });
+        const nfd = await call("POST", "/login", { body: { userId: id.normalize("NFD") } });
+        expect(nfd.json.userId).toBe(nfc.json.userId);
+        expect(nfc.json.userId).toBe(id.normalize("NFC"));
       }),
       { ...settings, numRuns: Math.min(RUNS, 40) },
     );

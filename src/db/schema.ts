@@ -30,7 +30,8 @@ export const walletLedger = pgTable(
   },
   (table) => [
     uniqueIndex("wallet_ledger_user_key_uq").on(table.userId, table.idempotencyKey),
-    index("wallet_ledger_user_id_idx").on(table.userId, table.id.desc()),
+    // DESC NULLS FIRST = the order of `ORDER BY id DESC`, so a ledger page is read in index order (0002)
+    index("wallet_ledger_user_id_idx").on(table.userId, table.id.desc().nullsFirst()),
   ],
 );
 
@@ -48,7 +49,9 @@ export const events = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    index("events_user_ts_idx").on(table.userId, table.tsUtc.desc(), table.id.desc()),
+    // DESC NULLS FIRST = the order of `ORDER BY ts_utc DESC, id DESC`, so an events page is read in index order (0002)
+    index("events_user_ts_idx").on(table.userId, table.tsUtc.desc().nullsFirst(), table.id.desc().nullsFirst()),
+    index("events_ts_type_idx").on(table.tsUtc, table.eventType),
     index("events_event_type_idx").on(table.eventType),
     uniqueIndex("events_user_key_uq").on(table.userId, table.idempotencyKey),
   ],

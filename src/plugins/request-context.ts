@@ -4,6 +4,7 @@
  * (64 KiB limit, application/json only, objects only) whose failures use the common error shape.
  */
 import { Elysia } from "elysia";
+import { config } from "../config";
 import { AppError, ValidationError } from "../errors";
 import { log } from "../logger";
 import { httpDuration, httpRequests } from "../modules/metrics/service";
@@ -36,17 +37,46 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
-/** Reads at most BODY_LIMIT_BYTES from the stream, so a huge chunked body is never buffered whole. */
+/** 408: the body did not arrive within BODY_TIMEOUT_MS; the connection is closed (the rest of the body is never read). */
+export class BodyTimeoutError extends AppError {
+  constructor() {
+    super(408, "request_timeout", `request body not received within ${config.bodyTimeoutMs} ms`, undefined, { connection: "close" });
+  }
+}
+
+/** 503 before any work: too many requests in flight (slow bodies hold theirs); the connection is closed. */
+export class TooManyRequestsInFlightError extends AppError {
+  constructor() {
+    super(503, "overloaded", "too many requests in flight; retry shortly", undefined, { "Retry-After": "1", connection: "close" });
+  }
+}
+
+/**
+ * Reads at most BODY_LIMIT_BYTES, and only until BODY_TIMEOUT_MS after the request arrived: a client
+ * sending one byte every few seconds resets the runtime's idle timer, so without a deadline it would
+ * hold a connection (and a file descriptor) for as long as it likes.
+ */
 async function readLimited(request: Request): Promise<string> {
   const length = request.headers.get("content-length");
-  if (length !== null) {
-    if (Number(length) > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
-    return request.text(); // the runtime enforces Content-Length, so this is bounded
-  }
+  if (length !== null && Number(length) > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
   if (!request.body) return "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const remainingMs = Math.max(0, requestInfo(request).startedAt + config.bodyTimeoutMs - performance.now());
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyTimeoutError()), remainingMs);
+  });
+  try {
+    // with Content-Length the runtime enforces the length, so text() is bounded; chunked bodies are counted here
+    return await Promise.race([length !== null ? request.text() : readChunked(request.body), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readChunked(body: ReadableStream<Uint8Array>): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
     chunks.push(chunk);
@@ -75,8 +105,10 @@ export async function parseJsonObject(request: Request, contentType: string): Pr
 }
 
 export const requestContext = new Elysia({ name: "request-context" })
-  .onRequest(({ request, set }) => {
+  .onRequest(({ request, set, server }) => {
     set.headers["x-request-id"] = requestInfo(request).requestId;
+    // /health stays answerable, so a probe sees a live process and its database, not the crowd
+    if (server && server.pendingRequests > config.maxRequestsInFlight && !request.url.endsWith("/health")) throw new TooManyRequestsInFlightError();
   })
   .onParse({ as: "global" }, ({ request, contentType }) => parseJsonObject(request, contentType ?? ""))
   .onAfterResponse({ as: "global" }, ({ request, set, path, route }) => {

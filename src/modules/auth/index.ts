@@ -5,20 +5,23 @@ import { UnauthorizedError } from "../../errors";
 import { requestInfo } from "../../plugins/request-context";
 import { ErrorResponse } from "../../shared-models";
 import { LoginBody, LoginResponse } from "./model";
-import { bearerToken, ensureUser, verifyHs256 } from "./service";
+import { clientAddress, loginLimiter } from "../../plugins/client-limits";
+import { bearerToken, ensureUser, normaliseUserId, verifyHs256 } from "./service";
+import { TokenCache } from "./token-cache";
 
 /** Signs tokens at /login (verification is verifyHs256, see service.ts). */
 const jwtPlugin = jwt({ name: "jwt", secret: config.jwtSecret, alg: "HS256" });
 
+/** Bytes the verified-token cache may hold (~25,000 tokens of ~200 characters); past it the least recently used go. */
+const TOKEN_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 // HMAC verification is deterministic, so a token that verified once needs only its exp re-checked
-const verifiedTokens = new Map<string, { sub: string; exp: number }>();
-const VERIFIED_TOKENS_MAX = 100_000;
+const verifiedTokens = new TokenCache(TOKEN_CACHE_MAX_BYTES);
 
 function userOf(token: string): string {
+  // a hit needs the exact token, and only canonical tokens are cached: other spellings miss and fail the shape check
   const cached = verifiedTokens.get(token);
-  if (cached && cached.exp > Date.now() / 1000) return cached.sub;
-  const verified = verifyHs256(token, config.jwtSecret);
-  if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.clear();
+  if (cached) return cached.sub;
+  const verified = verifyHs256(token, config.jwtSecret); // checks the canonical shape first
   verifiedTokens.set(token, verified);
   return verified.sub;
 }
@@ -46,14 +49,16 @@ export const authModule = new Elysia({ name: "auth", prefix: "" })
   .post(
     "/login",
     async ({ body, jwt }) => {
-      await ensureUser(body.userId);
+      const userId = normaliseUserId(body.userId, "userId");
+      await ensureUser(userId);
       const exp = Math.floor(Date.now() / 1000) + config.jwtTtlMin * 60;
-      const token = await jwt.sign({ sub: body.userId, exp });
-      return { token, userId: body.userId, expiresAt: new Date(exp * 1000).toISOString() };
+      const token = await jwt.sign({ sub: userId, exp });
+      return { token, userId, expiresAt: new Date(exp * 1000).toISOString() };
     },
     {
+      beforeHandle: ({ request, server }) => loginLimiter.check(clientAddress(request, server)),
       body: LoginBody,
-      response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse },
+      response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
       detail: { tags: ["auth"], summary: "Log in (creates the user on first login) and get a JWT" },
     },
   );

@@ -2,7 +2,23 @@
 import { db } from "../../db/client";
 import { users } from "../../db/schema";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { UnauthorizedError } from "../../errors";
+import { UnauthorizedError, ValidationError } from "../../errors";
+
+// format characters (zero-width, bidi controls, BOM, soft hyphen...) render as nothing or reorder text
+const FORMAT_CHAR = /\p{Cf}/u;
+const SURROUNDING_SPACE = /^\s|\s$/u;
+
+/**
+ * One account per visible name: the id in NFC (so NFC and NFD spellings are one user); format characters
+ * and leading or trailing white space are a 422, since they make look-alike ids that differ invisibly.
+ */
+export function normaliseUserId(raw: string, field: string): string {
+  if (FORMAT_CHAR.test(raw)) throw new ValidationError(`${field} must not contain invisible format characters (zero-width, bidi controls)`, { field }, 422);
+  if (SURROUNDING_SPACE.test(raw)) throw new ValidationError(`${field} must not start or end with white space`, { field }, 422);
+  const normalised = raw.normalize("NFC");
+  if (normalised.length > 255) throw new ValidationError(`${field} must be at most 255 characters in NFC`, { field }, 422);
+  return normalised;
+}
 
 export async function ensureUser(userId: string): Promise<void> {
   // ON CONFLICT DO NOTHING: concurrent first logins both succeed and leave one row
@@ -19,6 +35,22 @@ export function bearerToken(header: string | undefined | null): string | undefin
 
 const invalid = () => new UnauthorizedError("invalid or expired token");
 
+/** Longest token accepted: ours are ~200 bytes; a cap keeps what one request can make us hash and cache small. */
+export const TOKEN_MAX_BYTES = 1024;
+// header.payload.signature, each base64url without padding; an HS256 signature is 32 bytes = 43 characters
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
+// the 43rd character carries 4 bits of the signature and 2 unused bits, which must be zero
+const LAST_SIGNATURE_CHAR = /[AEIMQUYcgkosw048]$/;
+
+/**
+ * True when the token is spelled the one way a signer writes it: three base64url segments, a
+ * 43-character signature that re-encodes to itself (Buffer.from(.., "base64url") skips foreign
+ * characters and unused bits, so `<token>!` or a changed last character would verify too), <= 1 KiB.
+ */
+export function canonicalTokenShape(token: string): boolean {
+  return token.length <= TOKEN_MAX_BYTES && TOKEN_SHAPE.test(token) && LAST_SIGNATURE_CHAR.test(token);
+}
+
 function decodeJson(part: string): Record<string, unknown> {
   try {
     const value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
@@ -31,9 +63,11 @@ function decodeJson(part: string): Record<string, unknown> {
  * Verifies an HS256 JWT and returns its sub and exp, or throws a 401. HS256 only (alg none, HS384,
  * HS512, RS256... are refused); exp, iat and sub are required and exp is enforced. node:crypto's HMAC
  * is used instead of the plugin's verify (jose over WebCrypto, importing the key on every call):
- * it is ~5x cheaper, and this runs on every authenticated request.
+ * it is ~5x cheaper, and this runs on every authenticated request. The token must have the canonical
+ * shape (canonicalTokenShape), so one signed token has exactly one accepted spelling.
  */
 export function verifyHs256(token: string, secret: string, nowS = Date.now() / 1000): { sub: string; exp: number } {
+  if (!canonicalTokenShape(token)) throw invalid();
   const parts = token.split(".");
   if (parts.length !== 3) throw invalid();
   const [header, payload, signature] = parts;
