@@ -133,7 +133,10 @@ async function setup(name: string, env: Record<string, string>, users: number, p
   live.db = db;
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=${db}.cpuprofile`] : [];
   // PGlite: DATABASE_URL empty = the embedded default, on disk under DATA_DIR/pglite
-  const database: Record<string, string> = pglite ? { DATABASE_URL: "", DATA_DIR: join(workDir, db) } : { DATABASE_URL: databaseUrl(db) };
+  // PGlite users are made over POST /login, which is limited per client address: not for the bench
+  const database: Record<string, string> = pglite
+    ? { DATABASE_URL: "", DATA_DIR: join(workDir, db), RATE_LIMIT_LOGIN_PER_IP: "0" }
+    : { DATABASE_URL: databaseUrl(db) };
   const server = await startServer(live.root, { ...env, ...database, JWT_SECRET: jwtSecret }, join(workDir, `${db}.log`), profile);
   live.server = server;
   const tokensFile = join(workDir, `tokens-${users}.txt`);
