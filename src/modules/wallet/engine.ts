@@ -19,11 +19,8 @@ import { applyBatches, BUSY, type OpOutcome, type UserBatch, type WalletOp } fro
 export type WalletResult = { txId: number; amount: number; balance: number; replayed: boolean };
 
 /** Where a request is: waiting (mailbox or a group not yet sent), in a statement sent, or answered. */
-const enum State {
-  Waiting,
-  Sent,
-  Answered,
-}
+const State = { Waiting: 0, Sent: 1, Answered: 2 } as const;
+type State = (typeof State)[keyof typeof State];
 
 interface QueuedOp extends WalletOp {
   state: State;
@@ -193,7 +190,8 @@ export class WalletEngine {
       if (op.idempotencyKey !== null) {
         // a key seen earlier in this drain waits for the next one, which then finds it committed (a replay)
         if (keys?.has(op.idempotencyKey)) break;
-        (keys ??= new Set()).add(op.idempotencyKey);
+        keys ??= new Set();
+        keys.add(op.idempotencyKey);
       }
       taken++;
       if (op.state === State.Waiting) ops.push(op);
@@ -242,7 +240,7 @@ export class WalletEngine {
     }
     if (this.inFlight + this.waiting === 0 && this.actors.size === 0 && this.idleWaiters.length > 0) {
       this.stopSweeper();
-      this.idleWaiters.splice(0).forEach((wake) => wake());
+      for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
@@ -339,10 +337,13 @@ export class WalletEngine {
         commitGroupSize.observe(live.length);
         live.forEach((drain, i) => {
           const result = outcomes[i];
-          if (result === BUSY) return void busy.add(drain);
+          if (result === BUSY) {
+            busy.add(drain);
+            return;
+          }
           this.stats.batches++;
           earnBatchSize.observe(drain.ops.length);
-          drain.ops.forEach((op, j) => settle(op, result[j], this.stats));
+          for (let j = 0; j < drain.ops.length; j++) settle(drain.ops[j], result[j], this.stats);
         });
         return busy;
       } catch (error) {
@@ -385,14 +386,19 @@ function settle(op: QueuedOp, outcome: OpOutcome, stats: WalletEngine["stats"]):
   switch (outcome.kind) {
     case "applied":
       stats.opsApplied++;
-      return op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: false });
+      op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: false });
+      break;
     case "replayed":
-      return op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: true });
+      op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: true });
+      break;
     case "insufficient_funds":
-      return op.reject(new ConflictError("insufficient_funds", "balance too low for this spend", { balance: outcome.balance, amount: outcome.amount }));
+      op.reject(new ConflictError("insufficient_funds", "balance too low for this spend", { balance: outcome.balance, amount: outcome.amount }));
+      break;
     case "idempotency_mismatch":
-      return op.reject(new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", { field: "Idempotency-Key" }));
+      op.reject(new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", { field: "Idempotency-Key" }));
+      break;
     case "unknown_user":
-      return op.reject(new UnauthorizedError("user of this token does not exist; log in again"));
+      op.reject(new UnauthorizedError("user of this token does not exist; log in again"));
+      break;
   }
 }

@@ -73,11 +73,13 @@ export class InFlightLimit {
       return;
     }
     // below capacity the rate is the arrival rate whatever the limit: nothing to learn, keep the base
-    if (!saturated) return this.decide(false);
-    this.rates.set(this.current, rate);
-    if (this.phase === "base" && this.base < this.options.max) return this.probe("up", this.base + 1);
-    if (this.phase !== "down" && this.base > this.options.min) return this.probe("down", this.base - 1);
-    this.decide(true);
+    if (!saturated) this.decide(false);
+    else {
+      this.rates.set(this.current, rate);
+      if (this.phase === "base" && this.base < this.options.max) this.probe("up", this.base + 1);
+      else if (this.phase !== "down" && this.base > this.options.min) this.probe("down", this.base - 1);
+      else this.decide(true);
+    }
   }
 
   private probe(phase: Phase, limit: number): void {
