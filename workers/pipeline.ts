@@ -7,7 +7,7 @@ import { buffersOf } from "../src/pipeline/columns.ts";
 import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
 import { readSegment, readWhole, type FileKind, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/load.ts";
 import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
-import { renderChunk, writeDetailsChunk as writeChunkNow, type Chunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
+import { curatedBytes, writeDetailsChunk as writeChunkNow, type CuratedChunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
 
 export interface WholeTask {
   kind: FileKind;
@@ -46,8 +46,8 @@ export function reconcilePartition(task: PartitionTask): PartitionResult {
 }
 
 /** Renders one chunk of purchases_curated.csv to UTF-8. */
-export function renderOutputChunk(chunk: Chunk): Uint8Array {
-  const bytes = renderChunk(chunk);
+export function renderOutputChunk(chunk: CuratedChunk): Uint8Array {
+  const bytes = curatedBytes(chunk);
   return transfer(bytes, [bytes.buffer as ArrayBuffer]);
 }
 

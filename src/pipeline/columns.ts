@@ -159,11 +159,6 @@ export function decodeBytes(buf: Uint8Array, s: number, e: number): string {
   return decoder.decode(buf.subarray(s, e));
 }
 
-/** UTF-8 bytes of a string. */
-export function encodeString(s: string): Uint8Array {
-  return encoder.encode(s);
-}
-
 /** Value i of a byte-string column, as a JS string (tests and rare paths; hot paths stay on bytes). */
 export function strAt(col: BytesColumn, i: number): string {
   return decodeBytes(col.bytes, col.offsets[i]!, col.offsets[i + 1]!);

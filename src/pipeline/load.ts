@@ -898,8 +898,3 @@ export async function loadCosts(path: string, options: LoadOptions = {}): Promis
 export async function loadSessions(path: string, options: LoadOptions = {}): Promise<Loaded<SessionsTable>> {
   return (await loadLocal("sessions", path, options)) as Loaded<SessionsTable>;
 }
-
-/** Loads one file by kind, in this thread. */
-export function loadFile(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
-  return loadLocal(kind, path, options);
-}

@@ -17,13 +17,21 @@ export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url)
 /** Bytes of input per load task: enough tasks to keep every thread busy, few enough to stay cheap. */
 export const SEGMENT_BYTES = 16 << 20;
 
-/** Threads for a `workers` setting: 0 (or absent) means one per core. */
-export function workerCount(workers = 0): number {
-  return workers > 0 ? workers : availableParallelism();
+/** Most worker threads a run takes (`--workers`, PIPELINE_WORKERS): the CLI and runPipeline share this limit. */
+export const MAX_WORKERS = 256;
+
+/** A valid worker thread count: an integer from 1 to MAX_WORKERS. */
+export function isWorkerCount(workers: number): boolean {
+  return Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS;
 }
 
-/** A Piscina pool over workers/pipeline.ts with `workers` threads (0 or absent: the core count). */
-export function createPipelinePool(workers = 0): Piscina {
+/** Threads for a `workers` setting: absent means one per core. */
+export function workerCount(workers?: number): number {
+  return workers ?? availableParallelism();
+}
+
+/** A Piscina pool over workers/pipeline.ts with `workers` threads (absent: the core count). */
+export function createPipelinePool(workers?: number): Piscina {
   const threads = workerCount(workers);
   return new Piscina({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
 }

@@ -69,13 +69,6 @@ export function latestKeptDay(p: PurchasesTable): number {
   return max === -Infinity ? NaN : Math.floor(max / SECONDS_PER_DAY);
 }
 
-/** Latest UTC day among the curated purchases; NaN when there are none. */
-export function latestDay(p: PurchasesTable, curated: Curated): number {
-  let max = -Infinity;
-  for (let j = 0; j < curated.n; j++) max = Math.max(max, p.time[curated.rows[j]!]!);
-  return curated.n === 0 ? NaN : Math.floor(max / SECONDS_PER_DAY);
-}
-
 /** Rule 8: the rows of D-1 with revenue (a curated purchase) or cost, sorted by campaign. */
 export function roasD1(daily: DailyRow[], d1: number): DailyRow[] {
   // daily is sorted by day then campaign, so the slice is already in campaign order

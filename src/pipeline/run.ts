@@ -7,7 +7,15 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Piscina } from "piscina";
 import { arpdauD1 } from "./arpdau.ts";
-import { createPipelinePool, loadOnPool, taskBuffers, workerCount, type ProgressFn } from "./pool.ts";
+import {
+  createPipelinePool,
+  isWorkerCount,
+  loadOnPool,
+  MAX_WORKERS,
+  taskBuffers,
+  workerCount,
+  type ProgressFn,
+} from "./pool.ts";
 import { applyChargebacks } from "./chargebacks.ts";
 import { sortCurated } from "./curate.ts";
 import { dedupeFirst } from "./dedupe.ts";
@@ -17,7 +25,7 @@ import { selectPurchases } from "./filter.ts";
 import { FILE_KINDS, FILES, planRead, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type ReadPlan, type SessionsTable } from "./load.ts";
 import { formatDate, parseDate } from "./normalise.ts";
 import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
-import { afRevenueByRow, chunkSize, curatedChunks, CURATED_HEADER, writeChunks, writeReconciliation, type Chunk, type RenderedPart } from "./write.ts";
+import { afRevenueByRow, chunkSize, curatedChunks, CURATED_HEADER, writeChunks, writeReconciliation, type CuratedChunk, type RenderedPart } from "./write.ts";
 import { qualityReport } from "./quality.ts";
 import { addSummaries, partitionByAfid, type PartitionResult } from "./reconcile.ts";
 import { renderReport, type ReportInput } from "./report.ts";
@@ -42,7 +50,7 @@ export interface RunOptions {
   /** YYYY-MM-DD; default: the latest UTC date among the curated purchases */
   asOf?: string;
   toleranceMin: number;
-  /** worker threads when no pool is given (0 = one per core); also the number of reconciliation partitions */
+  /** worker threads (1..MAX_WORKERS, as --workers) when no pool is given; also the least number of reconciliation partitions */
   workers: number;
   /** shared pool (the HTTP server's); when absent one is created and destroyed by the run */
   pool?: Piscina;
@@ -86,8 +94,9 @@ function validate(options: RunOptions): { asOfDay: number | undefined; tolerance
   if (!Number.isFinite(options.toleranceMin) || options.toleranceMin < 0) {
     throw new PipelineInputError("--tolerance-min", undefined, undefined, `must be a number >= 0, got ${options.toleranceMin}`);
   }
-  if (!Number.isInteger(options.workers) || options.workers < 0 || options.workers > 256) {
-    throw new PipelineInputError("--workers", undefined, undefined, `must be an integer 0..256 (0 = one per core), got ${options.workers}`);
+  if (!isWorkerCount(options.workers)) {
+    const message = `must be an integer from 1 to ${MAX_WORKERS}, got ${options.workers}`;
+    throw new PipelineInputError("--workers", undefined, undefined, message);
   }
   let asOfDay: number | undefined;
   if (options.asOf !== undefined) {
@@ -190,7 +199,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     // purchases_curated.csv needs nothing else: render it while the other files load
     const threads = workerCount(options.workers);
-    const render = (chunk: Chunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
+    const render = (chunk: CuratedChunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
     const outDir = resolve(options.outDir);
     await mkdir(dirname(outDir), { recursive: true });
     tmp = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.tmp-`));

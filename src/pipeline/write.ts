@@ -35,8 +35,6 @@ export interface CuratedChunk {
   chargeback: Uint8Array;
 }
 
-export type Chunk = CuratedChunk;
-
 const encoder = new TextEncoder();
 const ascii = (s: string) => encoder.encode(s);
 
@@ -594,11 +592,6 @@ export async function writeReconciliation(path: string, head: string, tail: stri
   }
 }
 
-/** Renders a chunk to UTF-8 (its own buffer, so it can be transferred). */
-export function renderChunk(ch: Chunk): Uint8Array {
-  return curatedBytes(ch);
-}
-
 /** Rows per chunk: a few chunks per thread for balance, not so small that per-chunk costs dominate. */
 export function chunkSize(n: number, threads: number): number {
   return Math.max(50_000, Math.ceil(n / (threads * 4)));
@@ -628,7 +621,7 @@ export function afRevenueByRow(p: PurchasesTable, curated: Curated): Float64Arra
  * Writes head, the rendered chunks in order, then tail. At most `window` chunks render at once
  * (bounded memory); each is written as soon as it and all before it are done.
  */
-export async function writeChunks(path: string, head: string, tail: string, chunks: Chunk[], render: (ch: Chunk) => Promise<Uint8Array>, window: number): Promise<void> {
+export async function writeChunks(path: string, head: string, tail: string, chunks: CuratedChunk[], render: (ch: CuratedChunk) => Promise<Uint8Array>, window: number): Promise<void> {
   const fh = await open(path, "w");
   try {
     await fh.write(head);
