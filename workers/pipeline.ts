@@ -4,18 +4,12 @@
  */
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { buffersOf } from "../src/pipeline/columns.ts";
-import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
-import { readSegment, readWhole, type FileKind, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/load.ts";
+import { PipelineInputError } from "../src/pipeline/errors.ts";
+import type { WholeTask, WholeTaskResult } from "../src/pipeline/messages.ts";
+import { readWhole } from "../src/pipeline/read/fallback.ts";
+import { readSegment, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/read/segment.ts";
 import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
 import { curatedBytes, writeDetailsChunk as writeChunkNow, type CuratedChunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
-
-export interface WholeTask {
-  kind: FileKind;
-  path: string;
-  onlyDay?: number;
-}
-
-export type WholeTaskResult = { ok: true; segment: Segment } | { ok: false; error: PipelineInputErrorData };
 
 function transfer<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;

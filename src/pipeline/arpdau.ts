@@ -4,7 +4,7 @@
  * otherwise the same all-campaign DAU for every campaign.
  */
 import { ByteDict } from "./columns.ts";
-import type { SessionsTable } from "./load.ts";
+import type { SessionsTable } from "./tables.ts";
 import type { DailyRow } from "./roas.ts";
 
 /** One campaign's ARPDAU inputs: revenue in micro-dollars and the DAU. */

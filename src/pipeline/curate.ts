@@ -3,7 +3,7 @@
  * (code-unit string order), then file order so the result is total and deterministic.
  */
 import { compareAt } from "./columns.ts";
-import type { PurchasesTable } from "./load.ts";
+import type { PurchasesTable } from "./tables.ts";
 import { identity, radixSortBy, radixSortPairs } from "./sort.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */

@@ -4,7 +4,7 @@
  * reaches this stage, so the key is (appsflyer_id, epoch seconds, micro-dollars).
  */
 import { equalBytes } from "./columns.ts";
-import type { PurchasesTable } from "./load.ts";
+import type { PurchasesTable } from "./tables.ts";
 
 function mix(idHash: number, time: number, revenue: number): number {
   // money can pass 2^32 micro-dollars: fold its high word in too

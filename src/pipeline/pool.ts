@@ -3,10 +3,13 @@
  */
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import type { WholeTask, WholeTaskResult } from "../../workers/pipeline.ts";
 import { PipelineInputError } from "./errors.ts";
-import { chainSegments, FILES, mergeSegments, noDataCheck, planRead, segmentTasks, type FileKind, type ReadPlan, type Irregular, type Loaded, type Segment, type SegmentTask } from "./load.ts";
+import type { WholeTask, WholeTaskResult } from "./messages.ts";
+import { mergeSegments } from "./read/merge.ts";
+import { chainSegments, noDataCheck, planRead, segmentTasks, type ReadPlan } from "./read/plan.ts";
+import type { Irregular, Segment, SegmentTask } from "./read/segment.ts";
 import type { PartitionTask } from "./reconcile.ts";
+import { FILES, type FileKind, type Loaded } from "./tables.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
 export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: { done: boolean; fraction?: number }) => void;

@@ -13,7 +13,7 @@
 import { BYTE_WEIGHT, compareBytes, equalBytes, scratchF64, scratchI32, scratchU32, scratchU8, type BytesColumn } from "./columns.ts";
 import { DetailWriter } from "./write.ts";
 import type { Curated } from "./curate.ts";
-import type { ConfirmedTable, PurchasesTable } from "./load.ts";
+import type { ConfirmedTable, PurchasesTable } from "./tables.ts";
 import { identity } from "./sort.ts";
 
 /** Detail kinds, in their tie-break order. */

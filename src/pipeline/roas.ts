@@ -6,7 +6,7 @@
 import { Interner } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import { addRatio, divRatio, isPositive, lessThan, ratio, type Ratio } from "./exact.ts";
-import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./load.ts";
+import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./tables.ts";
 import { SECONDS_PER_DAY } from "./normalise.ts";
 
 /** One (day, campaign) of the join. */

@@ -22,7 +22,17 @@ import { dedupeFirst } from "./dedupe.ts";
 import { PipelineInputError } from "./errors.ts";
 import { usd } from "./exact.ts";
 import { selectPurchases } from "./filter.ts";
-import { FILE_KINDS, FILES, planRead, type ConfirmedTable, type CostsTable, type FileKind, type Loaded, type PurchasesTable, type ReadPlan, type SessionsTable } from "./load.ts";
+import { planRead, type ReadPlan } from "./read/plan.ts";
+import {
+  FILE_KINDS,
+  FILES,
+  type ConfirmedTable,
+  type CostsTable,
+  type FileKind,
+  type Loaded,
+  type PurchasesTable,
+  type SessionsTable,
+} from "./tables.ts";
 import { formatDate, parseDate } from "./normalise.ts";
 import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
 import { afRevenueByRow, chunkSize, curatedChunks, CURATED_HEADER, writeChunks, writeReconciliation, type CuratedChunk, type RenderedPart } from "./write.ts";

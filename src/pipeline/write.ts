@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { compareBytes, type BytesColumn } from "./columns.ts";
 import type { Curated } from "./curate.ts";
 import { usd } from "./exact.ts";
-import type { PurchasesTable } from "./load.ts";
+import type { PurchasesTable } from "./tables.ts";
 import { formatDate, MICRO, SECONDS_PER_DAY } from "./normalise.ts";
 
 /** A CSV field per RFC 4180: quoted only when it holds a comma, quote, CR or LF. */

@@ -1,5 +1,5 @@
 /**
- * The fast byte reader (csvfast.ts) against papaparse, the RFC 4180 authority: whenever the fast
+ * The fast byte reader (read/csvfast.ts) against papaparse, the RFC 4180 authority: whenever the fast
  * reader takes a file, its rows and line numbers are papaparse's, and a file read in many small
  * speculative segments gives the same table as the same file read whole through papaparse.
  */
@@ -9,23 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { decodeBytes } from "../../src/pipeline/columns.ts";
-import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/csvfast.ts";
+import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/read/csvfast.ts";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
-import {
-  chainSegments,
-  FILES,
-  mergeSegments,
-  noDataCheck,
-  planRead,
-  readSegment,
-  readWhole,
-  segmentTasks,
-  type FileKind,
-  type Loaded,
-  type SegmentTask,
-} from "../../src/pipeline/load.ts";
+import { readWhole } from "../../src/pipeline/read/fallback.ts";
+import { mergeSegments } from "../../src/pipeline/read/merge.ts";
+import { chainSegments, noDataCheck, planRead, segmentTasks } from "../../src/pipeline/read/plan.ts";
+import { readSegment, type SegmentTask } from "../../src/pipeline/read/segment.ts";
+import { FILES, type FileKind, type Loaded } from "../../src/pipeline/tables.ts";
 import { parseDate, parseDateBytes, parseMoney, parseMoneyBytes, parseTime, parseTimeBytes } from "../../src/pipeline/normalise.ts";
-import { normaliseHeader, streamCsv } from "../../src/pipeline/parse.ts";
+import { normaliseHeader } from "../../src/pipeline/read/layout.ts";
+import { streamCsv } from "../../src/pipeline/read/papaparse.ts";
 
 let dir: string;
 let base: string;

@@ -6,7 +6,7 @@ import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
-import type { PurchasesTable } from "../../src/pipeline/load.ts";
+import type { PurchasesTable } from "../../src/pipeline/tables.ts";
 import { sortByBytes } from "../../src/pipeline/reconcile.ts";
 import { radixSortPairs } from "../../src/pipeline/sort.ts";
 

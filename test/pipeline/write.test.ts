@@ -9,7 +9,7 @@ import { applyChargebacks } from "../../src/pipeline/chargebacks.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
 import { dedupeFirst } from "../../src/pipeline/dedupe.ts";
 import { selectPurchases } from "../../src/pipeline/filter.ts";
-import { loadConfirmed, loadPurchases } from "../../src/pipeline/load.ts";
+import { loadConfirmed, loadPurchases } from "./load-local.ts";
 import { reconciliationHead, reconciliationTail } from "../../src/pipeline/output.ts";
 import { addSummaries, matchPartition, partitionByAfid } from "../../src/pipeline/reconcile.ts";
 import { afRevenueByRow, curatedBytes, curatedChunks, writeChunks, writeReconciliation, type CuratedChunk, type RenderedPart } from "../../src/pipeline/write.ts";

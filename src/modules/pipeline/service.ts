@@ -7,7 +7,7 @@ import { config } from "../../config";
 import { ConflictError, NotFoundError } from "../../errors";
 import { log } from "../../logger";
 import { PipelineInputError } from "../../pipeline/errors";
-import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../../workers/orchestrator";
+import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../pipeline/messages";
 import type { RunView } from "./model";
 
 const KEPT_RUNS = 50;
