@@ -8,8 +8,10 @@ import { PipelineInputError } from "../src/pipeline/errors.ts";
 import type { WholeTask, WholeTaskResult } from "../src/pipeline/messages.ts";
 import { readWhole } from "../src/pipeline/read/fallback.ts";
 import { readSegment, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/read/segment.ts";
-import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
-import { curatedBytes, writeDetailsChunk as writeChunkNow, type CuratedChunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
+import { matchPartition } from "../src/pipeline/reconcile/match.ts";
+import type { PartitionResult, PartitionTask } from "../src/pipeline/reconcile/types.ts";
+import { curatedBytes, type CuratedChunk } from "../src/pipeline/format/curated-csv.ts";
+import { writeDetailsChunk as writeChunkNow, type DetailsChunkTask } from "../src/pipeline/format/reconciliation-json.ts";
 
 function transfer<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;

@@ -4,7 +4,7 @@
  */
 import { compareAt } from "./columns.ts";
 import type { PurchasesTable } from "./tables.ts";
-import { identity, radixSortBy, radixSortPairs } from "./sort.ts";
+import { identity, radixSortBy, radixSortPairs } from "./sort/radix.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
 export interface Curated {
@@ -132,4 +132,11 @@ export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float
   for (let p = 0; p < n; p++) out.revenue[where[p]!] = revenue[p]!;
   for (let p = 0; p < n; p++) out.chargeback[where[p]!] = chargeback[p]!;
   return out;
+}
+
+/** AF revenue after chargebacks by purchases row (shared, read by the reconciliation partitions). */
+export function afRevenueByRow(p: PurchasesTable, curated: Curated): Float64Array {
+  const afRevenue = new Float64Array(new SharedArrayBuffer(Math.max(1, p.n) * 8), 0, p.n);
+  for (let j = 0; j < curated.n; j++) afRevenue[curated.rows[j]!] = curated.revenue[j]!;
+  return afRevenue;
 }

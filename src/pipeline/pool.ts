@@ -8,7 +8,7 @@ import type { WholeTask, WholeTaskResult } from "./messages.ts";
 import { mergeSegments } from "./read/merge.ts";
 import { chainSegments, noDataCheck, planRead, segmentTasks, type ReadPlan } from "./read/plan.ts";
 import type { Irregular, Segment, SegmentTask } from "./read/segment.ts";
-import type { PartitionTask } from "./reconcile.ts";
+import type { PartitionTask } from "./reconcile/types.ts";
 import { FILES, type FileKind, type Loaded } from "./tables.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */

@@ -17,7 +17,7 @@ import {
   type ProgressFn,
 } from "./pool.ts";
 import { applyChargebacks } from "./chargebacks.ts";
-import { sortCurated } from "./curate.ts";
+import { afRevenueByRow, sortCurated } from "./curate.ts";
 import { dedupeFirst } from "./dedupe.ts";
 import { PipelineInputError } from "./errors.ts";
 import { usd } from "./exact.ts";
@@ -34,10 +34,19 @@ import {
   type SessionsTable,
 } from "./tables.ts";
 import { formatDate, parseDate } from "./normalise.ts";
-import { anomalyJson, arpdauJson, jsonText, reconciliationHead, reconciliationSummary, reconciliationTail, roasD1Json, ratioOut } from "./output.ts";
-import { afRevenueByRow, chunkSize, curatedChunks, CURATED_HEADER, writeChunks, writeReconciliation, type CuratedChunk, type RenderedPart } from "./write.ts";
+import { chunkSize, curatedChunks, CURATED_HEADER, writeChunks, type CuratedChunk } from "./format/curated-csv.ts";
+import { anomalyJson, arpdauJson, jsonText, ratioOut, roasD1Json } from "./format/json.ts";
+import {
+  reconciliationHead,
+  reconciliationSummary,
+  reconciliationTail,
+  writeReconciliation,
+  type RenderedPart,
+} from "./format/reconciliation-json.ts";
 import { qualityReport } from "./quality.ts";
-import { addSummaries, partitionByAfid, type PartitionResult } from "./reconcile.ts";
+import { partitionByAfid } from "./reconcile/partition.ts";
+import { addSummaries } from "./reconcile/summary.ts";
+import type { PartitionResult } from "./reconcile/types.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import { anomalies, dailyRoas, latestKeptDay, roasD1, roasOf } from "./roas.ts";
 

@@ -7,8 +7,8 @@ import fc from "fast-check";
 import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
 import type { PurchasesTable } from "../../src/pipeline/tables.ts";
-import { sortByBytes } from "../../src/pipeline/reconcile.ts";
-import { radixSortPairs } from "../../src/pipeline/sort.ts";
+import { sortByBytes } from "../../src/pipeline/sort/by-bytes.ts";
+import { radixSortPairs } from "../../src/pipeline/sort/radix.ts";
 
 /** Ids that stress byte order: shared prefixes, NUL, short ones, and the UTF-8 lead bytes 0xEE-0xF4 (U+E000.. vs supplementary). */
 const id = fc.oneof(

@@ -6,13 +6,20 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChargebacks } from "../../src/pipeline/chargebacks.ts";
-import { sortCurated } from "../../src/pipeline/curate.ts";
+import { afRevenueByRow, sortCurated } from "../../src/pipeline/curate.ts";
 import { dedupeFirst } from "../../src/pipeline/dedupe.ts";
 import { selectPurchases } from "../../src/pipeline/filter.ts";
 import { loadConfirmed, loadPurchases } from "./load-local.ts";
-import { reconciliationHead, reconciliationTail } from "../../src/pipeline/output.ts";
-import { addSummaries, matchPartition, partitionByAfid } from "../../src/pipeline/reconcile.ts";
-import { afRevenueByRow, curatedBytes, curatedChunks, writeChunks, writeReconciliation, type CuratedChunk, type RenderedPart } from "../../src/pipeline/write.ts";
+import { matchPartition } from "../../src/pipeline/reconcile/match.ts";
+import { partitionByAfid } from "../../src/pipeline/reconcile/partition.ts";
+import { addSummaries } from "../../src/pipeline/reconcile/summary.ts";
+import { curatedBytes, curatedChunks, writeChunks, type CuratedChunk } from "../../src/pipeline/format/curated-csv.ts";
+import {
+  reconciliationHead,
+  reconciliationTail,
+  writeReconciliation,
+  type RenderedPart,
+} from "../../src/pipeline/format/reconciliation-json.ts";
 import { cleanup, dataset, SAMPLE_DIR } from "./helpers.ts";
 
 afterAll(cleanup);
