@@ -18,8 +18,10 @@ export function ratioOut(x: Ratio | null): number | null {
   return x === null ? null : roundRatio(x, 6);
 }
 
-/** roas_d1.json rows. */
-export function roasD1Json(rows: DailyRow[]): { date: string; campaign: string; revenue_usd: number; ad_cost_usd: number | null; roas: number | null }[] {
+/** Daily ROAS rows as JSON: roas_d1.json, and the daily series of index.html. */
+export function dailyRoasJson(
+  rows: DailyRow[],
+): { date: string; campaign: string; revenue_usd: number; ad_cost_usd: number | null; roas: number | null }[] {
   return rows.map((r) => ({
     date: formatDate(r.day),
     campaign: r.campaign,
