@@ -5,13 +5,13 @@
  * collects the chargeback receipts while reading (read/sinks/purchases.ts); chargedRows flags the
  * rows when the purchases table is merged, applyChargebacks applies the flags to the kept rows.
  */
-import { ByteDict, hashBytes, sharedU8, type BytesColumn } from "./columns.ts";
+import { ByteDict, hashBytes, shared, type BytesColumn } from "./columns.ts";
 import type { PurchasesTable } from "./tables.ts";
 
 /** Per row: 1 when its receipt is one of the chargeback receipts (rule 4; empty receipts never are). */
 export function chargedRows(receipt: BytesColumn, receiptHash: Int32Array, chargebacks: BytesColumn[]): Uint8Array {
   const n = receiptHash.length;
-  const out = sharedU8(n);
+  const out = shared(Uint8Array, n);
   const set = new ByteDict();
   for (const c of chargebacks) {
     for (let i = 0; i + 1 < c.offsets.length; i++) {

@@ -5,101 +5,46 @@
  * file to the output file: no JS string per value.
  */
 
-/** Growable Float64 column (times, money, epoch days, line numbers: all exact integers < 2^53). */
-export class F64Builder {
-  data: Float64Array;
+/** The typed-array kinds columns are made of. */
+export type NumericArray = Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+/**
+ * A typed-array constructor (Float64Array, Int32Array, Uint32Array, Uint8Array): Float64 for
+ * times, money, epoch days and line numbers (exact integers < 2^53), Uint32 for dictionary codes
+ * and offsets, Int32 for hashes, Uint8 for small enums and flags.
+ */
+export interface ArrayKind<A extends NumericArray> {
+  readonly BYTES_PER_ELEMENT: number;
+  new (length: number): A;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): A;
+}
+
+/** A growable column of one typed-array kind. */
+export class ColumnBuilder<A extends NumericArray> {
+  data: A;
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Float64Array(capacity);
+  constructor(
+    private readonly kind: ArrayKind<A>,
+    capacity = 1024,
+  ) {
+    this.data = new kind(capacity);
   }
   push(v: number): void {
     if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
   }
   private grow(): void {
-    const next = new Float64Array(this.data.length * 2);
-    next.set(this.data);
+    const next = new this.kind(this.data.length * 2);
+    next.set(this.data as ArrayLike<number>);
     this.data = next;
   }
   /** The filled part (a view: transfer `.buffer` or copy it). */
-  view(): Float64Array {
-    return this.data.subarray(0, this.length);
+  view(): A {
+    return this.data.subarray(0, this.length) as A;
   }
   /** Exact-length copy (the spare capacity is not worth transferring). */
-  finish(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/** Growable Uint32 column (dictionary codes, offsets). */
-export class U32Builder {
-  data: Uint32Array;
-  length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Uint32Array(capacity);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow();
-    this.data[this.length++] = v;
-  }
-  private grow(): void {
-    const next = new Uint32Array(this.data.length * 2);
-    next.set(this.data);
-    this.data = next;
-  }
-  view(): Uint32Array {
-    return this.data.subarray(0, this.length);
-  }
-  finish(): Uint32Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/** Growable Int32 column (hashes). */
-export class I32Builder {
-  data: Int32Array;
-  length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(capacity);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow();
-    this.data[this.length++] = v;
-  }
-  private grow(): void {
-    const next = new Int32Array(this.data.length * 2);
-    next.set(this.data);
-    this.data = next;
-  }
-  view(): Int32Array {
-    return this.data.subarray(0, this.length);
-  }
-  finish(): Int32Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/** Growable Uint8 column (small enums and flags). */
-export class U8Builder {
-  data: Uint8Array;
-  length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Uint8Array(capacity);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow();
-    this.data[this.length++] = v;
-  }
-  private grow(): void {
-    const next = new Uint8Array(this.data.length * 2);
-    next.set(this.data);
-    this.data = next;
-  }
-  view(): Uint8Array {
-    return this.data.subarray(0, this.length);
-  }
-  finish(): Uint8Array {
-    return this.data.slice(0, this.length);
+  finish(): A {
+    return this.data.slice(0, this.length) as A;
   }
 }
 
@@ -197,7 +142,7 @@ export function hashString(s: string): number {
 export class BytesBuilder {
   bytes: Uint8Array;
   size = 0;
-  readonly offsets = new U32Builder();
+  readonly offsets = new ColumnBuilder(Uint32Array);
   constructor(capacity = 1 << 16) {
     this.bytes = new Uint8Array(capacity);
     this.offsets.push(0);
@@ -328,18 +273,9 @@ export class ByteDict {
   }
 }
 
-/** Typed arrays over SharedArrayBuffers: the big tables are read by every worker without a copy. */
-export function sharedF64(n: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8), 0, n);
-}
-export function sharedU32(n: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
-}
-export function sharedI32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
-}
-export function sharedU8(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
+/** A typed array over a SharedArrayBuffer: the big tables are read by every worker without a copy. */
+export function shared<A extends NumericArray>(kind: ArrayKind<A>, n: number): A {
+  return new kind(new SharedArrayBuffer(Math.max(1, n) * kind.BYTES_PER_ELEMENT), 0, n);
 }
 
 /**
@@ -358,27 +294,10 @@ function scratchBuffer(name: string, bytes: number): { buffer: ArrayBuffer; fres
   return { buffer, fresh: true };
 }
 
-export function scratchF64(name: string, n: number, zero = false): Float64Array {
-  const { buffer, fresh } = scratchBuffer(name, n * 8);
-  const a = new Float64Array(buffer, 0, n);
-  if (zero && !fresh) a.fill(0);
-  return a;
-}
-export function scratchI32(name: string, n: number, zero = false): Int32Array {
-  const { buffer, fresh } = scratchBuffer(name, n * 4);
-  const a = new Int32Array(buffer, 0, n);
-  if (zero && !fresh) a.fill(0);
-  return a;
-}
-export function scratchU32(name: string, n: number, zero = false): Uint32Array {
-  const { buffer, fresh } = scratchBuffer(name, n * 4);
-  const a = new Uint32Array(buffer, 0, n);
-  if (zero && !fresh) a.fill(0);
-  return a;
-}
-export function scratchU8(name: string, n: number, zero = false): Uint8Array {
-  const { buffer, fresh } = scratchBuffer(name, n);
-  const a = new Uint8Array(buffer, 0, n);
+/** `n` elements of thread scratch memory `name` (zeroed when `zero`). */
+export function scratch<A extends NumericArray>(kind: ArrayKind<A>, name: string, n: number, zero = false): A {
+  const { buffer, fresh } = scratchBuffer(name, n * kind.BYTES_PER_ELEMENT);
+  const a = new kind(buffer, 0, n);
   if (zero && !fresh) a.fill(0);
   return a;
 }

@@ -1,6 +1,6 @@
 /** A file's segments merged, in file order, into one table whose big arrays are shared memory. */
 import { chargedRows } from "../chargebacks.ts";
-import { Interner, renormalise, sharedF64, sharedI32, sharedU32, sharedU8, type BytesColumn } from "../columns.ts";
+import { Interner, renormalise, shared, type BytesColumn } from "../columns.ts";
 import { normaliseCampaign } from "../normalise.ts";
 import type {
   ConfirmedTable,
@@ -45,8 +45,8 @@ function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
   let total = 0;
   for (const p of parts) total += p.bytes.length;
   if (total > 0xffffffff) throw new RangeError("string column beyond 4 GiB");
-  const bytes = sharedU8(total);
-  const offsets = sharedU32(n + 1);
+  const bytes = shared(Uint8Array, total);
+  const offsets = shared(Uint32Array, n + 1);
   let at = 0, row = 0;
   for (const p of parts) {
     bytes.set(p.bytes, at);
@@ -61,7 +61,7 @@ function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
 /** Segment campaign codes into one code space over the raw values (first appearance in file order). */
 function concatCampaigns(parts: { campaign: Uint32Array; campaignRaw: string[] }[], n: number): { codes: Uint32Array; raw: string[] } {
   const interner = new Interner();
-  const codes = sharedU32(n);
+  const codes = shared(Uint32Array, n);
   let at = 0;
   for (const p of parts) {
     const remap = Uint32Array.from(p.campaignRaw, (v) => interner.code(v));
@@ -83,15 +83,15 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const n = cols.reduce((s, c) => s + c.n, 0);
       const campaign = concatCampaigns(cols, n);
       const receipt = concatBytes(cols.map((c) => c.receipt), n);
-      const receiptHash = concatInto(sharedI32(n), cols.map((c) => c.receiptHash));
+      const receiptHash = concatInto(shared(Int32Array, n), cols.map((c) => c.receiptHash));
       const t: PurchasesTable = {
         kind,
         n,
         afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatInto(sharedI32(n), cols.map((c) => c.afidHash)),
-        flags: concatInto(sharedU8(n), cols.map((c) => c.flags)),
-        time: concatInto(sharedF64(n), cols.map((c) => c.time)),
-        revenue: concatInto(sharedF64(n), cols.map((c) => c.revenue)),
+        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
+        flags: concatInto(shared(Uint8Array, n), cols.map((c) => c.flags)),
+        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
+        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
         receipt,
@@ -107,9 +107,9 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
         kind,
         n,
         afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatInto(sharedI32(n), cols.map((c) => c.afidHash)),
-        time: concatInto(sharedF64(n), cols.map((c) => c.time)),
-        revenue: concatInto(sharedF64(n), cols.map((c) => c.revenue)),
+        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
+        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
+        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
         receipt: concatBytes(cols.map((c) => c.receipt), n),
       };
       table = t;
@@ -122,10 +122,10 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: CostsTable = {
         kind,
         n,
-        day: concatInto(sharedF64(n), cols.map((c) => c.day)),
+        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
-        cost: concatInto(sharedF64(n), cols.map((c) => c.cost)),
+        cost: concatInto(shared(Float64Array, n), cols.map((c) => c.cost)),
       };
       table = t;
       break;
@@ -138,9 +138,9 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: SessionsTable = {
         kind,
         n,
-        day: concatInto(sharedF64(n), cols.map((c) => c.day)),
+        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
         user: concatBytes(cols.map((c) => c.user), n),
-        userHash: concatInto(sharedI32(n), cols.map((c) => c.userHash)),
+        userHash: concatInto(shared(Int32Array, n), cols.map((c) => c.userHash)),
         campaign: campaign ? campaign.codes : null,
         campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
       };

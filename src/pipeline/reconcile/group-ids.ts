@@ -1,5 +1,5 @@
 /** Equal appsflyer_ids of a partition grouped, their distinct ids in a compact arena. */
-import { equalBytes, scratchI32, scratchU32, scratchU8 } from "../columns.ts";
+import { equalBytes, scratch } from "../columns.ts";
 
 /**
  * Groups equal ids with open addressing on the id hash; on a hash hit the bytes are compared with
@@ -12,11 +12,11 @@ export function groupIds(ids: Uint8Array, off: Uint32Array, hash: Int32Array, n:
   let size = 1024;
   while (size < n / 4) size *= 2;
   let mask = size - 1;
-  let slots = scratchI32("slots", size * 2, true); // [group + 1, hash]
-  const group = scratchI32("group", n);
-  const reps = scratchI32("reps", n);
-  let keys = scratchU8("keys", Math.max(1024, off[n]! >> 2));
-  const keyOff = scratchU32("keyOff", n + 1);
+  let slots = scratch(Int32Array, "slots", size * 2, true); // [group + 1, hash]
+  const group = scratch(Int32Array, "group", n);
+  const reps = scratch(Int32Array, "reps", n);
+  let keys = scratch(Uint8Array, "keys", Math.max(1024, off[n]! >> 2));
+  const keyOff = scratch(Uint32Array, "keyOff", n + 1);
   keyOff[0] = 0;
   let count = 0, used = 0;
   for (let i = 0; i < n; i++) {

@@ -10,7 +10,7 @@
  * a hash table (bytes compared on a hash hit), the distinct ids are sorted by their bytes
  * (MSD radix: sort/by-bytes.ts), and the rows by (id rank, time, file order).
  */
-import { scratchF64, scratchI32, scratchU32, scratchU8 } from "../columns.ts";
+import { scratch } from "../columns.ts";
 import { sortByBytes } from "../sort/by-bytes.ts";
 import { groupIds } from "./group-ids.ts";
 import { matchGroup, type Cand } from "./match-group.ts";
@@ -32,7 +32,7 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const nAf = af.rows.length, nConf = conf.rows.length, n = nAf + nConf;
   // this partition's ids, times, hashes and rows in combined order, local and dense
   // working arrays are thread scratch memory (reused by the next partition this thread runs)
-  const time = scratchF64("time", n), hash = scratchI32("hash", n), row = scratchI32("row", n), off = scratchU32("off", n + 1);
+  const time = scratch(Float64Array, "time", n), hash = scratch(Int32Array, "hash", n), row = scratch(Int32Array, "row", n), off = scratch(Uint32Array, "off", n + 1);
   off[0] = 0;
   let total = 0;
   for (let i = 0; i < nAf; i++) {
@@ -51,7 +51,7 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     total += conf.ids.offsets[r + 1]! - conf.ids.offsets[r]!;
     off[nAf + i + 1] = total;
   }
-  const ids = scratchU8("ids", total);
+  const ids = scratch(Uint8Array, "ids", total);
   copyIds(ids, off, 0, af);
   copyIds(ids, off, nAf, conf);
 
@@ -59,32 +59,32 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const { group, count, keys, keyOff } = groupIds(ids, off, hash, n);
   // groups in code-unit order of their ids
   const ranked = sortByBytes(keys, keyOff.subarray(0, count), keyOff.subarray(1, count + 1), count);
-  const rankOf = scratchI32("rankOf", count);
+  const rankOf = scratch(Int32Array, "rankOf", count);
   for (let r = 0; r < count; r++) rankOf[ranked[r]!] = r;
 
   // members in output order: by group rank (counting sort, combined order kept inside a group);
   // from here on every pass reads the member arrays in order
-  const gStart = scratchU32("gStart", count + 1, true); // by rank
+  const gStart = scratch(Uint32Array, "gStart", count + 1, true); // by rank
   for (let i = 0; i < n; i++) gStart[rankOf[group[i]!]! + 1]!++;
   for (let g = 0; g < count; g++) gStart[g + 1]! += gStart[g]!;
-  const mIdx = scratchU32("mIdx", n);
+  const mIdx = scratch(Uint32Array, "mIdx", n);
   {
     const fill = gStart.slice(0, count);
     for (let i = 0; i < n; i++) mIdx[fill[rankOf[group[i]!]!]!++] = i;
   }
-  const mTime = scratchF64("mTime", n);
+  const mTime = scratch(Float64Array, "mTime", n);
   for (let x = 0; x < n; x++) mTime[x] = time[mIdx[x]!]!;
   // each group's members by (time, combined index)
   for (let g = 0; g < count; g++) {
     const a = gStart[g]!, b = gStart[g + 1]!;
     if (b - a > 1) sortRun(mIdx, mTime, a, b);
   }
-  const mRow = scratchI32("mRow", n);
+  const mRow = scratch(Int32Array, "mRow", n);
   for (let x = 0; x < n; x++) mRow[x] = row[mIdx[x]!]!;
 
   // matching, group by group: mMatch[x] = member position of the confirmed row AF member x took
-  const mMatch = scratchI32("mMatch", n).fill(-1);
-  const mTaken = scratchU8("mTaken", n, true);
+  const mMatch = scratch(Int32Array, "mMatch", n).fill(-1);
+  const mTaken = scratch(Uint8Array, "mTaken", n, true);
   const ao: number[] = [], co: number[] = [];
   const cand: Cand = { af: [], conf: [], dt: [], order: [] };
   let taken = 0;
@@ -123,8 +123,8 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     ids: new Uint8Array(keyOff[count]!),
     idOff: new Uint32Array(count + 1),
   };
-  const dTime = scratchF64("dTime", details);
-  const dPos = scratchI32("dPos", details); // member position of each detail (its AF row's for a match)
+  const dTime = scratch(Float64Array, "dTime", details);
+  const dPos = scratch(Int32Array, "dPos", details); // member position of each detail (its AF row's for a match)
   let k = 0;
   for (let g = 0; g < count; g++) {
     out.runs[g] = k;

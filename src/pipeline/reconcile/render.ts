@@ -1,5 +1,5 @@
 /** A partition's detail lines rendered (format/detail-lines.ts) and its summary added up, in one pass. */
-import { scratchF64, scratchU32, scratchU8 } from "../columns.ts";
+import { scratch } from "../columns.ts";
 import { DetailWriter } from "../format/detail-lines.ts";
 import { MISMATCH_OVER } from "./summary.ts";
 import { AF_ONLY, CONFIRMED_ONLY, type PartitionResult, type PartitionTask, type ReconSummary } from "./types.ts";
@@ -26,13 +26,13 @@ export function renderDetails(
   // the tables are read in combined order (their rows ascending: sequential reads), then
   // permuted into member order through local arrays
   const afRev = af.revenue!, confRev = conf.revenue!;
-  const rev = scratchF64("rev", n);
+  const rev = scratch(Float64Array, "rev", n);
   for (let i = 0; i < nAf; i++) rev[i] = afRev[row[i]!]!;
   for (let i = nAf; i < n; i++) rev[i] = confRev[row[i]!]!;
-  const mRev = scratchF64("mRev", n);
+  const mRev = scratch(Float64Array, "mRev", n);
   for (let x = 0; x < n; x++) mRev[x] = rev[mIdx[x]!]!;
   const afRc = af.receipt!, confRc = conf.receipt!;
-  const rcOff = scratchU32("rcOff", n + 1);
+  const rcOff = scratch(Uint32Array, "rcOff", n + 1);
   rcOff[0] = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ export function renderDetails(
     total += o[r + 1]! - o[r]!;
     rcOff[i + 1] = total;
   }
-  const rc = scratchU8("rc", total);
+  const rc = scratch(Uint8Array, "rc", total);
   for (let i = 0; i < n; i++) {
     const col = i < nAf ? afRc : confRc, r = row[i]!;
     const src = col.bytes;
@@ -50,15 +50,15 @@ export function renderDetails(
   // receipts in member order: offsets from the lengths in member order (a gather over a small
   // array), then the bytes scattered from the combined-order copy (sequential reads, random writes
   // the CPU does not wait for)
-  const mRcOff = scratchU32("mRcOff", n + 1);
+  const mRcOff = scratch(Uint32Array, "mRcOff", n + 1);
   mRcOff[0] = 0;
   for (let x = 0; x < n; x++) {
     const i = mIdx[x]!;
     mRcOff[x + 1] = mRcOff[x]! + rcOff[i + 1]! - rcOff[i]!;
   }
-  const dst = scratchU32("dst", n); // member-order offset of combined index i
+  const dst = scratch(Uint32Array, "dst", n); // member-order offset of combined index i
   for (let x = 0; x < n; x++) dst[mIdx[x]!] = mRcOff[x]!;
-  const mRc = scratchU8("mRc", total);
+  const mRc = scratch(Uint8Array, "mRc", total);
   for (let i = 0; i < n; i++) {
     const j0 = rcOff[i]!, len = rcOff[i + 1]! - j0, at = dst[i]!;
     for (let j = 0; j < len; j++) mRc[at + j] = rc[j0 + j]!;

@@ -1,5 +1,5 @@
 /** Byte strings sorted in code-unit order (the order JS string comparison gives on the decoded strings). */
-import { BYTE_WEIGHT, compareBytes, scratchU32 } from "../columns.ts";
+import { BYTE_WEIGHT, compareBytes, scratch } from "../columns.ts";
 import { identity } from "./radix.ts";
 
 /**
@@ -9,7 +9,7 @@ import { identity } from "./radix.ts";
  */
 export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Array, count: number): Uint32Array {
   const order = identity(count);
-  const tmp = scratchU32("sortTmp", count);
+  const tmp = scratch(Uint32Array, "sortTmp", count);
   const cnt = new Int32Array(258);
   const stack: number[] = [0, count, 0];
   while (stack.length > 0) {

@@ -1,5 +1,5 @@
 /** Row logic of confirmed_purchases.csv (used as read: no filter, no dedupe). */
-import { BytesBuilder, F64Builder, I32Builder, type BytesColumn } from "../../columns.ts";
+import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
 import { parseMoneyBytes, parseTimeBytes } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Sink, type Sizing } from "./sink.ts";
@@ -15,20 +15,20 @@ export interface ConfirmedCols {
 }
 
 export class ConfirmedSink extends Sink {
-  private readonly time: F64Builder;
-  private readonly revenue: F64Builder;
+  private readonly time: ColumnBuilder<Float64Array>;
+  private readonly revenue: ColumnBuilder<Float64Array>;
   private readonly afid: BytesBuilder;
-  private readonly afidHash: I32Builder;
+  private readonly afidHash: ColumnBuilder<Int32Array>;
   private readonly receipt: BytesBuilder;
   private readonly timeFirst: boolean;
   constructor(layout: Layout, size: Sizing) {
     super();
     this.timeFirst = layout.at[1]! < layout.at[2]!;
     const rows = size.rows;
-    this.time = new F64Builder(rows);
-    this.revenue = new F64Builder(rows);
+    this.time = new ColumnBuilder(Float64Array, rows);
+    this.revenue = new ColumnBuilder(Float64Array, rows);
     this.afid = new BytesBuilder(size.bytes);
-    this.afidHash = new I32Builder(rows);
+    this.afidHash = new ColumnBuilder(Int32Array, rows);
     this.receipt = new BytesBuilder(size.bytes);
   }
   rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {

@@ -1,5 +1,5 @@
 /** Row logic of costs_daily.csv. */
-import { F64Builder, U32Builder } from "../../columns.ts";
+import { ColumnBuilder } from "../../columns.ts";
 import { parseDateBytes, parseMoneyBytes } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Campaigns } from "./cells.ts";
@@ -15,9 +15,9 @@ export interface CostsCols {
 }
 
 export class CostsSink extends Sink {
-  private readonly day = new F64Builder();
-  private readonly cost = new F64Builder();
-  private readonly campaign = new U32Builder();
+  private readonly day = new ColumnBuilder(Float64Array);
+  private readonly cost = new ColumnBuilder(Float64Array);
+  private readonly campaign = new ColumnBuilder(Uint32Array);
   private readonly campaigns = new Campaigns();
   private readonly dateFirst: boolean;
   constructor(layout: Layout) {

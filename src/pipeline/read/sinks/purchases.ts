@@ -1,5 +1,5 @@
 /** Row logic of purchases_raw.csv (SPEC 4.1 validity; the chargeback receipts of rule 4 are collected here). */
-import { BytesBuilder, F64Builder, I32Builder, U32Builder, U8Builder, type BytesColumn } from "../../columns.ts";
+import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
 import { normaliseKeyword, parseMoneyBytes, parseTimeBytes } from "../../normalise.ts";
 import { EVENT_PURCHASE, STATUS_CHARGEBACK, STATUS_SUCCESS } from "../../tables.ts";
 import type { Layout } from "../layout.ts";
@@ -32,14 +32,14 @@ export interface PurchasesCols {
 }
 
 export class PurchasesSink extends Sink {
-  private readonly time: F64Builder;
-  private readonly revenue: F64Builder;
-  private readonly flags: U8Builder;
-  private readonly campaign: U32Builder;
+  private readonly time: ColumnBuilder<Float64Array>;
+  private readonly revenue: ColumnBuilder<Float64Array>;
+  private readonly flags: ColumnBuilder<Uint8Array>;
+  private readonly campaign: ColumnBuilder<Uint32Array>;
   private readonly afid: BytesBuilder;
-  private readonly afidHash: I32Builder;
+  private readonly afidHash: ColumnBuilder<Int32Array>;
   private readonly receipt: BytesBuilder;
-  private readonly receiptHash: I32Builder;
+  private readonly receiptHash: ColumnBuilder<Int32Array>;
   private readonly chargebacks = new BytesBuilder(1 << 10);
   private readonly status = new Keyword(statusFlag);
   private readonly event = new Keyword(eventFlag);
@@ -50,14 +50,14 @@ export class PurchasesSink extends Sink {
     super();
     this.timeFirst = layout.at[2]! < layout.at[3]!;
     const rows = size.rows;
-    this.time = new F64Builder(rows);
-    this.revenue = new F64Builder(rows);
-    this.flags = new U8Builder(rows);
-    this.campaign = new U32Builder(rows);
+    this.time = new ColumnBuilder(Float64Array, rows);
+    this.revenue = new ColumnBuilder(Float64Array, rows);
+    this.flags = new ColumnBuilder(Uint8Array, rows);
+    this.campaign = new ColumnBuilder(Uint32Array, rows);
     this.afid = new BytesBuilder(size.bytes);
-    this.afidHash = new I32Builder(rows);
+    this.afidHash = new ColumnBuilder(Int32Array, rows);
     this.receipt = new BytesBuilder(size.bytes);
-    this.receiptHash = new I32Builder(rows);
+    this.receiptHash = new ColumnBuilder(Int32Array, rows);
   }
   rows(buf: Uint8Array, fs: Int32Array, fe: Int32Array, lines: Float64Array, n: number, slots: number): void {
     for (let r = 0; r < n; r++) this.row(buf, fs, fe, r * slots, lines[r]!);

@@ -1,5 +1,5 @@
 /** Row logic of sessions.csv: the timestamp column wins over the date column when both exist. */
-import { BytesBuilder, F64Builder, I32Builder, U32Builder, type BytesColumn } from "../../columns.ts";
+import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
 import { parseDateBytes, parseTimeBytes, SECONDS_PER_DAY } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Campaigns } from "./cells.ts";
@@ -16,10 +16,10 @@ export interface SessionsCols {
 }
 
 export class SessionsSink extends Sink {
-  private readonly day: F64Builder;
+  private readonly day: ColumnBuilder<Float64Array>;
   private readonly user: BytesBuilder;
-  private readonly userHash: I32Builder;
-  private readonly campaign: U32Builder;
+  private readonly userHash: ColumnBuilder<Int32Array>;
+  private readonly campaign: ColumnBuilder<Uint32Array>;
   private readonly campaigns = new Campaigns();
   private readonly hasCampaign: boolean;
   private readonly timestamp: boolean;
@@ -32,10 +32,10 @@ export class SessionsSink extends Sink {
     super();
     // with a day to keep, few rows stay
     const rows = only === undefined ? size.rows : Math.max(1024, size.rows >> 4);
-    this.day = new F64Builder(rows);
+    this.day = new ColumnBuilder(Float64Array, rows);
     this.user = new BytesBuilder(size.bytes);
-    this.userHash = new I32Builder(rows);
-    this.campaign = new U32Builder(rows);
+    this.userHash = new ColumnBuilder(Int32Array, rows);
+    this.campaign = new ColumnBuilder(Uint32Array, rows);
     this.hasCampaign = layout.at[2]! !== -1;
     this.timestamp = layout.timestamp;
     this.timeName = layout.timestamp ? "event_timestamp_utc" : "date";
