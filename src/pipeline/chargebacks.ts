@@ -5,7 +5,8 @@
  * collects the chargeback receipts while reading (read/sinks/purchases.ts); chargedRows flags the
  * rows when the purchases table is merged, applyChargebacks applies the flags to the kept rows.
  */
-import { ByteDict, hashBytes, shared, type BytesColumn } from "./columns.ts";
+import { ByteDict } from "./byte-dict.ts";
+import { hashBytes, shared, type BytesColumn } from "./columns.ts";
 import type { PurchasesTable } from "./tables.ts";
 
 /** Per row: 1 when its receipt is one of the chargeback receipts (rule 4; empty receipts never are). */

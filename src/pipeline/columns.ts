@@ -226,53 +226,6 @@ export function compareAt(a: BytesColumn, i: number, b: BytesColumn, j: number):
   return compareBytes(a.bytes, a.offsets[i]!, a.offsets[i + 1]!, b.bytes, b.offsets[j]!, b.offsets[j + 1]!);
 }
 
-/**
- * Small dictionary keyed by byte strings (statuses, event names, campaigns): a value is looked up
- * by its bytes without making a string; the string is made once per distinct value.
- */
-export class ByteDict {
-  private keys = new BytesBuilder(256);
-  private table = new Int32Array(64).fill(-1);
-  private hashes: number[] = [];
-  readonly values: number[] = [];
-  get size(): number {
-    return this.values.length;
-  }
-  /** Entry index of bytes [s, e), or -1. */
-  find(buf: Uint8Array, s: number, e: number, h: number): number {
-    const mask = this.table.length - 1;
-    const kb = this.keys.bytes, ko = this.keys.offsets.data;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const at = this.table[slot]!;
-      if (at === -1) return -1;
-      if (this.hashes[at] === h && equalBytes(kb, ko[at]!, ko[at + 1]!, buf, s, e)) return at;
-    }
-  }
-  /** Adds bytes [s, e) (not present) with a value; returns its entry index. */
-  add(buf: Uint8Array, s: number, e: number, h: number, value: number): number {
-    const at = this.values.length;
-    this.keys.push(buf, s, e);
-    this.hashes.push(h);
-    this.values.push(value);
-    if (this.values.length * 2 > this.table.length) {
-      const next = new Int32Array(this.table.length * 2).fill(-1);
-      const mask = next.length - 1;
-      for (let i = 0; i < this.hashes.length; i++) {
-        let slot = this.hashes[i]! & mask;
-        while (next[slot] !== -1) slot = (slot + 1) & mask;
-        next[slot] = i;
-      }
-      this.table = next;
-    } else {
-      const mask = this.table.length - 1;
-      let slot = h & mask;
-      while (this.table[slot] !== -1) slot = (slot + 1) & mask;
-      this.table[slot] = at;
-    }
-    return at;
-  }
-}
-
 /** A typed array over a SharedArrayBuffer: the big tables are read by every worker without a copy. */
 export function shared<A extends NumericArray>(kind: ArrayKind<A>, n: number): A {
   return new kind(new SharedArrayBuffer(Math.max(1, n) * kind.BYTES_PER_ELEMENT), 0, n);

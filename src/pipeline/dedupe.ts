@@ -17,6 +17,11 @@ function mix(idHash: number, time: number, revenue: number): number {
 /**
  * Keeps the first row of each key. `rows` must be in file order; the result is a subsequence
  * of it (still file order). Open addressing over typed arrays, ids compared exactly on a hash hit.
+ *
+ * A deliberate copy of the open addressing in hash-slots.ts: this table holds only row indices
+ * (4 bytes a slot, half of HashSlots' entry + hash pairs), and with one slot probed at random per
+ * purchase that size decides the speed: HashSlots here took 845 ms against 492 ms (median of 15
+ * alternating runs on 1M purchases, 2-core machine, 2026-12-07).
  */
 export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   let size = 16;

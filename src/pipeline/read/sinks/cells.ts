@@ -2,7 +2,8 @@
  * Cell helpers of the row logic: blank test and memoised lookups of low-cardinality cells
  * (status, event_name, campaign) by their bytes, without a string per row.
  */
-import { ByteDict, decodeBytes, mix32 } from "../../columns.ts";
+import { ByteDict } from "../../byte-dict.ts";
+import { decodeBytes, mix32 } from "../../columns.ts";
 
 /** `text.trim() === ""` on the bytes [s, e). */
 export function isBlankBytes(b: Uint8Array, s: number, e: number): boolean {
