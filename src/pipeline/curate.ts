@@ -4,6 +4,7 @@
  */
 import { compareAt } from "./columns.ts";
 import type { PurchasesTable } from "./tables.ts";
+import { insertionSort } from "./sort/insertion.ts";
 import { identity, radixSortBy, radixSortPairs } from "./sort/radix.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
@@ -64,20 +65,17 @@ function sortTies(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: 
     lo.set(l, a);
     return;
   }
-  for (let x = a + 1; x < b; x++) {
-    // insert x: swap it down past the larger ones (the three arrays move together)
-    let y = x;
-    while (y > a && after(t, rows, order, hi, lo, y - 1, y)) {
-      const o = order[y]!, h = hi[y]!, l = lo[y]!;
-      order[y] = order[y - 1]!;
-      hi[y] = hi[y - 1]!;
-      lo[y] = lo[y - 1]!;
-      order[y - 1] = o;
-      hi[y - 1] = h;
-      lo[y - 1] = l;
-      y--;
-    }
-  }
+  insertionSort(a, b, (x, y) => after(t, rows, order, hi, lo, x, y), (x, y) => {
+    swapAt(order, x, y);
+    swapAt(hi, x, y);
+    swapAt(lo, x, y);
+  });
+}
+
+function swapAt(a: Uint32Array, x: number, y: number): void {
+  const v = a[x]!;
+  a[x] = a[y]!;
+  a[y] = v;
 }
 
 /** Sorts the kept rows (given in file order, with their post-chargeback revenue and flag). */

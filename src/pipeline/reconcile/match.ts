@@ -12,6 +12,7 @@
  */
 import { scratch } from "../columns.ts";
 import { sortByBytes } from "../sort/by-bytes.ts";
+import { insertionSort } from "../sort/insertion.ts";
 import { groupIds } from "./group-ids.ts";
 import { matchGroup, type Cand } from "./match-group.ts";
 import { renderDetails } from "./render.ts";
@@ -75,9 +76,10 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const mTime = scratch(Float64Array, "mTime", n);
   for (let x = 0; x < n; x++) mTime[x] = time[mIdx[x]!]!;
   // each group's members by (time, combined index)
+  const byTime = memberOrder(mIdx, mTime);
   for (let g = 0; g < count; g++) {
     const a = gStart[g]!, b = gStart[g + 1]!;
-    if (b - a > 1) sortRun(mIdx, mTime, a, b);
+    if (b - a > 1) sortRun(mIdx, mTime, a, b, byTime);
   }
   const mRow = scratch(Int32Array, "mRow", n);
   for (let x = 0; x < n; x++) mRow[x] = row[mIdx[x]!]!;
@@ -172,8 +174,22 @@ function copyIds(ids: Uint8Array, off: Uint32Array, base: number, side: Side): v
   }
 }
 
+/** Member positions ordered by (time, combined index), as insertionSort takes them; mIdx and mTime move together. */
+function memberOrder(mIdx: Uint32Array, mTime: Float64Array) {
+  return {
+    after: (x: number, y: number) => mTime[x]! > mTime[y]! || (mTime[x] === mTime[y] && mIdx[x]! > mIdx[y]!),
+    swap: (x: number, y: number) => {
+      const i = mIdx[x]!, t = mTime[x]!;
+      mIdx[x] = mIdx[y]!;
+      mTime[x] = mTime[y]!;
+      mIdx[y] = i;
+      mTime[y] = t;
+    },
+  };
+}
+
 /** Sorts members[a..b) (with their times) by (time, combined index): insertion sort, groups are small; a comparator sort when big. */
-function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number): void {
+function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number, order: ReturnType<typeof memberOrder>): void {
   if (b - a > 48) {
     const run = Array.from(mIdx.subarray(a, b), (i, x) => ({ i, t: mTime[a + x]! }));
     run.sort((x, y) => x.t - y.t || x.i - y.i);
@@ -183,40 +199,29 @@ function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number): 
     });
     return;
   }
-  for (let x = a + 1; x < b; x++) {
-    const v = mIdx[x]!, tv = mTime[x]!;
-    let y = x - 1;
-    while (y >= a && (mTime[y]! > tv || (mTime[y]! === tv && mIdx[y]! > v))) {
-      mIdx[y + 1] = mIdx[y]!;
-      mTime[y + 1] = mTime[y]!;
-      y--;
-    }
-    mIdx[y + 1] = v;
-    mTime[y + 1] = tv;
-  }
+  insertionSort(a, b, order.after, order.swap);
 }
 
 /** Inside one id's details (time-ordered), orders runs of equal time by type; stable. */
 function settleTypes(d: Details, dTime: Float64Array, dPos: Int32Array, from: number, to: number): void {
+  const after = (x: number, y: number) => d.type[x]! > d.type[y]!;
+  const swap = (x: number, y: number) => {
+    swapAt(d.type, x, y);
+    swapAt(d.afRow, x, y);
+    swapAt(d.confRow, x, y);
+    swapAt(dPos, x, y);
+  };
   for (let a = from; a < to; ) {
     const t = dTime[a]!;
     let b = a + 1;
     while (b < to && dTime[b] === t) b++;
-    for (let x = a + 1; x < b; x++) {
-      const type = d.type[x]!, ar = d.afRow[x]!, cr = d.confRow[x]!, pos = dPos[x]!;
-      let y = x - 1;
-      while (y >= a && d.type[y]! > type) {
-        d.type[y + 1] = d.type[y]!;
-        d.afRow[y + 1] = d.afRow[y]!;
-        d.confRow[y + 1] = d.confRow[y]!;
-        dPos[y + 1] = dPos[y]!;
-        y--;
-      }
-      d.type[y + 1] = type;
-      d.afRow[y + 1] = ar;
-      d.confRow[y + 1] = cr;
-      dPos[y + 1] = pos;
-    }
+    insertionSort(a, b, after, swap);
     a = b;
   }
+}
+
+function swapAt(a: Uint8Array | Int32Array, x: number, y: number): void {
+  const v = a[x]!;
+  a[x] = a[y]!;
+  a[y] = v;
 }

@@ -1,5 +1,6 @@
 /** Byte strings sorted in code-unit order (the order JS string comparison gives on the decoded strings). */
 import { BYTE_WEIGHT, compareBytes, scratch } from "../columns.ts";
+import { insertionSort } from "./insertion.ts";
 import { identity } from "./radix.ts";
 
 /**
@@ -11,11 +12,19 @@ export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Ar
   const order = identity(count);
   const tmp = scratch(Uint32Array, "sortTmp", count);
   const cnt = new Int32Array(258);
+  const swap = (x: number, y: number) => {
+    const u = order[x]!;
+    order[x] = order[y]!;
+    order[y] = u;
+  };
   const stack: number[] = [0, count, 0];
   while (stack.length > 0) {
     const depth = stack.pop()!, to = stack.pop()!, from = stack.pop()!;
     if (to - from <= 32) {
-      insertionByBytes(order, from, to, bytes, start, end, depth);
+      insertionSort(from, to, (x, y) => {
+        const u = order[x]!, v = order[y]!;
+        return (compareBytes(bytes, start[u]! + depth, end[u]!, bytes, start[v]! + depth, end[v]!) || u - v) > 0;
+      }, swap);
       continue;
     }
     cnt.fill(0);
@@ -37,19 +46,4 @@ export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Ar
     }
   }
   return order;
-}
-
-function insertionByBytes(order: Uint32Array, from: number, to: number, bytes: Uint8Array, start: Uint32Array, end: Uint32Array, depth: number): void {
-  for (let i = from + 1; i < to; i++) {
-    const v = order[i]!;
-    let j = i - 1;
-    while (j >= from) {
-      const u = order[j]!;
-      const c = compareBytes(bytes, start[u]! + depth, end[u]!, bytes, start[v]! + depth, end[v]!) || u - v;
-      if (c <= 0) break;
-      order[j + 1] = u;
-      j--;
-    }
-    order[j + 1] = v;
-  }
 }
