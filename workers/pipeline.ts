@@ -11,7 +11,10 @@ import { readSegment, type Irregular, type Segment, type SegmentTask } from "../
 import { matchPartition } from "../src/pipeline/reconcile/match.ts";
 import type { PartitionResult, PartitionTask } from "../src/pipeline/reconcile/types.ts";
 import { curatedBytes, type CuratedChunk } from "../src/pipeline/format/curated-csv.ts";
-import { writeDetailsChunk as writeChunkNow, type DetailsChunkTask } from "../src/pipeline/format/reconciliation-json.ts";
+import {
+  writeDetailsChunk as writeChunkNow,
+  type DetailsChunkTask,
+} from "../src/pipeline/format/reconciliation-json.ts";
 
 function transfer<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;

@@ -116,7 +116,10 @@ export function bytesColumn(values: readonly string[]): BytesColumn {
   return b.finish();
 }
 
-/** 32-bit FNV-1a of bytes [s, e), finished with murmur3's mixer (FNV's low bits alone are weak): hash tables and partitioning only. */
+/**
+ * 32-bit FNV-1a of bytes [s, e), finished with murmur3's mixer (FNV's low bits alone are weak):
+ * hash tables and partitioning only.
+ */
 export function hashBytes(buf: Uint8Array, s: number, e: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
@@ -165,6 +168,7 @@ export class BytesBuilder {
     if (this.size + n > this.bytes.length) this.reserve(n);
     const out = this.bytes;
     let at = this.size;
+    // hashBytes inlined on purpose (hot: every id read): the bytes are hashed while they are copied.
     let h = 0x811c9dc5 | 0;
     for (let i = s; i < e; i++) {
       const b = buf[i]!;

@@ -47,7 +47,15 @@ function prefixWords(t: PurchasesTable, rows: Uint32Array): { hi: Uint32Array; l
 }
 
 /** Does sorted position x go after y? (same second: prefix words, full appsflyer_id, receipt_id, file order) */
-function after(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uint32Array, lo: Uint32Array, x: number, y: number): boolean {
+function after(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  order: Uint32Array,
+  hi: Uint32Array,
+  lo: Uint32Array,
+  x: number,
+  y: number,
+): boolean {
   if (hi[x] !== hi[y]) return hi[x]! > hi[y]!;
   if (lo[x] !== lo[y]) return lo[x]! > lo[y]!;
   const rx = rows[order[x]!]!, ry = rows[order[y]!]!;
@@ -55,7 +63,15 @@ function after(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uin
 }
 
 /** Orders the run [a, b) of equal times (order, hi, lo move together). */
-function sortTies(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uint32Array, lo: Uint32Array, a: number, b: number): void {
+function sortTies(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  order: Uint32Array,
+  hi: Uint32Array,
+  lo: Uint32Array,
+  a: number,
+  b: number,
+): void {
   if (b - a > 64) {
     const run = Array.from({ length: b - a }, (_, i) => a + i);
     run.sort((x, y) => (after(t, rows, order, hi, lo, x, y) ? 1 : -1));
@@ -79,7 +95,12 @@ function swapAt(a: Uint32Array, x: number, y: number): void {
 }
 
 /** Sorts the kept rows (given in file order, with their post-chargeback revenue and flag). */
-export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float64Array, chargeback: Uint8Array): Curated {
+export function sortCurated(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  revenue: Float64Array,
+  chargeback: Uint8Array,
+): Curated {
   // positions into `rows`; `rows` is file order, so a stable sort keeps ties in file order
   const n = rows.length;
   const keyTime = new Float64Array(n);

@@ -43,7 +43,12 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
         slots[s] = i;
         break;
       }
-      if (afidHash[other] === h && time[other] === tm && revenue[other] === rv && equalBytes(bytes, offsets[other]!, offsets[other + 1]!, bytes, offsets[i]!, offsets[i + 1]!)) {
+      if (
+        afidHash[other] === h &&
+        time[other] === tm &&
+        revenue[other] === rv &&
+        equalBytes(bytes, offsets[other]!, offsets[other + 1]!, bytes, offsets[i]!, offsets[i + 1]!)
+      ) {
         duplicate = true;
         break;
       }

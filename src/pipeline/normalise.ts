@@ -179,11 +179,13 @@ let lastDateDay = 0;
 /** dateAt over bytes: epoch day of `YYYY-MM-DD` at `at` (the 10 bytes must exist below `end`). */
 function dateAtBytes(b: Uint8Array, at: number, end: number): number {
   if (at + 10 > end || b[at + 4] !== 45 || b[at + 7] !== 45) return NaN;
+  // Unrolled on purpose (hot: once per date or time cell): eight digit loads and one combined range check.
   const y0 = b[at]! - C0, y1 = b[at + 1]! - C0, y2 = b[at + 2]! - C0, y3 = b[at + 3]! - C0;
   const m0 = b[at + 5]! - C0, m1 = b[at + 6]! - C0, d0 = b[at + 8]! - C0, d1 = b[at + 9]! - C0;
   if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) >>> 0 > 9) {
     // some byte below "0" (negative) or above "9": not all digits
-    if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+    if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9) return NaN;
+    if (m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
   }
   const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
   const key = y * 10000 + m * 100 + d;
@@ -234,6 +236,7 @@ function timeAt(b: Uint8Array, s: number, e: number): number {
   if (day !== day) return NaN;
   const sep = b[s + 10]!;
   if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
+  // Unrolled on purpose (hot: once per time cell): the fixed HH:MM positions read directly.
   const h0 = b[s + 11]! - C0, h1 = b[s + 12]! - C0, n0 = b[s + 14]! - C0, n1 = b[s + 15]! - C0;
   if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || b[s + 13] !== 58 /* : */) return NaN;
   const hh = h0 * 10 + h1, mi = n0 * 10 + n1;
@@ -315,7 +318,10 @@ export function formatTime(seconds: number): string {
     cachedDay = day;
     cachedDayText = formatDate(day) + "T";
   }
-  clock ??= Array.from({ length: SECONDS_PER_DAY }, (_, s) => pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60) + ":" + pad2(s % 60) + "Z");
+  clock ??= Array.from(
+    { length: SECONDS_PER_DAY },
+    (_, s) => pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60) + ":" + pad2(s % 60) + "Z",
+  );
   return cachedDayText + clock[seconds - day * SECONDS_PER_DAY]!;
 }
 

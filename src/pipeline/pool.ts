@@ -12,7 +12,12 @@ import type { PartitionTask } from "./reconcile/types.ts";
 import { FILES, type FileKind, type Loaded } from "./tables.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
-export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: { done: boolean; fraction?: number }) => void;
+export type ProgressFn = (
+  stage: string,
+  rows: number,
+  rowsPerS: number,
+  info?: { done: boolean; fraction?: number },
+) => void;
 
 /** The task file of the pool. */
 export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
@@ -74,7 +79,8 @@ export async function loadOnPool(
           if ("irregular" in r) return;
           bytes += r.end - r.start;
           rows += r.quality.rows;
-          progress?.(name, rows, rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: Math.min(1, bytes / plan.size) });
+          const rate = rows / Math.max((performance.now() - t0) / 1000, 1e-6);
+          progress?.(name, rows, rate, { done: false, fraction: Math.min(1, bytes / plan.size) });
         },
         () => {}, // failures surface through chainSegments
       );

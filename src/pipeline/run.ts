@@ -26,7 +26,8 @@ export interface RunOptions {
   /** YYYY-MM-DD; default: the latest UTC date among the curated purchases */
   asOf?: string;
   toleranceMin: number;
-  /** worker threads (1..MAX_WORKERS, as --workers) when no pool is given; the least number of reconciliation partitions */
+  /** worker threads (1..MAX_WORKERS, as --workers) when no pool is given; the least number of reconciliation
+   * partitions */
   workers: number;
   /** shared pool (the HTTP server's); when absent one is created and destroyed by the run */
   pool?: Piscina;
@@ -61,7 +62,8 @@ export interface RunResult {
 
 function validate(options: RunOptions): { asOfDay: number | undefined; toleranceSec: number } {
   if (!Number.isFinite(options.toleranceMin) || options.toleranceMin < 0) {
-    throw new PipelineInputError("--tolerance-min", undefined, undefined, `must be a number >= 0, got ${options.toleranceMin}`);
+    const message = `must be a number >= 0, got ${options.toleranceMin}`;
+    throw new PipelineInputError("--tolerance-min", undefined, undefined, message);
   }
   if (!isWorkerCount(options.workers)) {
     const message = `must be an integer from 1 to ${MAX_WORKERS}, got ${options.workers}`;
@@ -71,7 +73,8 @@ function validate(options: RunOptions): { asOfDay: number | undefined; tolerance
   if (options.asOf !== undefined) {
     asOfDay = parseDate(options.asOf);
     if (asOfDay !== asOfDay || options.asOf.length !== 10) {
-      throw new PipelineInputError("--as-of", undefined, undefined, `must be a real date YYYY-MM-DD, got "${options.asOf}"`);
+      const message = `must be a real date YYYY-MM-DD, got "${options.asOf}"`;
+      throw new PipelineInputError("--as-of", undefined, undefined, message);
     }
   }
   return { asOfDay, toleranceSec: options.toleranceMin * 60 };
@@ -110,7 +113,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     const loaded = await inputs.settle(log);
     if (asOfDay !== asOfDay) {
-      const message = "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report";
+      const message =
+        "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report";
       throw new PipelineInputError(FILES.purchases, undefined, undefined, message);
     }
 

@@ -17,7 +17,9 @@ export function putUint(buf: Uint8Array, at: number, v: number): number {
   if (v < 2147483648) {
     // 32-bit integer maths (the common case: dollars, cents, seconds)
     let x = v | 0;
-    const digits = x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+    // Unrolled on purpose (hot: every number written): digit count by comparisons, no loop or log10.
+    const digits = x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6
+      : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
     for (let i = at + digits - 1; i >= at; i--) {
       const q = (x / 10) | 0;
       buf[i] = 48 + x - q * 10;
@@ -152,6 +154,7 @@ export function putTime(buf: Uint8Array, at: number, seconds: number): number {
   const s = (seconds - day * SECONDS_PER_DAY) | 0; // 0..86399
   const h = (s / 3600) | 0, rest = s - h * 3600, m = (rest / 60) | 0, sec = rest - m * 60;
   const h1 = (h / 10) | 0, m1 = (m / 10) | 0, s1 = (sec / 10) | 0;
+  // Unrolled on purpose (hot: every time written): HH:MM:SSZ as nine direct byte writes.
   buf[at] = 48 + h1;
   buf[at + 1] = 48 + h - h1 * 10;
   buf[at + 2] = 58;

@@ -20,7 +20,18 @@ const T_DELTA = ascii(',"delta_seconds":');
 const T_DIFF = ascii(',"revenue_diff_usd":');
 
 /** One side of a detail (AF or confirmed): its time, revenue and receipt fields, after their key templates. */
-function putSide(buf: Uint8Array, at: number, tTime: Uint8Array, time: number, tRevenue: Uint8Array, revenue: number, tReceipt: Uint8Array, rb: Uint8Array, rs: number, re: number): number {
+function putSide(
+  buf: Uint8Array,
+  at: number,
+  tTime: Uint8Array,
+  time: number,
+  tRevenue: Uint8Array,
+  revenue: number,
+  tReceipt: Uint8Array,
+  rb: Uint8Array,
+  rs: number,
+  re: number,
+): number {
   at = putTime(buf, put(buf, at, tTime), time);
   at = putUsd(buf, put(buf, at, tRevenue), revenue);
   return putJson(buf, put(buf, at, tReceipt), rb, rs, re);
@@ -55,7 +66,18 @@ export class DetailWriter {
     return at + n;
   }
   /** A matched pair: AF time, revenue (after chargebacks), receipt; confirmed time, revenue, receipt. */
-  matched(at_: number, ar: number, arb: Uint8Array, ars: number, are: number, ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
+  matched(
+    at_: number,
+    ar: number,
+    arb: Uint8Array,
+    ars: number,
+    are: number,
+    ct: number,
+    cr: number,
+    crb: Uint8Array,
+    crs: number,
+    cre: number,
+  ): void {
     const buf = this.out.room(6 * (are - ars + cre - crs) + this.idLen + 512);
     let at = putSide(buf, this.head(buf, T_MATCHED), T_AF_TIME, at_, T_AF_REVENUE, ar, T_AF_RECEIPT, arb, ars, are);
     at = putSide(buf, at, T_C_TIME, ct, T_C_REVENUE, cr, T_C_RECEIPT, crb, crs, cre);
@@ -76,7 +98,8 @@ export class DetailWriter {
   /** An unmatched confirmation. */
   confirmedOnly(ct: number, cr: number, crb: Uint8Array, crs: number, cre: number): void {
     const buf = this.out.room(6 * (cre - crs) + this.idLen + 512);
-    const at = putSide(buf, this.head(buf, T_CONFIRMED_ONLY), T_C_TIME, ct, T_C_REVENUE, cr, T_C_RECEIPT, crb, crs, cre);
+    const head = this.head(buf, T_CONFIRMED_ONLY);
+    const at = putSide(buf, head, T_C_TIME, ct, T_C_REVENUE, cr, T_C_RECEIPT, crb, crs, cre);
     buf[at] = 125;
     this.out.at = at + 1;
   }

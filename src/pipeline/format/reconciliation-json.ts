@@ -35,7 +35,10 @@ export function reconciliationTail(details: number): string {
   return details === 0 ? "]\n}\n" : "\n  ]\n}\n";
 }
 
-/** One reconciliation partition's rendered lines: id group g (in id order) is bytes[runBytes[g], runBytes[g+1]), its id ids[idOff[g], idOff[g+1]). */
+/**
+ * One reconciliation partition's rendered lines: id group g (in id order) is
+ * bytes[runBytes[g], runBytes[g+1]), its id ids[idOff[g], idOff[g+1]).
+ */
 export interface RenderedPart {
   bytes: Uint8Array;
   runBytes: Float64Array;
@@ -131,7 +134,12 @@ export interface DetailsChunkTask {
 }
 
 /** The tasks that write the planned details, the first piece at file offset `base`. */
-export function detailsChunkTasks(path: string, base: number, parts: RenderedPart[], plan: DetailsPlan): DetailsChunkTask[] {
+export function detailsChunkTasks(
+  path: string,
+  base: number,
+  parts: RenderedPart[],
+  plan: DetailsPlan,
+): DetailsChunkTask[] {
   const tasks: DetailsChunkTask[] = [];
   for (let k = 0; k + 1 < plan.chunks.length; k++) {
     const a = plan.chunks[k]!, b = plan.chunks[k + 1]!;
@@ -174,7 +182,13 @@ export function writeDetailsChunk(task: DetailsChunkTask): number {
  * Writes reconciliation.json: head, the partitions' detail lines in id order, tail. The pieces are
  * written by `write` (pool tasks, in parallel, each at its own offset); the main thread only plans.
  */
-export async function writeReconciliation(path: string, head: string, tail: string, parts: RenderedPart[], write: (task: DetailsChunkTask) => Promise<number> = async (t) => writeDetailsChunk(t)): Promise<void> {
+export async function writeReconciliation(
+  path: string,
+  head: string,
+  tail: string,
+  parts: RenderedPart[],
+  write: (task: DetailsChunkTask) => Promise<number> = async (t) => writeDetailsChunk(t),
+): Promise<void> {
   const headBytes = encoder.encode(head);
   const plan = planDetails(parts);
   const total = plan.offsets[plan.offsets.length - 1]!;

@@ -210,7 +210,16 @@ export interface RowSink {
  * Scans every record starting in [start, stopAt) of buf into the sink. `eof`: buf ends where the
  * file ends. Returns the scanner (status SCAN_OK, SCAN_IRREGULAR or SCAN_NEED_MORE; pos, newlines, rows).
  */
-export function scanInto(buf: Uint8Array, start: number, stopAt: number, eof: boolean, crlf: boolean, slotOf: Int32Array, slots: number, sink: RowSink): Scanner {
+export function scanInto(
+  buf: Uint8Array,
+  start: number,
+  stopAt: number,
+  eof: boolean,
+  crlf: boolean,
+  slotOf: Int32Array,
+  slots: number,
+  sink: RowSink,
+): Scanner {
   const sc = new Scanner(slotOf, slots, crlf);
   sc.reset(start);
   for (;;) {
@@ -251,7 +260,9 @@ export function probeHeader(head: Uint8Array, size: number): HeaderProbe {
   // papaparse guesses the newline once, from its first chunk: it must agree with ours
   let first = new TextDecoder("utf-8", { ignoreBOM: true }).decode(head, { stream: head.length < size });
   if (first.charCodeAt(0) === 0xfeff) first = first.slice(1);
-  if (guessLineEndings(first) !== (crlf ? "\r\n" : "\n")) return { ok: false, reason: "papaparse would guess another newline" };
+  if (guessLineEndings(first) !== (crlf ? "\r\n" : "\n")) {
+    return { ok: false, reason: "papaparse would guess another newline" };
+  }
   return { ok: true, crlf, header: new TextDecoder("utf-8", { ignoreBOM: true }).decode(line), dataStart: nl + 1 };
 }
 

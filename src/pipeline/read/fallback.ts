@@ -10,7 +10,12 @@ import { sinkFor, type AnySink } from "./sinks/sink-for.ts";
  * each row's wanted cells are re-encoded to UTF-8 and go through the same row logic. Lines are
  * absolute (lineBase 0).
  */
-export async function readWhole(kind: FileKind, path: string, onlyDay: number | undefined, onProgress?: ReadProgress): Promise<Segment> {
+export async function readWhole(
+  kind: FileKind,
+  path: string,
+  onlyDay: number | undefined,
+  onProgress?: ReadProgress,
+): Promise<Segment> {
   const file = FILES[kind];
   let sink!: AnySink;
   let at: number[] = [];
@@ -50,5 +55,6 @@ export async function readWhole(kind: FileKind, path: string, onlyDay: number | 
       }
     },
   });
-  return { kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start: 0, end: 0, stopAt: 0, newlines: 0, lineBase: 0 };
+  const { q: quality, usable } = sink;
+  return { kind, quality, usable, cols: sink.cols(), start: 0, end: 0, stopAt: 0, newlines: 0, lineBase: 0 };
 }

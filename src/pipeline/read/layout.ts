@@ -57,7 +57,8 @@ export function layoutFor(kind: FileKind, header: string[], line: number): Layou
   if (kind === "sessions") {
     const c = resolveColumns(file, header, line, ["user_id"], ["event_timestamp_utc", "date", "campaign"]);
     if (c.event_timestamp_utc === -1 && c.date === -1) {
-      throw new PipelineInputError(file, line, "event_timestamp_utc", `missing required column "event_timestamp_utc" or "date" (header: ${header.join(",")})`);
+      const message = `missing required column "event_timestamp_utc" or "date" (header: ${header.join(",")})`;
+      throw new PipelineInputError(file, line, "event_timestamp_utc", message);
     }
     timestamp = c.event_timestamp_utc !== -1;
     at = [c.user_id, timestamp ? c.event_timestamp_utc : c.date, c.campaign];

@@ -26,7 +26,8 @@ function mergeQuality(segments: Segment[]): FileQuality {
     q.skipped += s.quality.skipped;
     q.bad_time += s.quality.bad_time;
     q.bad_number += s.quality.bad_number;
-    if (!q.firstBad && s.quality.firstBad) q.firstBad = { ...s.quality.firstBad, line: s.quality.firstBad.line + s.lineBase };
+    const first = s.quality.firstBad;
+    if (!q.firstBad && first) q.firstBad = { ...first, line: first.line + s.lineBase };
   }
   return q;
 }
@@ -59,7 +60,13 @@ function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
 }
 
 /** Segment campaign codes into one code space over the raw values (first appearance in file order). */
-function concatCampaigns(parts: { campaign: Uint32Array; campaignRaw: string[] }[], n: number): { codes: Uint32Array; raw: string[] } {
+/** A segment's campaign codes and the raw values they index. */
+interface CampaignPart {
+  campaign: Uint32Array;
+  campaignRaw: string[];
+}
+
+function concatCampaigns(parts: CampaignPart[], n: number): { codes: Uint32Array; raw: string[] } {
   const interner = new Interner();
   const codes = shared(Uint32Array, n);
   let at = 0;
@@ -134,7 +141,7 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const cols = segments.map((s) => s.cols as SessionsCols);
       const n = cols.reduce((s, c) => s + c.n, 0);
       const withCampaign = cols[0]!.campaign !== null;
-      const campaign = withCampaign ? concatCampaigns(cols as { campaign: Uint32Array; campaignRaw: string[] }[], n) : null;
+      const campaign = withCampaign ? concatCampaigns(cols as CampaignPart[], n) : null;
       const t: SessionsTable = {
         kind,
         n,

@@ -76,7 +76,10 @@ export class LineEndingCheck {
         if (this.crlf === undefined) this.crlf = crlf;
         else if (crlf !== this.crlf) {
           const [has, first] = crlf ? ["CRLF", "LF"] : ["LF", "CRLF"];
-          this.mismatch = { line: this.line, detail: `mixed line endings: this line ends with ${has}, the first line with ${first}; convert the file to one line ending` };
+          const detail =
+            `mixed line endings: this line ends with ${has}, the first line with ${first}; ` +
+            "convert the file to one line ending";
+          this.mismatch = { line: this.line, detail };
           return;
         }
       }
@@ -138,7 +141,8 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       chunk: (results, parser) => {
         if (settled) return;
         try {
-          if (lineEndings.mismatch) throw new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail);
+          const mixed = lineEndings.mismatch;
+          if (mixed) throw new PipelineInputError(file, mixed.line, undefined, mixed.detail);
           const rows = results.data;
           const lines = new Float64Array(rows.length);
           const keep: string[][] = [];
@@ -173,13 +177,17 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       },
       complete: () => {
         if (settled) return;
-        if (lineEndings.mismatch) return fail(new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail));
+        const mixed = lineEndings.mismatch;
+        if (mixed) return fail(new PipelineInputError(file, mixed.line, undefined, mixed.detail));
         if (!headerSeen) return fail(new PipelineInputError(file, 1, undefined, "empty file (no header row)"));
-        if (dataRows === 0) return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
+        if (dataRows === 0) {
+          return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
+        }
         settled = true;
         resolve(dataRows);
       },
-      error: (error: Error) => fail(new PipelineInputError(file, undefined, undefined, `cannot read file: ${error.message}`)),
+      error: (error: Error) =>
+        fail(new PipelineInputError(file, undefined, undefined, `cannot read file: ${error.message}`)),
     });
   });
 }

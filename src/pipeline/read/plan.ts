@@ -11,8 +11,19 @@ import { layoutFor, normaliseHeader, type Layout } from "./layout.ts";
 import type { Irregular, Segment, SegmentTask } from "./segment.ts";
 
 /** What the main thread learns from a file's head before reading it: the fast plan, or the fallback. */
+/** A file the fast reader takes: its size, layout, line ending, where the data starts, bytes per line. */
+export interface FastPlan {
+  fast: true;
+  size: number;
+  layout: Layout;
+  crlf: boolean;
+  dataStart: number;
+  headerLine: number;
+  lineBytes: number;
+}
+
 export type ReadPlan =
-  | { fast: true; size: number; layout: Layout; crlf: boolean; dataStart: number; headerLine: number; lineBytes: number }
+  | FastPlan
   | { fast: false; size: number; reason: string };
 
 /** Probes a file's head; a regular file's header is resolved here (missing columns throw). */
@@ -44,7 +55,13 @@ export async function planRead(kind: FileKind, path: string): Promise<ReadPlan> 
 }
 
 /** Segment tasks of a fast plan: byte ranges of about `bytes` each. */
-export function segmentTasks(kind: FileKind, path: string, plan: Extract<ReadPlan, { fast: true }>, onlyDay: number | undefined, bytes: number): SegmentTask[] {
+export function segmentTasks(
+  kind: FileKind,
+  path: string,
+  plan: FastPlan,
+  onlyDay: number | undefined,
+  bytes: number,
+): SegmentTask[] {
   const { size, dataStart } = plan;
   const count = Math.max(1, Math.ceil((size - dataStart) / bytes));
   const step = Math.ceil((size - dataStart) / count);
@@ -65,7 +82,7 @@ export function segmentTasks(kind: FileKind, path: string, plan: Extract<ReadPla
  * again from the right start. null: the file is irregular (read it whole with papaparse).
  */
 export async function chainSegments(
-  plan: Extract<ReadPlan, { fast: true }>,
+  plan: FastPlan,
   tasks: SegmentTask[],
   results: Promise<Segment | Irregular>[],
   reread: (task: SegmentTask) => Promise<Segment | Irregular>,
@@ -76,7 +93,8 @@ export async function chainSegments(
   for (let k = 0; k < tasks.length; k++) {
     let r = await results[k]!;
     if (r.start !== expected || ("irregular" in r && r.irregular.startsWith("record longer"))) {
-      r = await reread({ ...tasks[k]!, forcedStart: expected, stopAt: Math.max(expected, r.stopAt), speculative: false });
+      const stopAt = Math.max(expected, r.stopAt);
+      r = await reread({ ...tasks[k]!, forcedStart: expected, stopAt, speculative: false });
     }
     if ("irregular" in r) return null;
     r.lineBase = lineBase;
@@ -88,7 +106,7 @@ export async function chainSegments(
 }
 
 /** A regular file with a header and no data row: the same error papaparse's path gives. */
-export function noDataCheck(kind: FileKind, plan: Extract<ReadPlan, { fast: true }>, segments: Segment[]): void {
+export function noDataCheck(kind: FileKind, plan: FastPlan, segments: Segment[]): void {
   if (segments.every((s) => s.quality.rows === 0)) {
     throw new PipelineInputError(FILES[kind], plan.headerLine, undefined, "no data rows (header only)");
   }

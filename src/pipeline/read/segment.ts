@@ -62,7 +62,8 @@ export function readSegment(task: SegmentTask): Segment | Irregular {
   const fd = openSync(task.path, "r");
   try {
     const { size } = task;
-    const start = task.forcedStart ?? (task.from <= task.dataStart ? task.dataStart : lineStartAfter(fd, task.from, size));
+    const start =
+      task.forcedStart ?? (task.from <= task.dataStart ? task.dataStart : lineStartAfter(fd, task.from, size));
     const stopAt = task.stopAt ?? (task.to >= size ? size : lineStartAfter(fd, task.to, size));
     const slots = task.layout.at.length;
     const slotOf = Int32Array.from(task.layout.slotOf);
@@ -75,12 +76,17 @@ export function readSegment(task: SegmentTask): Segment | Irregular {
       const sink = sinkFor(task.layout, task.onlyDay, { rows, bytes: Math.min(buf.length, rows * 40 + 65536) });
       const sc = scanInto(buf, 0, Math.max(0, stopAt - start), eof, task.crlf, slotOf, slots, sink);
       if (sc.status === SCAN_NEED_MORE) {
-        if (task.speculative && over >= SPECULATIVE_LIMIT) return { irregular: "record longer than the speculative limit", start, stopAt };
+        if (task.speculative && over >= SPECULATIVE_LIMIT) {
+          return { irregular: "record longer than the speculative limit", start, stopAt };
+        }
         continue;
       }
       if (sc.status === SCAN_IRREGULAR) return { irregular: sc.reason || "irregular", start, stopAt };
       if (!isUtf8(buf.subarray(0, sc.pos))) return { irregular: "not UTF-8", start, stopAt };
-      return { kind: task.kind, quality: sink.q, usable: sink.usable, cols: sink.cols(), start, end: start + sc.pos, stopAt, newlines: sc.newlines, lineBase: 0 };
+      const { q: quality, usable } = sink;
+      const end = start + sc.pos;
+      const { kind } = task;
+      return { kind, quality, usable, cols: sink.cols(), start, end, stopAt, newlines: sc.newlines, lineBase: 0 };
     }
   } finally {
     closeSync(fd);

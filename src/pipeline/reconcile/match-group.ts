@@ -16,7 +16,16 @@ export interface Cand {
  * Greedy one-to-one matching inside one appsflyer_id; ao/co are member positions (AF / confirmed),
  * time-ascending. Returns how many matched.
  */
-export function matchGroup(ao: number[], co: number[], mTime: Float64Array, mIdx: Uint32Array, tol: number, mMatch: Int32Array, mTaken: Uint8Array, cand: Cand): number {
+export function matchGroup(
+  ao: number[],
+  co: number[],
+  mTime: Float64Array,
+  mIdx: Uint32Array,
+  tol: number,
+  mMatch: Int32Array,
+  mTaken: Uint8Array,
+  cand: Cand,
+): number {
   cand.af.length = 0;
   cand.conf.length = 0;
   cand.dt.length = 0;
@@ -41,7 +50,13 @@ export function matchGroup(ao: number[], co: number[], mTime: Float64Array, mIdx
   // |dt|, AF time, confirmed time, AF file order, confirmed file order (combined index follows file order per side)
   order.sort((i, j) => {
     const ai = ca[i]!, aj = ca[j]!, ci = cc[i]!, cj = cc[j]!;
-    return dt[i]! - dt[j]! || mTime[ai]! - mTime[aj]! || mTime[ci]! - mTime[cj]! || mIdx[ai]! - mIdx[aj]! || mIdx[ci]! - mIdx[cj]!;
+    return (
+      dt[i]! - dt[j]! ||
+      mTime[ai]! - mTime[aj]! ||
+      mTime[ci]! - mTime[cj]! ||
+      mIdx[ai]! - mIdx[aj]! ||
+      mIdx[ci]! - mIdx[cj]!
+    );
   });
   let matched = 0;
   for (let x = 0; x < m; x++) {

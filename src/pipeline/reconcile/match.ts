@@ -16,7 +16,15 @@ import { insertionSort } from "../sort/insertion.ts";
 import { groupIds } from "./group-ids.ts";
 import { matchGroup, type Cand } from "./match-group.ts";
 import { renderDetails } from "./render.ts";
-import { AF_ONLY, CONFIRMED_ONLY, MATCHED, type Details, type PartitionResult, type PartitionTask, type Side } from "./types.ts";
+import {
+  AF_ONLY,
+  CONFIRMED_ONLY,
+  MATCHED,
+  type Details,
+  type PartitionResult,
+  type PartitionTask,
+  type Side,
+} from "./types.ts";
 
 /**
  * Matches one partition and returns its details sorted by appsflyer_id (code-unit order), time
@@ -33,9 +41,11 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   const nAf = af.rows.length, nConf = conf.rows.length, n = nAf + nConf;
   // this partition's ids, times, hashes and rows in combined order, local and dense
   // working arrays are thread scratch memory (reused by the next partition this thread runs)
-  const time = scratch(Float64Array, "time", n), hash = scratch(Int32Array, "hash", n), row = scratch(Int32Array, "row", n), off = scratch(Uint32Array, "off", n + 1);
+  const time = scratch(Float64Array, "time", n), hash = scratch(Int32Array, "hash", n);
+  const row = scratch(Int32Array, "row", n), off = scratch(Uint32Array, "off", n + 1);
   off[0] = 0;
   let total = 0;
+  // Written out once per side on purpose (hot: every row of the partition): no per-row side test.
   for (let i = 0; i < nAf; i++) {
     const r = af.rows[i]!;
     row[i] = r;
@@ -188,8 +198,17 @@ function memberOrder(mIdx: Uint32Array, mTime: Float64Array) {
   };
 }
 
-/** Sorts members[a..b) (with their times) by (time, combined index): insertion sort, groups are small; a comparator sort when big. */
-function sortRun(mIdx: Uint32Array, mTime: Float64Array, a: number, b: number, order: ReturnType<typeof memberOrder>): void {
+/**
+ * Sorts members[a..b) (with their times) by (time, combined index): insertion sort, groups are
+ * small; a comparator sort when big.
+ */
+function sortRun(
+  mIdx: Uint32Array,
+  mTime: Float64Array,
+  a: number,
+  b: number,
+  order: ReturnType<typeof memberOrder>,
+): void {
   if (b - a > 48) {
     const run = Array.from(mIdx.subarray(a, b), (i, x) => ({ i, t: mTime[a + x]! }));
     run.sort((x, y) => x.t - y.t || x.i - y.i);

@@ -16,15 +16,30 @@ export function partitionByAfid(
   afRevenue?: Float64Array,
 ): PartitionTask[] {
   const partOf = (hash: number) => (hash >>> 0) % parts;
-  const afRows = Uint32Array.from(curated.rows).sort(); // file order: the worker's stable sorts keep it as the last tie-break
+  // file order: the worker's stable sorts keep it as the last tie-break
+  const afRows = Uint32Array.from(curated.rows).sort();
   const afCount = new Uint32Array(parts), confCount = new Uint32Array(parts);
   for (let j = 0; j < afRows.length; j++) afCount[partOf(p.afidHash[afRows[j]!]!)]!++;
   for (let i = 0; i < c.n; i++) confCount[partOf(c.afidHash[i]!)]!++;
   const tasks: PartitionTask[] = [];
   for (let k = 0; k < parts; k++) {
     tasks.push({
-      af: { ids: p.afid, hash: p.afidHash, time: p.time, rows: new Uint32Array(afCount[k]!), receipt: p.receipt, revenue: afRevenue },
-      conf: { ids: c.afid, hash: c.afidHash, time: c.time, rows: new Uint32Array(confCount[k]!), receipt: c.receipt, revenue: c.revenue },
+      af: {
+        ids: p.afid,
+        hash: p.afidHash,
+        time: p.time,
+        rows: new Uint32Array(afCount[k]!),
+        receipt: p.receipt,
+        revenue: afRevenue,
+      },
+      conf: {
+        ids: c.afid,
+        hash: c.afidHash,
+        time: c.time,
+        rows: new Uint32Array(confCount[k]!),
+        receipt: c.receipt,
+        revenue: c.revenue,
+      },
       toleranceSec,
       render: afRevenue !== undefined,
     });

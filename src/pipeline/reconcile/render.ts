@@ -2,7 +2,7 @@
 import { scratch } from "../columns.ts";
 import { DetailWriter } from "../format/detail-lines.ts";
 import { MISMATCH_OVER } from "./summary.ts";
-import { AF_ONLY, CONFIRMED_ONLY, type PartitionResult, type PartitionTask, type ReconSummary } from "./types.ts";
+import { AF_ONLY, CONFIRMED_ONLY, emptySummary, type PartitionResult, type PartitionTask } from "./types.ts";
 
 /**
  * Writes a partition's detail lines (task.render): values gathered into member order first
@@ -27,6 +27,7 @@ export function renderDetails(
   // permuted into member order through local arrays
   const afRev = af.revenue!, confRev = conf.revenue!;
   const rev = scratch(Float64Array, "rev", n);
+  // one loop per side on purpose (hot): no per-row side test
   for (let i = 0; i < nAf; i++) rev[i] = afRev[row[i]!]!;
   for (let i = nAf; i < n; i++) rev[i] = confRev[row[i]!]!;
   const mRev = scratch(Float64Array, "mRev", n);
@@ -63,7 +64,7 @@ export function renderDetails(
     const j0 = rcOff[i]!, len = rcOff[i + 1]! - j0, at = dst[i]!;
     for (let j = 0; j < len; j++) mRc[at + j] = rc[j0 + j]!;
   }
-  const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
+  const s = emptySummary();
   const w = new DetailWriter(Math.max(1 << 16, details * 320));
   const runBytes = new Float64Array(count + 1);
   const type = out.type, runs = out.runs;

@@ -1,12 +1,12 @@
 /** The reconciliation summary: counts and exact revenue sums, added up over the partitions. */
-import type { ReconSummary } from "./types.ts";
+import { emptySummary, type ReconSummary } from "./types.ts";
 
 /** Micro-dollars: a difference above one cent is a revenue mismatch (exactly 0.01 is not). */
 export const MISMATCH_OVER = 10_000;
 
 /** The partitions' summaries added up (integer micro-dollar sums: exact in any order). */
 export function addSummaries(parts: { summary?: ReconSummary }[]): ReconSummary {
-  const s: ReconSummary = { matched: 0, afOnly: 0, confirmedOnly: 0, matchedMicro: 0, afOnlyMicro: 0, confirmedOnlyMicro: 0, revenueMismatches: 0 };
+  const s = emptySummary();
   for (const { summary: p } of parts) {
     if (!p) throw new Error("partition was not rendered");
     s.matched += p.matched;

@@ -59,3 +59,16 @@ export interface ReconSummary {
   confirmedOnlyMicro: number;
   revenueMismatches: number;
 }
+
+/** All counts and sums zero. */
+export function emptySummary(): ReconSummary {
+  return {
+    matched: 0,
+    afOnly: 0,
+    confirmedOnly: 0,
+    matchedMicro: 0,
+    afOnlyMicro: 0,
+    confirmedOnlyMicro: 0,
+    revenueMismatches: 0,
+  };
+}

@@ -42,7 +42,10 @@ export const OUTPUT_FILES = [
 ] as const;
 
 /** Rules 2-5: filter, dedupe, chargebacks, sort. */
-export function curate(p: PurchasesTable, log: StageLog): { curated: Curated; duplicates: number; chargebacks: number } {
+export function curate(
+  p: PurchasesTable,
+  log: StageLog,
+): { curated: Curated; duplicates: number; chargebacks: number } {
   const kept = log.timed("filter", p.n, () => selectPurchases(p));
   const unique = log.timed("dedupe", kept.length, () => dedupeFirst(p, kept));
   const cb = log.timed("chargebacks", unique.length, () => applyChargebacks(p, unique));
@@ -84,8 +87,10 @@ export async function reconcile(
   const end = log.start("reconcile");
   const afRevenue = afRevenueByRow(p, curated);
   const tasks = partitionByAfid(p, curated, c, partitionCount(curated.n + c.n, threads), toleranceSec, afRevenue);
-  const run = (task: (typeof tasks)[number]) =>
-    pool.run(task, { name: "reconcilePartition", transferList: taskBuffers(task) as never }) as Promise<PartitionResult>;
+  const run = (task: (typeof tasks)[number]) => {
+    const transferList = taskBuffers(task) as never;
+    return pool.run(task, { name: "reconcilePartition", transferList }) as Promise<PartitionResult>;
+  };
   const parts = await Promise.all(tasks.map(run));
   const summary = addSummaries(parts);
   const detailCount = parts.reduce((sum, part) => sum + part.type.length, 0);

@@ -61,7 +61,11 @@ export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32A
  * arrays (aligned with the pairs) are carried along too. Returns the sorted arrays (possibly the
  * inputs, reordered).
  */
-export function radixSortPairs(keys: Uint32Array, values: Uint32Array, payload: Uint32Array[] = []): { keys: Uint32Array; values: Uint32Array; payload: Uint32Array[] } {
+export function radixSortPairs(
+  keys: Uint32Array,
+  values: Uint32Array,
+  payload: Uint32Array[] = [],
+): { keys: Uint32Array; values: Uint32Array; payload: Uint32Array[] } {
   const n = keys.length;
   let max = 0;
   for (let i = 0; i < n; i++) if (keys[i]! > max) max = keys[i]!;

@@ -42,6 +42,7 @@ export class CostsSink extends Sink {
     this.campaign.push(this.campaigns.code(b, fs[o + 1]!, fe[o + 1]!));
   }
   cols(): CostsCols {
-    return { n: this.day.length, day: this.day.view(), cost: this.cost.view(), campaign: this.campaign.view(), campaignRaw: this.campaigns.raw };
+    const { day, cost, campaign, campaigns } = this;
+    return { n: day.length, day: day.view(), cost: cost.view(), campaign: campaign.view(), campaignRaw: campaigns.raw };
   }
 }

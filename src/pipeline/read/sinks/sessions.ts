@@ -45,7 +45,9 @@ export class SessionsSink extends Sink {
   }
   row(b: Uint8Array, fs: Int32Array, fe: Int32Array, o: number, line: number): void {
     this.q.rows++;
-    const d = this.timestamp ? Math.floor(parseTimeBytes(b, fs[o + 1]!, fe[o + 1]!) / SECONDS_PER_DAY) : parseDateBytes(b, fs[o + 1]!, fe[o + 1]!);
+    const d = this.timestamp
+      ? Math.floor(parseTimeBytes(b, fs[o + 1]!, fe[o + 1]!) / SECONDS_PER_DAY)
+      : parseDateBytes(b, fs[o + 1]!, fe[o + 1]!);
     if (d !== d) {
       this.skip("bad_time", line, this.timeName);
       return;
