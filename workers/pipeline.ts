@@ -3,7 +3,7 @@
  * transferables (or in shared memory), so tables cross back to the main thread without a copy.
  */
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import { buffersOf } from "../src/pipeline/columns.ts";
+import { buffersOf } from "../src/pipeline/columns/memory.ts";
 import { PipelineInputError } from "../src/pipeline/errors.ts";
 import type { WholeTask, WholeTaskResult } from "../src/pipeline/messages.ts";
 import { readWhole } from "../src/pipeline/read/fallback.ts";

@@ -2,7 +2,7 @@
  * Small dictionary keyed by byte strings (statuses, event names, campaigns, id sets): a value is
  * looked up by its bytes without making a string.
  */
-import { BytesBuilder, equalBytes } from "./columns.ts";
+import { BytesBuilder, equalBytes } from "./columns/bytes.ts";
 import { HashSlots } from "./hash-slots.ts";
 
 export class ByteDict {

@@ -6,7 +6,8 @@
  * rows when the purchases table is merged, applyChargebacks applies the flags to the kept rows.
  */
 import { ByteDict } from "./byte-dict.ts";
-import { hashBytes, shared, type BytesColumn } from "./columns.ts";
+import { hashBytes, type BytesColumn } from "./columns/bytes.ts";
+import { shared } from "./columns/memory.ts";
 import type { PurchasesTable } from "./tables.ts";
 
 /** Per row: 1 when its receipt is one of the chargeback receipts (rule 4; empty receipts never are). */

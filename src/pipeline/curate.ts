@@ -2,7 +2,7 @@
  * SPEC 4 rule 5: the curated purchases, sorted by event_time_utc, appsflyer_id, receipt_id
  * (code-unit string order), then file order so the result is total and deterministic.
  */
-import { compareAt } from "./columns.ts";
+import { compareAt } from "./columns/bytes.ts";
 import type { PurchasesTable } from "./tables.ts";
 import { insertionSort } from "./sort/insertion.ts";
 import { identity, radixSortBy, radixSortPairs } from "./sort/radix.ts";

@@ -3,7 +3,7 @@
  * (normalised), keeping the first in file order. event_name is `purchase` for every row that
  * reaches this stage, so the key is (appsflyer_id, epoch seconds, micro-dollars).
  */
-import { equalBytes } from "./columns.ts";
+import { equalBytes } from "./columns/bytes.ts";
 import type { PurchasesTable } from "./tables.ts";
 
 function mix(idHash: number, time: number, revenue: number): number {

@@ -12,7 +12,7 @@
  *
  * Linear probing, power-of-two size, doubled when more than half full.
  */
-import { scratch } from "./columns.ts";
+import { scratch } from "./columns/memory.ts";
 
 export class HashSlots {
   /** slot s: [entry + 1 (0 = empty), hash] at 2s, 2s + 1 */

@@ -3,7 +3,7 @@
  * epoch seconds, dates as epoch days, campaigns trimmed and upper-cased. Pure and allocation-light:
  * these run once per cell on every input row.
  */
-import { decodeBytes } from "./columns.ts";
+import { decodeBytes } from "./columns/bytes.ts";
 
 /** Micro-dollars per dollar: money is held as an integer count of these. */
 export const MICRO = 1_000_000;

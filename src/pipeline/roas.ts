@@ -3,7 +3,7 @@
  * and summed costs, the D-1 slice, and the avg7 anomaly check over D-8..D-2. All values exact:
  * money in micro-dollars, ratios as BigInt fractions.
  */
-import { Interner } from "./columns.ts";
+import { Interner } from "./columns/interner.ts";
 import type { Curated } from "./curate.ts";
 import { addRatio, divRatio, isPositive, lessThan, ratio, type Ratio } from "./exact.ts";
 import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./tables.ts";

@@ -2,7 +2,7 @@
  * The columnar tables the loaders produce (one per input file) and the per-file quality counts.
  * Plain typed arrays and string columns, so a table crosses a worker boundary by transfer.
  */
-import type { BytesColumn } from "./columns.ts";
+import type { BytesColumn } from "./columns/bytes.ts";
 
 /** The four inputs, by kind, with their file names. */
 export const FILES = {

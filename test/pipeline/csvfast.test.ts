@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { decodeBytes } from "../../src/pipeline/columns.ts";
+import { decodeBytes } from "../../src/pipeline/columns/bytes.ts";
 import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/read/csvfast.ts";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
 import { readWhole } from "../../src/pipeline/read/fallback.ts";

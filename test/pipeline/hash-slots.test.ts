@@ -1,7 +1,7 @@
 /** HashSlots (the pipeline's one open-addressing table) and ByteDict over it. */
 import { expect, test } from "bun:test";
 import { ByteDict } from "../../src/pipeline/byte-dict.ts";
-import { hashString } from "../../src/pipeline/columns.ts";
+import { hashString } from "../../src/pipeline/columns/bytes.ts";
 import { HashSlots } from "../../src/pipeline/hash-slots.ts";
 
 /** Looks `key` up (the caller's loop the class documents); inserts it as entry `keys.length` when absent. */

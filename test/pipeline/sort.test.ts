@@ -4,7 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
+import { bytesColumn, hashString } from "../../src/pipeline/columns/bytes.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
 import type { PurchasesTable } from "../../src/pipeline/tables.ts";
 import { sortByBytes } from "../../src/pipeline/sort/by-bytes.ts";

@@ -3,7 +3,7 @@
  * that render on the worker pool in parallel, then are written in order.
  */
 import { open } from "node:fs/promises";
-import type { BytesColumn } from "../columns.ts";
+import type { BytesColumn } from "../columns/bytes.ts";
 import type { Curated } from "../curate.ts";
 import type { PurchasesTable } from "../tables.ts";
 import { putCsv, putMicro, putTime } from "./bytes.ts";

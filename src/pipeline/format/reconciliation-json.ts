@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { compareBytes } from "../columns.ts";
+import { compareBytes } from "../columns/bytes.ts";
 import { usd } from "../exact.ts";
 import type { ReconSummary } from "../reconcile/types.ts";
 

@@ -1,6 +1,8 @@
 /** A file's segments merged, in file order, into one table whose big arrays are shared memory. */
 import { chargedRows } from "../chargebacks.ts";
-import { Interner, renormalise, shared, type BytesColumn } from "../columns.ts";
+import { type BytesColumn } from "../columns/bytes.ts";
+import { Interner, renormalise } from "../columns/interner.ts";
+import { shared } from "../columns/memory.ts";
 import { normaliseCampaign } from "../normalise.ts";
 import type {
   ConfirmedTable,

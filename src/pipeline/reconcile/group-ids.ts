@@ -1,5 +1,6 @@
 /** Equal appsflyer_ids of a partition grouped, their distinct ids in a compact arena. */
-import { equalBytes, scratch } from "../columns.ts";
+import { equalBytes } from "../columns/bytes.ts";
+import { scratch } from "../columns/memory.ts";
 import { HashSlots } from "../hash-slots.ts";
 
 /**

@@ -10,7 +10,7 @@
  * a hash table (bytes compared on a hash hit), the distinct ids are sorted by their bytes
  * (MSD radix: sort/by-bytes.ts), and the rows by (id rank, time, file order).
  */
-import { scratch } from "../columns.ts";
+import { scratch } from "../columns/memory.ts";
 import { sortByBytes } from "../sort/by-bytes.ts";
 import { insertionSort } from "../sort/insertion.ts";
 import { groupIds } from "./group-ids.ts";

@@ -1,5 +1,5 @@
 /** A partition's detail lines rendered (format/detail-lines.ts) and its summary added up, in one pass. */
-import { scratch } from "../columns.ts";
+import { scratch } from "../columns/memory.ts";
 import { DetailWriter } from "../format/detail-lines.ts";
 import { MISMATCH_OVER } from "./summary.ts";
 import { AF_ONLY, CONFIRMED_ONLY, emptySummary, type PartitionResult, type PartitionTask } from "./types.ts";

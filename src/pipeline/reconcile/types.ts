@@ -1,5 +1,5 @@
 /** The reconciliation's data across the worker boundary: partition tasks, their results, the summary. */
-import type { BytesColumn } from "../columns.ts";
+import type { BytesColumn } from "../columns/bytes.ts";
 
 /** Detail kinds, in their tie-break order. */
 export const MATCHED = 0, AF_ONLY = 1, CONFIRMED_ONLY = 2;

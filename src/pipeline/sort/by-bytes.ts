@@ -1,5 +1,6 @@
 /** Byte strings sorted in code-unit order (the order JS string comparison gives on the decoded strings). */
-import { BYTE_WEIGHT, compareBytes, scratch } from "../columns.ts";
+import { BYTE_WEIGHT, compareBytes } from "../columns/bytes.ts";
+import { scratch } from "../columns/memory.ts";
 import { insertionSort } from "./insertion.ts";
 import { identity } from "./radix.ts";
 

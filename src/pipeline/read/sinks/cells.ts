@@ -3,7 +3,7 @@
  * (status, event_name, campaign) by their bytes, without a string per row.
  */
 import { ByteDict } from "../../byte-dict.ts";
-import { decodeBytes, mix32 } from "../../columns.ts";
+import { decodeBytes, mix32 } from "../../columns/bytes.ts";
 
 /** `text.trim() === ""` on the bytes [s, e). */
 export function isBlankBytes(b: Uint8Array, s: number, e: number): boolean {

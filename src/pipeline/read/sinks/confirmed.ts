@@ -1,5 +1,6 @@
 /** Row logic of confirmed_purchases.csv (used as read: no filter, no dedupe). */
-import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
+import { ColumnBuilder } from "../../columns/builder.ts";
+import { BytesBuilder, type BytesColumn } from "../../columns/bytes.ts";
 import { parseMoneyBytes, parseTimeBytes } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Sink, type Sizing } from "./sink.ts";

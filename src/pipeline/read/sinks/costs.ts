@@ -1,5 +1,5 @@
 /** Row logic of costs_daily.csv. */
-import { ColumnBuilder } from "../../columns.ts";
+import { ColumnBuilder } from "../../columns/builder.ts";
 import { parseDateBytes, parseMoneyBytes } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Campaigns } from "./cells.ts";

@@ -1,5 +1,6 @@
 /** Row logic of purchases_raw.csv (SPEC 4.1 validity; the chargeback receipts of rule 4 are collected here). */
-import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
+import { ColumnBuilder } from "../../columns/builder.ts";
+import { BytesBuilder, type BytesColumn } from "../../columns/bytes.ts";
 import { normaliseKeyword, parseMoneyBytes, parseTimeBytes } from "../../normalise.ts";
 import { EVENT_PURCHASE, STATUS_CHARGEBACK, STATUS_SUCCESS } from "../../tables.ts";
 import type { Layout } from "../layout.ts";

@@ -1,5 +1,6 @@
 /** Row logic of sessions.csv: the timestamp column wins over the date column when both exist. */
-import { BytesBuilder, ColumnBuilder, type BytesColumn } from "../../columns.ts";
+import { ColumnBuilder } from "../../columns/builder.ts";
+import { BytesBuilder, type BytesColumn } from "../../columns/bytes.ts";
 import { parseDateBytes, parseTimeBytes, SECONDS_PER_DAY } from "../../normalise.ts";
 import type { Layout } from "../layout.ts";
 import { Campaigns } from "./cells.ts";

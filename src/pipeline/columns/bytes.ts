@@ -1,79 +1,8 @@
 /**
- * Columnar building blocks: growable typed arrays, byte-string columns and small dictionaries.
- * Tables are typed arrays plus small dictionaries, so they cross worker boundaries as
- * transferable or shared buffers. Text values (ids, receipts) stay UTF-8 bytes from the input
- * file to the output file: no JS string per value.
+ * Byte-string columns: text values (ids, receipts) stay UTF-8 bytes from the input file to the
+ * output file, with no JS string per value; hashed, compared and ordered as bytes.
  */
-
-/** The typed-array kinds columns are made of. */
-export type NumericArray = Float64Array | Int32Array | Uint32Array | Uint8Array;
-
-/**
- * A typed-array constructor (Float64Array, Int32Array, Uint32Array, Uint8Array): Float64 for
- * times, money, epoch days and line numbers (exact integers < 2^53), Uint32 for dictionary codes
- * and offsets, Int32 for hashes, Uint8 for small enums and flags.
- */
-export interface ArrayKind<A extends NumericArray> {
-  readonly BYTES_PER_ELEMENT: number;
-  new (length: number): A;
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): A;
-}
-
-/** A growable column of one typed-array kind. */
-export class ColumnBuilder<A extends NumericArray> {
-  data: A;
-  length = 0;
-  constructor(
-    private readonly kind: ArrayKind<A>,
-    capacity = 1024,
-  ) {
-    this.data = new kind(capacity);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow();
-    this.data[this.length++] = v;
-  }
-  private grow(): void {
-    const next = new this.kind(this.data.length * 2);
-    next.set(this.data as ArrayLike<number>);
-    this.data = next;
-  }
-  /** The filled part (a view: transfer `.buffer` or copy it). */
-  view(): A {
-    return this.data.subarray(0, this.length) as A;
-  }
-  /** Exact-length copy (the spare capacity is not worth transferring). */
-  finish(): A {
-    return this.data.slice(0, this.length) as A;
-  }
-}
-
-/** String dictionary: each distinct value gets a dense code in order of first appearance. */
-export class Interner {
-  private readonly codes = new Map<string, number>();
-  readonly values: string[] = [];
-  code(value: string): number {
-    let code = this.codes.get(value);
-    if (code === undefined) {
-      code = this.values.length;
-      this.codes.set(value, code);
-      this.values.push(value);
-    }
-    return code;
-  }
-}
-
-/**
- * Re-keys a dictionary column through a normalising function (e.g. campaign trim + upper-case):
- * normalisation runs once per distinct raw value, not once per row.
- */
-export function renormalise(codes: Uint32Array, dict: string[], normalise: (raw: string) => string): string[] {
-  const out = new Interner();
-  const remap = new Uint32Array(dict.length);
-  for (let i = 0; i < dict.length; i++) remap[i] = out.code(normalise(dict[i]!));
-  for (let i = 0; i < codes.length; i++) codes[i] = remap[codes[i]!]!;
-  return out.values;
-}
+import { ColumnBuilder } from "./builder.ts";
 
 /**
  * A column of UTF-8 byte strings: value i = bytes[offsets[i], offsets[i+1]). The bytes are the
@@ -228,43 +157,4 @@ export function equalBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array,
 /** Compares value i of column a with value j of column b (code-unit order). */
 export function compareAt(a: BytesColumn, i: number, b: BytesColumn, j: number): number {
   return compareBytes(a.bytes, a.offsets[i]!, a.offsets[i + 1]!, b.bytes, b.offsets[j]!, b.offsets[j + 1]!);
-}
-
-/** A typed array over a SharedArrayBuffer: the big tables are read by every worker without a copy. */
-export function shared<A extends NumericArray>(kind: ArrayKind<A>, n: number): A {
-  return new kind(new SharedArrayBuffer(Math.max(1, n) * kind.BYTES_PER_ELEMENT), 0, n);
-}
-
-/**
- * Reusable working memory for one thread's tasks (a worker runs several reconciliation partitions
- * one after another): a named buffer is kept and handed out again, so its pages are faulted in
- * once per thread, not once per task. Contents are whatever the last user left unless `zero`.
- * Nothing that leaves the task (results) may live in scratch memory.
- */
-const scratchBuffers = new Map<string, ArrayBuffer>();
-
-function scratchBuffer(name: string, bytes: number): { buffer: ArrayBuffer; fresh: boolean } {
-  const have = scratchBuffers.get(name);
-  if (have && have.byteLength >= bytes) return { buffer: have, fresh: false };
-  const buffer = new ArrayBuffer(Math.max(64, Math.ceil(bytes * 1.25)));
-  scratchBuffers.set(name, buffer);
-  return { buffer, fresh: true };
-}
-
-/** `n` elements of thread scratch memory `name` (zeroed when `zero`). */
-export function scratch<A extends NumericArray>(kind: ArrayKind<A>, name: string, n: number, zero = false): A {
-  const { buffer, fresh } = scratchBuffer(name, n * kind.BYTES_PER_ELEMENT);
-  const a = new kind(buffer, 0, n);
-  if (zero && !fresh) a.fill(0);
-  return a;
-}
-
-/** Every (non-shared) ArrayBuffer under the typed arrays of a plain object (nested objects too), for transfer lists. */
-export function buffersOf(value: object, out: ArrayBuffer[] = []): ArrayBuffer[] {
-  for (const v of Object.values(value)) {
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0 && !out.includes(v.buffer)) out.push(v.buffer);
-    } else if (v !== null && typeof v === "object") buffersOf(v, out);
-  }
-  return out;
 }
