@@ -32,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const WIDTH = 16;
 
-/** Rows as papaparse gives them through parse.ts (blank lines dropped), cells padded to WIDTH. */
+/** Rows as papaparse gives them through read/papaparse.ts (blank lines dropped), cells padded to WIDTH. */
 async function papaRows(path: string): Promise<{ rows: string[][]; lines: number[] } | "error"> {
   const rows: string[][] = [];
   const lines: number[] = [];
@@ -93,7 +93,7 @@ async function compareRows(text: Uint8Array | string): Promise<boolean> {
     return true;
   }
   if (papa === "error") throw new Error(`fast reader took a file papaparse rejects: ${JSON.stringify(new TextDecoder().decode(bytes).slice(0, 300))}`);
-  // the header as parse.ts normalises it
+  // the header as read/layout.ts normalises it
   expect(fast.rows[0]).toEqual(papa.rows[0]!);
   expect(fast.rows.slice(1)).toEqual(papa.rows.slice(1));
   expect(fast.lines).toEqual(papa.lines);

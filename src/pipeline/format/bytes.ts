@@ -9,7 +9,7 @@ import { formatDate, MICRO, SECONDS_PER_DAY } from "../normalise.ts";
 import { ascii, put } from "./out.ts";
 
 /** Decimal digits of a non-negative integer < 2^53 (what String(v) prints). */
-export function putUint(buf: Uint8Array, at: number, v: number): number {
+function putUint(buf: Uint8Array, at: number, v: number): number {
   if (v < 10) {
     buf[at] = 48 + v;
     return at + 1;

@@ -14,7 +14,7 @@ export function jsonText(value: unknown): string {
 }
 
 /** A ratio rounded to 6 decimals, or null. */
-export function ratioOut(x: Ratio | null): number | null {
+function ratioOut(x: Ratio | null): number | null {
   return x === null ? null : roundRatio(x, 6);
 }
 

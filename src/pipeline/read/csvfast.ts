@@ -2,7 +2,7 @@
  * The fast CSV reader: records scanned straight off the file's bytes, only the wanted columns
  * located (no string per cell), byte ranges of one file read in parallel.
  *
- * papaparse (parse.ts) stays the RFC 4180 authority: this reader only accepts files it reads
+ * papaparse (papaparse.ts) stays the RFC 4180 authority: this reader only accepts files it reads
  * exactly as papaparse would, and reports anything else as "irregular" so the caller falls back
  * to papaparse for the whole file. Regular means:
  *   - valid UTF-8 (an optional UTF-8 BOM first);
@@ -13,7 +13,7 @@
  *   - an unquoted field holds no quote.
  * For such files papaparse guesses the same newline (from the header line), splits the same
  * fields, and the row's line number is 1 + the "\n" bytes before it. A record made of one empty
- * field is a blank line (skipped, like parse.ts does with papaparse's [""] rows).
+ * field is a blank line (skipped, like papaparse.ts does with papaparse's [""] rows).
  */
 
 export const QUOTE = 34, COMMA = 44, LF = 10, CR = 13;
@@ -235,7 +235,7 @@ export type HeaderProbe =
   | { ok: true; crlf: boolean; header: string; dataStart: number }
   | { ok: false; reason: string };
 
-/** The head papaparse guesses the newline from: the first stream chunk of parse.ts (1 MiB). */
+/** The head papaparse guesses the newline from: the first stream chunk of papaparse.ts (1 MiB). */
 export const PROBE_BYTES = 1 << 20;
 
 /**

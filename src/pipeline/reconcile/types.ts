@@ -43,7 +43,7 @@ export interface PartitionResult extends Details {
   runs: Uint32Array;
   ids: Uint8Array;
   idOff: Uint32Array;
-  /** when rendered: the detail lines (see write.ts RenderedPart) and the partition's summary */
+  /** when rendered: the detail lines (see format/reconciliation-json.ts RenderedPart) and the partition's summary */
   bytes?: Uint8Array;
   runBytes?: Float64Array;
   summary?: ReconSummary;
