@@ -25,7 +25,7 @@ import { qualityReport, type QualityReport } from "../quality.ts";
 import { partitionByAfid } from "../reconcile/partition.ts";
 import { addSummaries } from "../reconcile/summary.ts";
 import type { PartitionResult, ReconSummary } from "../reconcile/types.ts";
-import { renderReport } from "../report.ts";
+import { renderReport } from "../report/html.ts";
 import { anomalies, dailyRoas, roasD1 } from "../roas.ts";
 import type { ConfirmedTable, CostsTable, FileKind, Loaded, PurchasesTable, SessionsTable } from "../tables.ts";
 import type { StageLog } from "./stage-log.ts";
