@@ -6,26 +6,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Piscina } from "piscina";
-import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
-import { createPipelinePool, runPipeline, type RunResult } from "../src/pipeline/run.ts";
-
-/** What the server asks: run the pipeline with these options, or shut the pool down. */
-export type OrchestratorRequest =
-  | { type: "run"; runId: string; dataDir: string; outDir: string; toleranceMin: number }
-  | { type: "close" };
-
-/** What the thread reports: a finished stage, the result, a failure, or that it closed. */
-export type OrchestratorEvent =
-  | { type: "stage"; runId: string; name: string; rows: number }
-  | { type: "succeeded"; runId: string; result: Pick<RunResult, "summary" | "stages"> }
-  | { type: "failed"; runId: string; badInput: PipelineInputErrorData | null; message: string }
-  | { type: "closed" };
-
-/** workerData of this thread. */
-export interface OrchestratorData {
-  /** threads of the Piscina pool (0: one per core) */
-  workers: number;
-}
+import { PipelineInputError } from "../src/pipeline/errors.ts";
+import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../src/pipeline/messages.ts";
+import { createPipelinePool, runPipeline } from "../src/pipeline/run.ts";
 
 const port = parentPort!;
 const { workers } = workerData as OrchestratorData;

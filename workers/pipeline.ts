@@ -3,19 +3,18 @@
  * transferables (or in shared memory), so tables cross back to the main thread without a copy.
  */
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import { buffersOf } from "../src/pipeline/columns.ts";
-import { PipelineInputError, type PipelineInputErrorData } from "../src/pipeline/errors.ts";
-import { readSegment, readWhole, type FileKind, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/load.ts";
-import { matchPartition, type PartitionResult, type PartitionTask } from "../src/pipeline/reconcile.ts";
-import { renderChunk, writeDetailsChunk as writeChunkNow, type Chunk, type DetailsChunkTask } from "../src/pipeline/write.ts";
-
-export interface WholeTask {
-  kind: FileKind;
-  path: string;
-  onlyDay?: number;
-}
-
-export type WholeTaskResult = { ok: true; segment: Segment } | { ok: false; error: PipelineInputErrorData };
+import { buffersOf } from "../src/pipeline/columns/memory.ts";
+import { PipelineInputError } from "../src/pipeline/errors.ts";
+import type { WholeTask, WholeTaskResult } from "../src/pipeline/messages.ts";
+import { readWhole } from "../src/pipeline/read/fallback.ts";
+import { readSegment, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/read/segment.ts";
+import { matchPartition } from "../src/pipeline/reconcile/match.ts";
+import type { PartitionResult, PartitionTask } from "../src/pipeline/reconcile/types.ts";
+import { curatedBytes, type CuratedChunk } from "../src/pipeline/format/curated-csv.ts";
+import {
+  writeDetailsChunk as writeChunkNow,
+  type DetailsChunkTask,
+} from "../src/pipeline/format/reconciliation-json.ts";
 
 function transfer<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;
@@ -46,8 +45,8 @@ export function reconcilePartition(task: PartitionTask): PartitionResult {
 }
 
 /** Renders one chunk of purchases_curated.csv to UTF-8. */
-export function renderOutputChunk(chunk: Chunk): Uint8Array {
-  const bytes = renderChunk(chunk);
+export function renderOutputChunk(chunk: CuratedChunk): Uint8Array {
+  const bytes = curatedBytes(chunk);
   return transfer(bytes, [bytes.buffer as ArrayBuffer]);
 }
 

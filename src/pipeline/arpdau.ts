@@ -3,8 +3,8 @@
  * dau = distinct user_id in sessions on D-1, per campaign when sessions has a campaign column,
  * otherwise the same all-campaign DAU for every campaign.
  */
-import { ByteDict } from "./columns.ts";
-import type { SessionsTable } from "./load.ts";
+import { ByteDict } from "./byte-dict.ts";
+import type { SessionsTable } from "./tables.ts";
 import type { DailyRow } from "./roas.ts";
 
 /** One campaign's ARPDAU inputs: revenue in micro-dollars and the DAU. */

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { PipelineInputError } from "./errors.ts";
+import { isWorkerCount, MAX_WORKERS } from "./pool.ts";
 import { runPipeline, type ProgressFn, type RunResult } from "./run.ts";
 import { beginCliRun } from "../modules/pipeline/cli-record.ts";
 import { writeRunJson } from "../modules/pipeline/run-json.ts";
@@ -49,8 +50,8 @@ export function parseCli(argv: string[]): CliOptions {
   const tolerance = values["tolerance-min"] ?? "10";
   if (!/^\d+(\.\d+)?$/.test(tolerance)) throw new UsageError(`--tolerance-min must be a number of minutes >= 0, got "${tolerance}"`);
   const workers = values.workers ?? String(availableParallelism());
-  if (!/^\d+$/.test(workers) || Number(workers) < 1 || Number(workers) > 256) {
-    throw new UsageError(`--workers must be an integer from 1 to 256, got "${workers}"`);
+  if (!/^\d+$/.test(workers) || !isWorkerCount(Number(workers))) {
+    throw new UsageError(`--workers must be an integer from 1 to ${MAX_WORKERS}, got "${workers}"`);
   }
   const asOf = values["as-of"];
   if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of must be YYYY-MM-DD, got "${asOf}"`);

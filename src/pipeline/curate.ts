@@ -2,9 +2,10 @@
  * SPEC 4 rule 5: the curated purchases, sorted by event_time_utc, appsflyer_id, receipt_id
  * (code-unit string order), then file order so the result is total and deterministic.
  */
-import { compareAt } from "./columns.ts";
-import type { PurchasesTable } from "./load.ts";
-import { identity, radixSortBy, radixSortPairs } from "./sort.ts";
+import { compareAt } from "./columns/bytes.ts";
+import type { PurchasesTable } from "./tables.ts";
+import { insertionSort } from "./sort/insertion.ts";
+import { identity, radixSortBy, radixSortPairs } from "./sort/radix.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
 export interface Curated {
@@ -46,7 +47,15 @@ function prefixWords(t: PurchasesTable, rows: Uint32Array): { hi: Uint32Array; l
 }
 
 /** Does sorted position x go after y? (same second: prefix words, full appsflyer_id, receipt_id, file order) */
-function after(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uint32Array, lo: Uint32Array, x: number, y: number): boolean {
+function after(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  order: Uint32Array,
+  hi: Uint32Array,
+  lo: Uint32Array,
+  x: number,
+  y: number,
+): boolean {
   if (hi[x] !== hi[y]) return hi[x]! > hi[y]!;
   if (lo[x] !== lo[y]) return lo[x]! > lo[y]!;
   const rx = rows[order[x]!]!, ry = rows[order[y]!]!;
@@ -54,7 +63,15 @@ function after(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uin
 }
 
 /** Orders the run [a, b) of equal times (order, hi, lo move together). */
-function sortTies(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: Uint32Array, lo: Uint32Array, a: number, b: number): void {
+function sortTies(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  order: Uint32Array,
+  hi: Uint32Array,
+  lo: Uint32Array,
+  a: number,
+  b: number,
+): void {
   if (b - a > 64) {
     const run = Array.from({ length: b - a }, (_, i) => a + i);
     run.sort((x, y) => (after(t, rows, order, hi, lo, x, y) ? 1 : -1));
@@ -64,24 +81,26 @@ function sortTies(t: PurchasesTable, rows: Uint32Array, order: Uint32Array, hi: 
     lo.set(l, a);
     return;
   }
-  for (let x = a + 1; x < b; x++) {
-    // insert x: swap it down past the larger ones (the three arrays move together)
-    let y = x;
-    while (y > a && after(t, rows, order, hi, lo, y - 1, y)) {
-      const o = order[y]!, h = hi[y]!, l = lo[y]!;
-      order[y] = order[y - 1]!;
-      hi[y] = hi[y - 1]!;
-      lo[y] = lo[y - 1]!;
-      order[y - 1] = o;
-      hi[y - 1] = h;
-      lo[y - 1] = l;
-      y--;
-    }
-  }
+  insertionSort(a, b, (x, y) => after(t, rows, order, hi, lo, x, y), (x, y) => {
+    swapAt(order, x, y);
+    swapAt(hi, x, y);
+    swapAt(lo, x, y);
+  });
+}
+
+function swapAt(a: Uint32Array, x: number, y: number): void {
+  const v = a[x]!;
+  a[x] = a[y]!;
+  a[y] = v;
 }
 
 /** Sorts the kept rows (given in file order, with their post-chargeback revenue and flag). */
-export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float64Array, chargeback: Uint8Array): Curated {
+export function sortCurated(
+  t: PurchasesTable,
+  rows: Uint32Array,
+  revenue: Float64Array,
+  chargeback: Uint8Array,
+): Curated {
   // positions into `rows`; `rows` is file order, so a stable sort keeps ties in file order
   const n = rows.length;
   const keyTime = new Float64Array(n);
@@ -132,4 +151,11 @@ export function sortCurated(t: PurchasesTable, rows: Uint32Array, revenue: Float
   for (let p = 0; p < n; p++) out.revenue[where[p]!] = revenue[p]!;
   for (let p = 0; p < n; p++) out.chargeback[where[p]!] = chargeback[p]!;
   return out;
+}
+
+/** AF revenue after chargebacks by purchases row (shared, read by the reconciliation partitions). */
+export function afRevenueByRow(p: PurchasesTable, curated: Curated): Float64Array {
+  const afRevenue = new Float64Array(new SharedArrayBuffer(Math.max(1, p.n) * 8), 0, p.n);
+  for (let j = 0; j < curated.n; j++) afRevenue[curated.rows[j]!] = curated.revenue[j]!;
+  return afRevenue;
 }

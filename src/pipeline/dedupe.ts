@@ -3,8 +3,8 @@
  * (normalised), keeping the first in file order. event_name is `purchase` for every row that
  * reaches this stage, so the key is (appsflyer_id, epoch seconds, micro-dollars).
  */
-import { equalBytes } from "./columns.ts";
-import type { PurchasesTable } from "./load.ts";
+import { equalBytes } from "./columns/bytes.ts";
+import type { PurchasesTable } from "./tables.ts";
 
 function mix(idHash: number, time: number, revenue: number): number {
   // money can pass 2^32 micro-dollars: fold its high word in too
@@ -17,6 +17,11 @@ function mix(idHash: number, time: number, revenue: number): number {
 /**
  * Keeps the first row of each key. `rows` must be in file order; the result is a subsequence
  * of it (still file order). Open addressing over typed arrays, ids compared exactly on a hash hit.
+ *
+ * A deliberate copy of the open addressing in hash-slots.ts: this table holds only row indices
+ * (4 bytes a slot, half of HashSlots' entry + hash pairs), and with one slot probed at random per
+ * purchase that size decides the speed: HashSlots here took 845 ms against 492 ms (median of 15
+ * alternating runs on 1M purchases, 2-core machine, 2026-12-07).
  */
 export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   let size = 16;
@@ -38,7 +43,12 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
         slots[s] = i;
         break;
       }
-      if (afidHash[other] === h && time[other] === tm && revenue[other] === rv && equalBytes(bytes, offsets[other]!, offsets[other + 1]!, bytes, offsets[i]!, offsets[i + 1]!)) {
+      if (
+        afidHash[other] === h &&
+        time[other] === tm &&
+        revenue[other] === rv &&
+        equalBytes(bytes, offsets[other]!, offsets[other + 1]!, bytes, offsets[i]!, offsets[i + 1]!)
+      ) {
         duplicate = true;
         break;
       }

@@ -3,7 +3,7 @@
  * epoch seconds, dates as epoch days, campaigns trimmed and upper-cased. Pure and allocation-light:
  * these run once per cell on every input row.
  */
-import { decodeBytes } from "./columns.ts";
+import { decodeBytes } from "./columns/bytes.ts";
 
 /** Micro-dollars per dollar: money is held as an integer count of these. */
 export const MICRO = 1_000_000;
@@ -12,6 +12,24 @@ export const SECONDS_PER_DAY = 86_400;
 const C0 = 48; // "0"
 const COMMA = 44;
 const DOT = 46;
+
+let asciiBuffer = new Uint8Array(64);
+
+/**
+ * A string's characters as bytes (a reused buffer: valid until the next call), or null when one
+ * is not ASCII: the string parsers run the byte parsers, and no parser here accepts a non-ASCII
+ * character anywhere.
+ */
+function asciiBytes(s: string): Uint8Array | null {
+  if (asciiBuffer.length < s.length) asciiBuffer = new Uint8Array(s.length * 2);
+  const b = asciiBuffer;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return null;
+    b[i] = c;
+  }
+  return b;
+}
 
 /**
  * Parses a money cell into integer micro-dollars; NaN when unparseable.
@@ -22,80 +40,8 @@ const DOT = 46;
  */
 export function parseMoney(raw: string): number {
   const s = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
-  const n = s.length;
-  if (n === 0) return NaN;
-  let i = 0;
-  let negative = false;
-  const first = s.charCodeAt(0);
-  if (first === 45 /* - */ || first === 43 /* + */) {
-    negative = first === 45;
-    i = 1;
-  }
-  // One pass to find the separators; anything else but digits is fatal.
-  let lastComma = -1;
-  let lastDot = -1;
-  let commas = 0;
-  let dots = 0;
-  let digits = 0;
-  for (let j = i; j < n; j++) {
-    const c = s.charCodeAt(j);
-    if (c === COMMA) {
-      commas++;
-      lastComma = j;
-    } else if (c === DOT) {
-      dots++;
-      lastDot = j;
-    } else if (c - C0 >>> 0 <= 9) digits++;
-    else return NaN;
-  }
-  if (digits === 0) return NaN;
-  let decimalAt = -1;
-  let thousands = -1; // char code of the grouping separator, when there is one
-  if (commas > 0 && dots > 0) {
-    decimalAt = Math.max(lastComma, lastDot);
-    const decimalIsDot = lastDot > lastComma;
-    if ((decimalIsDot ? dots : commas) !== 1) return NaN;
-    thousands = decimalIsDot ? COMMA : DOT;
-  } else if (commas + dots === 1) {
-    decimalAt = commas === 1 ? lastComma : lastDot;
-  } else if (commas + dots > 1) {
-    return NaN; // "1,234,567" or "1.2.3": several separators of one kind are ambiguous
-  }
-  const intEnd = decimalAt === -1 ? n : decimalAt;
-  let whole = 0;
-  let group = 0; // digits since the last grouping separator
-  let groups = 0;
-  for (let j = i; j < intEnd; j++) {
-    const c = s.charCodeAt(j);
-    if (c === thousands) {
-      // first group 1-3 digits, later groups exactly 3
-      if (groups === 0 ? group === 0 || group > 3 : group !== 3) return NaN;
-      groups++;
-      group = 0;
-      continue;
-    }
-    whole = whole * 10 + (c - C0);
-    group++;
-  }
-  if (groups > 0 && group !== 3) return NaN;
-  let frac = 0;
-  if (decimalAt !== -1) {
-    let scale = 100_000;
-    for (let j = decimalAt + 1; j < n; j++) {
-      const d = s.charCodeAt(j) - C0;
-      if (scale >= 1) {
-        frac += d * scale;
-        scale /= 10;
-      } else {
-        // seventh decimal decides the rounding; the rest cannot change it under half-away-from-zero
-        if (scale === 0.1 && d >= 5) frac += 1;
-        scale = 0;
-      }
-    }
-  }
-  const micro = whole * MICRO + frac;
-  if (!Number.isSafeInteger(micro)) return NaN;
-  return negative ? -micro : micro;
+  const b = asciiBytes(s);
+  return b === null ? NaN : moneyAt(b, 0, s.length);
 }
 
 /**
@@ -107,6 +53,12 @@ export function parseMoney(raw: string): number {
 export function parseMoneyBytes(b: Uint8Array, s: number, e: number): number {
   if (e === s) return NaN;
   if (b[s]! <= 32 || b[e - 1]! <= 32) return parseMoney(decodeBytes(b, s, e));
+  return moneyAt(b, s, e);
+}
+
+/** The money parser proper, over trimmed bytes [s, e). */
+function moneyAt(b: Uint8Array, s: number, e: number): number {
+  if (e === s) return NaN;
   let i = s;
   let negative = false;
   const first = b[s]!;
@@ -227,11 +179,13 @@ let lastDateDay = 0;
 /** dateAt over bytes: epoch day of `YYYY-MM-DD` at `at` (the 10 bytes must exist below `end`). */
 function dateAtBytes(b: Uint8Array, at: number, end: number): number {
   if (at + 10 > end || b[at + 4] !== 45 || b[at + 7] !== 45) return NaN;
+  // Unrolled on purpose (hot: once per date or time cell): eight digit loads and one combined range check.
   const y0 = b[at]! - C0, y1 = b[at + 1]! - C0, y2 = b[at + 2]! - C0, y3 = b[at + 3]! - C0;
   const m0 = b[at + 5]! - C0, m1 = b[at + 6]! - C0, d0 = b[at + 8]! - C0, d1 = b[at + 9]! - C0;
   if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) >>> 0 > 9) {
     // some byte below "0" (negative) or above "9": not all digits
-    if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
+    if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9) return NaN;
+    if (m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
   }
   const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
   const key = y * 10000 + m * 100 + d;
@@ -243,21 +197,46 @@ function dateAtBytes(b: Uint8Array, at: number, end: number): number {
   return lastDateDay;
 }
 
+/** Parses a strict `YYYY-MM-DD` (trimmed) into epoch days; NaN when not a real date. */
+export function parseDate(raw: string): number {
+  const s = raw.length === 10 ? raw : raw.trim();
+  if (s.length !== 10) return NaN;
+  const b = asciiBytes(s);
+  return b === null ? NaN : dateAtBytes(b, 0, 10);
+}
+
 /** parseDate over UTF-8 bytes [s, e) (anything but exactly 10 bytes goes through the string version, which trims). */
 export function parseDateBytes(b: Uint8Array, s: number, e: number): number {
   if (e - s !== 10) return parseDate(decodeBytes(b, s, e));
   return dateAtBytes(b, s, e);
 }
 
+/**
+ * Parses an ISO 8601 date-time into epoch seconds; NaN when unparseable.
+ * `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]][Z|±HH[:MM]]`: no offset means UTC, fractional seconds are
+ * truncated, the date must exist (2025-02-30 is bad), hours 00-23, seconds 00-59. Trimmed.
+ */
+export function parseTime(raw: string): number {
+  const s = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
+  const b = asciiBytes(s);
+  return b === null ? NaN : timeAt(b, 0, s.length);
+}
+
 /** parseTime over UTF-8 bytes [s, e): the same result as parseTime on the decoded string. */
 export function parseTimeBytes(b: Uint8Array, s: number, e: number): number {
   if (e === s) return NaN;
   if (b[s]! <= 32 || b[e - 1]! <= 32) return parseTime(decodeBytes(b, s, e));
+  return timeAt(b, s, e);
+}
+
+/** The date-time parser proper, over trimmed bytes [s, e). */
+function timeAt(b: Uint8Array, s: number, e: number): number {
   if (e - s < 16) return NaN;
   const day = dateAtBytes(b, s, e);
   if (day !== day) return NaN;
   const sep = b[s + 10]!;
   if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
+  // Unrolled on purpose (hot: once per time cell): the fixed HH:MM positions read directly.
   const h0 = b[s + 11]! - C0, h1 = b[s + 12]! - C0, n0 = b[s + 14]! - C0, n1 = b[s + 15]! - C0;
   if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || b[s + 13] !== 58 /* : */) return NaN;
   const hh = h0 * 10 + h1, mi = n0 * 10 + n1;
@@ -304,90 +283,6 @@ export function parseTimeBytes(b: Uint8Array, s: number, e: number): number {
   return day * SECONDS_PER_DAY + hh * 3600 + mi * 60 + ss - offset;
 }
 
-/** Reads `count` ASCII digits at `at`; -1 when any is not a digit. */
-function digitsAt(s: string, at: number, count: number): number {
-  if (at + count > s.length) return -1;
-  let v = 0;
-  for (let j = at; j < at + count; j++) {
-    const d = s.charCodeAt(j) - C0;
-    if (d >>> 0 > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-/** Epoch day of a `YYYY-MM-DD` date at `at`, or NaN when it is not a real calendar date. */
-function dateAt(s: string, at: number): number {
-  if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return NaN;
-  const y = digitsAt(s, at, 4);
-  const m = digitsAt(s, at + 5, 2);
-  const d = digitsAt(s, at + 8, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1) return NaN;
-  if (d > (m === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[m]!)) return NaN;
-  return daysFromCivil(y, m, d);
-}
-
-/** Parses a strict `YYYY-MM-DD` (trimmed) into epoch days; NaN when not a real date. */
-export function parseDate(raw: string): number {
-  const s = raw.length === 10 ? raw : raw.trim();
-  if (s.length !== 10) return NaN;
-  return dateAt(s, 0);
-}
-
-/**
- * Parses an ISO 8601 date-time into epoch seconds; NaN when unparseable.
- * `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]][Z|±HH[:MM]]`: no offset means UTC, fractional seconds are
- * truncated, the date must exist (2025-02-30 is bad), hours 00-23, seconds 00-59.
- */
-export function parseTime(raw: string): number {
-  const s = raw.length > 0 && (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32) ? raw.trim() : raw;
-  const n = s.length;
-  if (n < 16) return NaN;
-  const day = dateAt(s, 0);
-  if (day !== day) return NaN;
-  const sep = s.charCodeAt(10);
-  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
-  const hh = digitsAt(s, 11, 2);
-  if (hh < 0 || hh > 23 || s.charCodeAt(13) !== 58 /* : */) return NaN;
-  const mi = digitsAt(s, 14, 2);
-  if (mi < 0 || mi > 59) return NaN;
-  let i = 16;
-  let ss = 0;
-  if (i < n && s.charCodeAt(i) === 58) {
-    ss = digitsAt(s, i + 1, 2);
-    if (ss < 0 || ss > 59 || i + 3 > n) return NaN;
-    i += 3;
-    const c = s.charCodeAt(i);
-    if (i < n && (c === DOT || c === COMMA)) {
-      i++;
-      const start = i;
-      while (i < n && s.charCodeAt(i) - C0 >>> 0 <= 9) i++;
-      if (i === start) return NaN;
-    }
-  }
-  let offset = 0;
-  if (i < n) {
-    const c = s.charCodeAt(i);
-    if (c === 90 /* Z */ || c === 122 /* z */) {
-      i++;
-    } else if (c === 43 || c === 45) {
-      const oh = digitsAt(s, i + 1, 2);
-      if (oh < 0 || oh > 23 || i + 3 > n) return NaN;
-      i += 3;
-      let om = 0;
-      if (i < n) {
-        if (s.charCodeAt(i) === 58) i++;
-        om = digitsAt(s, i, 2);
-        if (om < 0 || om > 59 || i + 2 > n) return NaN;
-        i += 2;
-      }
-      offset = (oh * 3600 + om * 60) * (c === 45 ? -1 : 1);
-    } else return NaN;
-  }
-  if (i !== n) return NaN;
-  return day * SECONDS_PER_DAY + hh * 3600 + mi * 60 + ss - offset;
-}
-
 /** Campaign as compared everywhere: trimmed and upper-cased. */
 export function normaliseCampaign(raw: string): string {
   return raw.trim().toUpperCase();
@@ -423,7 +318,10 @@ export function formatTime(seconds: number): string {
     cachedDay = day;
     cachedDayText = formatDate(day) + "T";
   }
-  clock ??= Array.from({ length: SECONDS_PER_DAY }, (_, s) => pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60) + ":" + pad2(s % 60) + "Z");
+  clock ??= Array.from(
+    { length: SECONDS_PER_DAY },
+    (_, s) => pad2(Math.floor(s / 3600)) + ":" + pad2(Math.floor(s / 60) % 60) + ":" + pad2(s % 60) + "Z",
+  );
   return cachedDayText + clock[seconds - day * SECONDS_PER_DAY]!;
 }
 

@@ -3,13 +3,21 @@
  */
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import type { WholeTask, WholeTaskResult } from "../../workers/pipeline.ts";
 import { PipelineInputError } from "./errors.ts";
-import { chainSegments, FILES, mergeSegments, noDataCheck, planRead, segmentTasks, type FileKind, type ReadPlan, type Irregular, type Loaded, type Segment, type SegmentTask } from "./load.ts";
-import type { PartitionTask } from "./reconcile.ts";
+import type { WholeTask, WholeTaskResult } from "./messages.ts";
+import { mergeSegments } from "./read/merge.ts";
+import { chainSegments, noDataCheck, planRead, segmentTasks, type ReadPlan } from "./read/plan.ts";
+import type { Irregular, Segment, SegmentTask } from "./read/segment.ts";
+import type { PartitionTask } from "./reconcile/types.ts";
+import { FILES, type FileKind, type Loaded } from "./tables.ts";
 
 /** Progress callback: stage name, rows so far, rows per second; info.done on the stage's last call. */
-export type ProgressFn = (stage: string, rows: number, rowsPerS: number, info?: { done: boolean; fraction?: number }) => void;
+export type ProgressFn = (
+  stage: string,
+  rows: number,
+  rowsPerS: number,
+  info?: { done: boolean; fraction?: number },
+) => void;
 
 /** The task file of the pool. */
 export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
@@ -17,13 +25,21 @@ export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url)
 /** Bytes of input per load task: enough tasks to keep every thread busy, few enough to stay cheap. */
 export const SEGMENT_BYTES = 16 << 20;
 
-/** Threads for a `workers` setting: 0 (or absent) means one per core. */
-export function workerCount(workers = 0): number {
-  return workers > 0 ? workers : availableParallelism();
+/** Most worker threads a run takes (`--workers`, PIPELINE_WORKERS): the CLI and runPipeline share this limit. */
+export const MAX_WORKERS = 256;
+
+/** A valid worker thread count: an integer from 1 to MAX_WORKERS. */
+export function isWorkerCount(workers: number): boolean {
+  return Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS;
 }
 
-/** A Piscina pool over workers/pipeline.ts with `workers` threads (0 or absent: the core count). */
-export function createPipelinePool(workers = 0): Piscina {
+/** Threads for a `workers` setting: absent means one per core. */
+export function workerCount(workers?: number): number {
+  return workers ?? availableParallelism();
+}
+
+/** A Piscina pool over workers/pipeline.ts with `workers` threads (absent: the core count). */
+export function createPipelinePool(workers?: number): Piscina {
   const threads = workerCount(workers);
   return new Piscina({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
 }
@@ -63,7 +79,8 @@ export async function loadOnPool(
           if ("irregular" in r) return;
           bytes += r.end - r.start;
           rows += r.quality.rows;
-          progress?.(name, rows, rows / Math.max((performance.now() - t0) / 1000, 1e-6), { done: false, fraction: Math.min(1, bytes / plan.size) });
+          const rate = rows / Math.max((performance.now() - t0) / 1000, 1e-6);
+          progress?.(name, rows, rate, { done: false, fraction: Math.min(1, bytes / plan.size) });
         },
         () => {}, // failures surface through chainSegments
       );

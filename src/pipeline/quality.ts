@@ -1,5 +1,5 @@
 /** quality.json (SPEC 4.1): per file, rows read, rows skipped and the reasons, zeros included. */
-import { FILE_KINDS, FILES, type FileKind, type FileQuality } from "./load.ts";
+import { FILE_KINDS, FILES, type FileKind, type FileQuality } from "./tables.ts";
 
 /** The quality.json document. */
 export interface QualityReport {

@@ -3,10 +3,10 @@
  * and summed costs, the D-1 slice, and the avg7 anomaly check over D-8..D-2. All values exact:
  * money in micro-dollars, ratios as BigInt fractions.
  */
-import { Interner } from "./columns.ts";
+import { Interner } from "./columns/interner.ts";
 import type { Curated } from "./curate.ts";
 import { addRatio, divRatio, isPositive, lessThan, ratio, type Ratio } from "./exact.ts";
-import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./load.ts";
+import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./tables.ts";
 import { SECONDS_PER_DAY } from "./normalise.ts";
 
 /** One (day, campaign) of the join. */
@@ -67,13 +67,6 @@ export function latestKeptDay(p: PurchasesTable): number {
     if ((p.flags[i]! & (STATUS_SUCCESS | EVENT_PURCHASE)) === (STATUS_SUCCESS | EVENT_PURCHASE) && p.revenue[i]! > 0 && p.time[i]! > max) max = p.time[i]!;
   }
   return max === -Infinity ? NaN : Math.floor(max / SECONDS_PER_DAY);
-}
-
-/** Latest UTC day among the curated purchases; NaN when there are none. */
-export function latestDay(p: PurchasesTable, curated: Curated): number {
-  let max = -Infinity;
-  for (let j = 0; j < curated.n; j++) max = Math.max(max, p.time[curated.rows[j]!]!);
-  return curated.n === 0 ? NaN : Math.floor(max / SECONDS_PER_DAY);
 }
 
 /** Rule 8: the rows of D-1 with revenue (a curated purchase) or cost, sorted by campaign. */

@@ -2,8 +2,7 @@
  * The columnar tables the loaders produce (one per input file) and the per-file quality counts.
  * Plain typed arrays and string columns, so a table crosses a worker boundary by transfer.
  */
-import type { BytesColumn } from "./columns.ts";
-import type { ReadProgress } from "./parse.ts";
+import type { BytesColumn } from "./columns/bytes.ts";
 
 /** The four inputs, by kind, with their file names. */
 export const FILES = {
@@ -90,10 +89,4 @@ export interface Loaded<T extends Table = Table> {
   quality: FileQuality;
   /** rows that passed validation (sessions may store fewer: see onlyDay) */
   usable: number;
-}
-
-export interface LoadOptions {
-  /** sessions only: keep just the rows of this epoch day (the D-1 of an explicit --as-of) */
-  onlyDay?: number;
-  onProgress?: ReadProgress;
 }

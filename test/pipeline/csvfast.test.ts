@@ -1,5 +1,5 @@
 /**
- * The fast byte reader (csvfast.ts) against papaparse, the RFC 4180 authority: whenever the fast
+ * The fast byte reader (read/csvfast.ts) against papaparse, the RFC 4180 authority: whenever the fast
  * reader takes a file, its rows and line numbers are papaparse's, and a file read in many small
  * speculative segments gives the same table as the same file read whole through papaparse.
  */
@@ -8,24 +8,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { decodeBytes } from "../../src/pipeline/columns.ts";
-import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/csvfast.ts";
+import { decodeBytes } from "../../src/pipeline/columns/bytes.ts";
+import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/read/csvfast.ts";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
-import {
-  chainSegments,
-  FILES,
-  mergeSegments,
-  noDataCheck,
-  planRead,
-  readSegment,
-  readWhole,
-  segmentTasks,
-  type FileKind,
-  type Loaded,
-  type SegmentTask,
-} from "../../src/pipeline/load.ts";
+import { readWhole } from "../../src/pipeline/read/fallback.ts";
+import { mergeSegments } from "../../src/pipeline/read/merge.ts";
+import { chainSegments, noDataCheck, planRead, segmentTasks } from "../../src/pipeline/read/plan.ts";
+import { readSegment, type SegmentTask } from "../../src/pipeline/read/segment.ts";
+import { FILES, type FileKind, type Loaded } from "../../src/pipeline/tables.ts";
 import { parseDate, parseDateBytes, parseMoney, parseMoneyBytes, parseTime, parseTimeBytes } from "../../src/pipeline/normalise.ts";
-import { normaliseHeader, streamCsv } from "../../src/pipeline/parse.ts";
+import { normaliseHeader } from "../../src/pipeline/read/layout.ts";
+import { streamCsv } from "../../src/pipeline/read/papaparse.ts";
 
 let dir: string;
 let base: string;
@@ -39,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const WIDTH = 16;
 
-/** Rows as papaparse gives them through parse.ts (blank lines dropped), cells padded to WIDTH. */
+/** Rows as papaparse gives them through read/papaparse.ts (blank lines dropped), cells padded to WIDTH. */
 async function papaRows(path: string): Promise<{ rows: string[][]; lines: number[] } | "error"> {
   const rows: string[][] = [];
   const lines: number[] = [];
@@ -100,7 +93,7 @@ async function compareRows(text: Uint8Array | string): Promise<boolean> {
     return true;
   }
   if (papa === "error") throw new Error(`fast reader took a file papaparse rejects: ${JSON.stringify(new TextDecoder().decode(bytes).slice(0, 300))}`);
-  // the header as parse.ts normalises it
+  // the header as read/layout.ts normalises it
   expect(fast.rows[0]).toEqual(papa.rows[0]!);
   expect(fast.rows.slice(1)).toEqual(papa.rows.slice(1));
   expect(fast.lines).toEqual(papa.lines);

@@ -1,4 +1,4 @@
-/** sortCurated + writeCuratedCsv, SPEC 4 rule 5 and 4.1: columns, sort order, exact formats. */
+/** sortCurated + the curated CSV, SPEC 4 rule 5 and 4.1: columns, sort order, exact formats. */
 import { expect, test } from "bun:test";
 import { csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 

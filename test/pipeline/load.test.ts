@@ -4,8 +4,8 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { strAt } from "../../src/pipeline/columns.ts";
-import { loadConfirmed, loadCosts, loadPurchases, loadSessions } from "../../src/pipeline/load.ts";
+import { strAt } from "../../src/pipeline/columns/bytes.ts";
+import { loadConfirmed, loadCosts, loadPurchases, loadSessions } from "./load-local.ts";
 import { formatDate } from "../../src/pipeline/normalise.ts";
 import { cleanup, csv, dataset, PURCHASES_HEADER } from "./helpers.ts";
 

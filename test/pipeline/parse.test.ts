@@ -3,7 +3,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
-import { LineEndingCheck, resolveColumns, streamCsv } from "../../src/pipeline/parse.ts";
+import { resolveColumns } from "../../src/pipeline/read/layout.ts";
+import { LineEndingCheck, streamCsv } from "../../src/pipeline/read/papaparse.ts";
 import { cleanup, dataset } from "./helpers.ts";
 
 afterAll(cleanup);

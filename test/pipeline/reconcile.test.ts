@@ -1,7 +1,8 @@
 /** matchPartition / mergeReconciliation, SPEC 4 rule 6 and 4.1 reconciliation readings. */
 import { describe, expect, test } from "bun:test";
-import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
-import { MATCHED, matchPartition, type PartitionTask } from "../../src/pipeline/reconcile.ts";
+import { bytesColumn, hashString } from "../../src/pipeline/columns/bytes.ts";
+import { matchPartition } from "../../src/pipeline/reconcile/match.ts";
+import { MATCHED, type PartitionTask } from "../../src/pipeline/reconcile/types.ts";
 import { CONFIRMED_HEADER, csv, filePool, PURCHASES_HEADER, run } from "./helpers.ts";
 
 /** A partition from [appsflyer_id, time] rows; row index = file order. */

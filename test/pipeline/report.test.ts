@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderReport, type ReportInput } from "../../src/pipeline/report.ts";
-import { dayRange, esc, fmtUsd, fmtUsdShort, niceTicks } from "../../src/pipeline/report-format.ts";
+import { renderReport, type ReportInput } from "../../src/pipeline/report/html.ts";
+import { dayRange, esc, fmtUsd, fmtUsdShort, niceTicks } from "../../src/pipeline/report/format.ts";
 import { CHROMIUM, screenshot } from "../../scripts/screenshot-report.ts";
 
 const EVIL = `<script>alert("x")</script>&"' onload="alert(1)`;

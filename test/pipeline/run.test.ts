@@ -64,6 +64,13 @@ describe("bad input: exit-2 errors name the file (and line/column), previous rep
     const ds = dataset();
     await expect(runPipeline({ dataDir: ds.data, outDir: ds.out, toleranceMin: -1, workers: 1, pool })).rejects.toThrow(/--tolerance-min/);
   });
+  test("--workers takes the CLI's range (1..256) in runPipeline too", async () => {
+    const ds = dataset();
+    for (const workers of [0, 257, 1.5]) {
+      const run = runPipeline({ dataDir: ds.data, outDir: ds.out, toleranceMin: 10, workers, pool });
+      await expect(run).rejects.toThrow(/^--workers: must be an integer from 1 to 256/);
+    }
+  });
 });
 
 test("a successful run replaces the previous reports and leaves other files in the folder alone", async () => {

@@ -4,11 +4,12 @@
  */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { bytesColumn, hashString } from "../../src/pipeline/columns.ts";
+import { bytesColumn, hashString } from "../../src/pipeline/columns/bytes.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
-import type { PurchasesTable } from "../../src/pipeline/load.ts";
-import { sortByBytes } from "../../src/pipeline/reconcile.ts";
-import { radixSortPairs } from "../../src/pipeline/sort.ts";
+import type { PurchasesTable } from "../../src/pipeline/tables.ts";
+import { sortByBytes } from "../../src/pipeline/sort/by-bytes.ts";
+import { insertionSort } from "../../src/pipeline/sort/insertion.ts";
+import { radixSortPairs } from "../../src/pipeline/sort/radix.ts";
 
 /** Ids that stress byte order: shared prefixes, NUL, short ones, and the UTF-8 lead bytes 0xEE-0xF4 (U+E000.. vs supplementary). */
 const id = fc.oneof(
@@ -65,4 +66,15 @@ test("radixSortPairs: stable, payload carried", () => {
     }),
     { numRuns: 200, seed: 9 },
   );
+});
+
+test("insertionSort: stable over positions, with arrays that move together", () => {
+  const key = [3, 1, 2, 1, 3, 0, 2], tag = ["a", "b", "c", "d", "e", "f", "g"];
+  const swap = (x: number, y: number) => {
+    [key[x], key[y]] = [key[y]!, key[x]!];
+    [tag[x], tag[y]] = [tag[y]!, tag[x]!];
+  };
+  insertionSort(1, 6, (x, y) => key[x]! > key[y]!, swap); // positions 0 and 6 stay put
+  expect(key).toEqual([3, 0, 1, 1, 2, 3, 2]);
+  expect(tag).toEqual(["a", "f", "b", "d", "c", "e", "g"]);
 });

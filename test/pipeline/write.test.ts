@@ -6,13 +6,20 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChargebacks } from "../../src/pipeline/chargebacks.ts";
-import { sortCurated } from "../../src/pipeline/curate.ts";
+import { afRevenueByRow, sortCurated } from "../../src/pipeline/curate.ts";
 import { dedupeFirst } from "../../src/pipeline/dedupe.ts";
 import { selectPurchases } from "../../src/pipeline/filter.ts";
-import { loadConfirmed, loadPurchases } from "../../src/pipeline/load.ts";
-import { reconciliationHead, reconciliationTail } from "../../src/pipeline/output.ts";
-import { addSummaries, matchPartition, partitionByAfid } from "../../src/pipeline/reconcile.ts";
-import { afRevenueByRow, curatedChunks, renderChunk, writeChunks, writeReconciliation, type Chunk, type RenderedPart } from "../../src/pipeline/write.ts";
+import { loadConfirmed, loadPurchases } from "./load-local.ts";
+import { matchPartition } from "../../src/pipeline/reconcile/match.ts";
+import { partitionByAfid } from "../../src/pipeline/reconcile/partition.ts";
+import { addSummaries } from "../../src/pipeline/reconcile/summary.ts";
+import { curatedBytes, curatedChunks, writeChunks, type CuratedChunk } from "../../src/pipeline/format/curated-csv.ts";
+import {
+  reconciliationHead,
+  reconciliationTail,
+  writeReconciliation,
+  type RenderedPart,
+} from "../../src/pipeline/format/reconciliation-json.ts";
 import { cleanup, dataset, SAMPLE_DIR } from "./helpers.ts";
 
 afterAll(cleanup);
@@ -31,7 +38,7 @@ test("any chunk size and any completion order give the same curated file", async
   const { root } = dataset();
   // renders finish in a scrambled order; the writer must still write them in chunk order
   let calls = 0;
-  const scrambled = (ch: Chunk) => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(renderChunk(ch)), (7 * ++calls) % 5));
+  const scrambled = (ch: CuratedChunk) => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(curatedBytes(ch)), (7 * ++calls) % 5));
   const write = async (name: string, size: number, window: number) => {
     const path = join(root, name);
     await writeChunks(path, "[", "]", curatedChunks(p, curated, size), scrambled, window);

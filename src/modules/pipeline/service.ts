@@ -10,7 +10,7 @@ import { rawQuery } from "../../db/client";
 import { ConflictError, NotFoundError } from "../../errors";
 import { log } from "../../logger";
 import { PipelineInputError } from "../../pipeline/errors";
-import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../../workers/orchestrator";
+import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../pipeline/messages";
 import { pipelineRunsFinished, registerPipelineGauges } from "../metrics/service";
 import { recoverInterruptedRuns, tryRunLock, type RunLock } from "./lock";
 import type { RunView } from "./model";

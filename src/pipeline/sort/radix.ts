@@ -61,7 +61,11 @@ export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32A
  * arrays (aligned with the pairs) are carried along too. Returns the sorted arrays (possibly the
  * inputs, reordered).
  */
-export function radixSortPairs(keys: Uint32Array, values: Uint32Array, payload: Uint32Array[] = []): { keys: Uint32Array; values: Uint32Array; payload: Uint32Array[] } {
+export function radixSortPairs(
+  keys: Uint32Array,
+  values: Uint32Array,
+  payload: Uint32Array[] = [],
+): { keys: Uint32Array; values: Uint32Array; payload: Uint32Array[] } {
   const n = keys.length;
   let max = 0;
   for (let i = 0; i < n; i++) if (keys[i]! > max) max = keys[i]!;
@@ -103,24 +107,4 @@ export function identity(n: number): Uint32Array {
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = i;
   return out;
-}
-
-/** Code-unit string order, the one every output uses (not locale order). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Indices of `strings` in code-unit order (ties by index). Uses the engine's native default sort
- * on "value\0index" tags (several times faster than a JS comparator); "\0" sorts below every
- * other code unit, so tags order exactly like their values unless a value holds a "\0" itself,
- * in which case the comparator sort is used.
- */
-export function sortedIndexByString(strings: readonly string[]): number[] {
-  if (strings.some((s) => s.includes("\u0000"))) {
-    return Array.from(strings.keys()).sort((x, y) => compareStrings(strings[x]!, strings[y]!) || x - y);
-  }
-  const tags = strings.map((s, i) => s + "\u0000" + i);
-  tags.sort();
-  return tags.map((t) => Number(t.slice(t.lastIndexOf("\u0000") + 1)));
 }

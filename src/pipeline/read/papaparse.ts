@@ -4,9 +4,10 @@
  * rows are never held at once.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import Papa from "papaparse";
-import { PipelineInputError } from "./errors.ts";
+import { PipelineInputError } from "../errors.ts";
+import { inputSize } from "./io.ts";
+import { normaliseHeader } from "./layout.ts";
 
 /** Called with each chunk of data rows and the 1-based line where each row starts. */
 export type RowsHandler = (rows: string[][], lines: Float64Array) => void;
@@ -27,45 +28,6 @@ export interface StreamCsvOptions {
   onProgress?: ReadProgress;
   /** read size; bigger chunks mean fewer papaparse calls */
   chunkBytes?: number;
-}
-
-/** Header cell as compared: BOM stripped, trimmed, lower-cased. */
-export function normaliseHeader(cell: string): string {
-  return cell.replace(/^\uFEFF/, "").trim().toLowerCase();
-}
-
-/**
- * Maps column names to positions. Required names missing from the header are a bad-input error
- * naming the file, the header line and the column; optional ones map to -1. The first of
- * duplicated names wins.
- */
-export function resolveColumns<R extends string, O extends string>(
-  file: string,
-  header: string[],
-  line: number,
-  required: readonly R[],
-  optional: readonly O[] = [],
-): Record<R | O, number> {
-  const out = {} as Record<R | O, number>;
-  for (const name of [...required, ...optional]) out[name] = header.indexOf(name);
-  for (const name of required) {
-    if (out[name] === -1) {
-      throw new PipelineInputError(file, line, name, `missing required column "${name}" (header: ${header.join(",")})`);
-    }
-  }
-  return out;
-}
-
-/** Size of an input file; a missing path or a folder is a bad-input error naming the file. */
-export async function inputSize(path: string, file: string): Promise<number> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new PipelineInputError(file, undefined, undefined, `not a file: ${path}`);
-    return info.size;
-  } catch (error) {
-    if (error instanceof PipelineInputError) throw error;
-    throw new PipelineInputError(file, undefined, undefined, `file not found: ${path}`);
-  }
 }
 
 /** Lines a row spans beyond its first: newlines inside quoted fields. */
@@ -114,7 +76,10 @@ export class LineEndingCheck {
         if (this.crlf === undefined) this.crlf = crlf;
         else if (crlf !== this.crlf) {
           const [has, first] = crlf ? ["CRLF", "LF"] : ["LF", "CRLF"];
-          this.mismatch = { line: this.line, detail: `mixed line endings: this line ends with ${has}, the first line with ${first}; convert the file to one line ending` };
+          const detail =
+            `mixed line endings: this line ends with ${has}, the first line with ${first}; ` +
+            "convert the file to one line ending";
+          this.mismatch = { line: this.line, detail };
           return;
         }
       }
@@ -176,7 +141,8 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       chunk: (results, parser) => {
         if (settled) return;
         try {
-          if (lineEndings.mismatch) throw new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail);
+          const mixed = lineEndings.mismatch;
+          if (mixed) throw new PipelineInputError(file, mixed.line, undefined, mixed.detail);
           const rows = results.data;
           const lines = new Float64Array(rows.length);
           const keep: string[][] = [];
@@ -211,13 +177,17 @@ export async function streamCsv(options: StreamCsvOptions): Promise<number> {
       },
       complete: () => {
         if (settled) return;
-        if (lineEndings.mismatch) return fail(new PipelineInputError(file, lineEndings.mismatch.line, undefined, lineEndings.mismatch.detail));
+        const mixed = lineEndings.mismatch;
+        if (mixed) return fail(new PipelineInputError(file, mixed.line, undefined, mixed.detail));
         if (!headerSeen) return fail(new PipelineInputError(file, 1, undefined, "empty file (no header row)"));
-        if (dataRows === 0) return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
+        if (dataRows === 0) {
+          return fail(new PipelineInputError(file, headerLine, undefined, "no data rows (header only)"));
+        }
         settled = true;
         resolve(dataRows);
       },
-      error: (error: Error) => fail(new PipelineInputError(file, undefined, undefined, `cannot read file: ${error.message}`)),
+      error: (error: Error) =>
+        fail(new PipelineInputError(file, undefined, undefined, `cannot read file: ${error.message}`)),
     });
   });
 }

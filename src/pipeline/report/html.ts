@@ -4,8 +4,8 @@
  * reconciliation summary, ARPDAU D-1 and the data-quality counts. Every string from the
  * input is escaped, and the output depends on nothing but the input.
  */
-import { legendHtml, panelSvg, type Series } from "./report-charts.ts";
-import { cmp, dayRange, esc, fmtInt, fmtPct, fmtRatio, fmtUsd, num, numOrNull } from "./report-format.ts";
+import { legendHtml, panelSvg, type Series } from "./charts.ts";
+import { cmp, dayRange, esc, fmtInt, fmtPct, fmtRatio, fmtUsd, num, numOrNull } from "./format.ts";
 
 export interface ReportInput {
   generatedAt: string; // ISO time

@@ -2,7 +2,7 @@
  * The fast CSV reader: records scanned straight off the file's bytes, only the wanted columns
  * located (no string per cell), byte ranges of one file read in parallel.
  *
- * papaparse (parse.ts) stays the RFC 4180 authority: this reader only accepts files it reads
+ * papaparse (papaparse.ts) stays the RFC 4180 authority: this reader only accepts files it reads
  * exactly as papaparse would, and reports anything else as "irregular" so the caller falls back
  * to papaparse for the whole file. Regular means:
  *   - valid UTF-8 (an optional UTF-8 BOM first);
@@ -13,7 +13,7 @@
  *   - an unquoted field holds no quote.
  * For such files papaparse guesses the same newline (from the header line), splits the same
  * fields, and the row's line number is 1 + the "\n" bytes before it. A record made of one empty
- * field is a blank line (skipped, like parse.ts does with papaparse's [""] rows).
+ * field is a blank line (skipped, like papaparse.ts does with papaparse's [""] rows).
  */
 
 export const QUOTE = 34, COMMA = 44, LF = 10, CR = 13;
@@ -210,7 +210,16 @@ export interface RowSink {
  * Scans every record starting in [start, stopAt) of buf into the sink. `eof`: buf ends where the
  * file ends. Returns the scanner (status SCAN_OK, SCAN_IRREGULAR or SCAN_NEED_MORE; pos, newlines, rows).
  */
-export function scanInto(buf: Uint8Array, start: number, stopAt: number, eof: boolean, crlf: boolean, slotOf: Int32Array, slots: number, sink: RowSink): Scanner {
+export function scanInto(
+  buf: Uint8Array,
+  start: number,
+  stopAt: number,
+  eof: boolean,
+  crlf: boolean,
+  slotOf: Int32Array,
+  slots: number,
+  sink: RowSink,
+): Scanner {
   const sc = new Scanner(slotOf, slots, crlf);
   sc.reset(start);
   for (;;) {
@@ -226,7 +235,7 @@ export type HeaderProbe =
   | { ok: true; crlf: boolean; header: string; dataStart: number }
   | { ok: false; reason: string };
 
-/** The head papaparse guesses the newline from: the first stream chunk of parse.ts (1 MiB). */
+/** The head papaparse guesses the newline from: the first stream chunk of papaparse.ts (1 MiB). */
 export const PROBE_BYTES = 1 << 20;
 
 /**
@@ -251,7 +260,9 @@ export function probeHeader(head: Uint8Array, size: number): HeaderProbe {
   // papaparse guesses the newline once, from its first chunk: it must agree with ours
   let first = new TextDecoder("utf-8", { ignoreBOM: true }).decode(head, { stream: head.length < size });
   if (first.charCodeAt(0) === 0xfeff) first = first.slice(1);
-  if (guessLineEndings(first) !== (crlf ? "\r\n" : "\n")) return { ok: false, reason: "papaparse would guess another newline" };
+  if (guessLineEndings(first) !== (crlf ? "\r\n" : "\n")) {
+    return { ok: false, reason: "papaparse would guess another newline" };
+  }
   return { ok: true, crlf, header: new TextDecoder("utf-8", { ignoreBOM: true }).decode(line), dataStart: nl + 1 };
 }
 

@@ -3,7 +3,7 @@
  * campaign with daily revenue bars and a cost line on top, ROAS below, the seven-day
  * baseline window shaded, D-1 highlighted and an anomaly ringed in red.
  */
-import { esc, fmtRatio, fmtUsd, fmtUsdShort, niceTicks } from "./report-format.ts";
+import { esc, fmtRatio, fmtUsd, fmtUsdShort, niceTicks } from "./format.ts";
 
 export interface Series {
   name: string;

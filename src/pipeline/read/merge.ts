@@ -1,0 +1,161 @@
+/** A file's segments merged, in file order, into one table whose big arrays are shared memory. */
+import { chargedRows } from "../chargebacks.ts";
+import { type BytesColumn } from "../columns/bytes.ts";
+import { Interner, renormalise } from "../columns/interner.ts";
+import { shared } from "../columns/memory.ts";
+import { normaliseCampaign } from "../normalise.ts";
+import type {
+  ConfirmedTable,
+  CostsTable,
+  FileKind,
+  FileQuality,
+  Loaded,
+  PurchasesTable,
+  SessionsTable,
+  Table,
+} from "../tables.ts";
+import type { Segment } from "./segment.ts";
+import type { ConfirmedCols } from "./sinks/confirmed.ts";
+import type { CostsCols } from "./sinks/costs.ts";
+import type { PurchasesCols } from "./sinks/purchases.ts";
+import type { SessionsCols } from "./sinks/sessions.ts";
+import { newQuality } from "./sinks/sink.ts";
+
+function mergeQuality(segments: Segment[]): FileQuality {
+  const q = newQuality();
+  for (const s of segments) {
+    q.rows += s.quality.rows;
+    q.skipped += s.quality.skipped;
+    q.bad_time += s.quality.bad_time;
+    q.bad_number += s.quality.bad_number;
+    const first = s.quality.firstBad;
+    if (!q.firstBad && first) q.firstBad = { ...first, line: first.line + s.lineBase };
+  }
+  return q;
+}
+
+/** The parts one after another in `out` (a shared array of their total length). */
+function concatInto<T extends Float64Array | Int32Array | Uint8Array>(out: T, parts: T[]): T {
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as ArrayLike<number>, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
+  let total = 0;
+  for (const p of parts) total += p.bytes.length;
+  if (total > 0xffffffff) throw new RangeError("string column beyond 4 GiB");
+  const bytes = shared(Uint8Array, total);
+  const offsets = shared(Uint32Array, n + 1);
+  let at = 0, row = 0;
+  for (const p of parts) {
+    bytes.set(p.bytes, at);
+    const o = p.offsets;
+    for (let i = 1; i < o.length; i++) offsets[row + i] = o[i]! + at;
+    at += p.bytes.length;
+    row += o.length - 1;
+  }
+  return { bytes, offsets };
+}
+
+/** Segment campaign codes into one code space over the raw values (first appearance in file order). */
+/** A segment's campaign codes and the raw values they index. */
+interface CampaignPart {
+  campaign: Uint32Array;
+  campaignRaw: string[];
+}
+
+function concatCampaigns(parts: CampaignPart[], n: number): { codes: Uint32Array; raw: string[] } {
+  const interner = new Interner();
+  const codes = shared(Uint32Array, n);
+  let at = 0;
+  for (const p of parts) {
+    const remap = Uint32Array.from(p.campaignRaw, (v) => interner.code(v));
+    const c = p.campaign;
+    for (let i = 0; i < c.length; i++) codes[at + i] = remap[c[i]!]!;
+    at += c.length;
+  }
+  return { codes, raw: interner.values };
+}
+
+/** Merges a file's segments (file order) into its table. */
+export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
+  const quality = mergeQuality(segments);
+  const usable = segments.reduce((s, x) => s + x.usable, 0);
+  let table: Table;
+  switch (kind) {
+    case "purchases": {
+      const cols = segments.map((s) => s.cols as PurchasesCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const campaign = concatCampaigns(cols, n);
+      const receipt = concatBytes(cols.map((c) => c.receipt), n);
+      const receiptHash = concatInto(shared(Int32Array, n), cols.map((c) => c.receiptHash));
+      const t: PurchasesTable = {
+        kind,
+        n,
+        afid: concatBytes(cols.map((c) => c.afid), n),
+        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
+        flags: concatInto(shared(Uint8Array, n), cols.map((c) => c.flags)),
+        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
+        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
+        campaign: campaign.codes,
+        campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
+        receipt,
+        charged: chargedRows(receipt, receiptHash, cols.map((c) => c.chargebacks)),
+      };
+      table = t;
+      break;
+    }
+    case "confirmed": {
+      const cols = segments.map((s) => s.cols as ConfirmedCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const t: ConfirmedTable = {
+        kind,
+        n,
+        afid: concatBytes(cols.map((c) => c.afid), n),
+        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
+        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
+        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
+        receipt: concatBytes(cols.map((c) => c.receipt), n),
+      };
+      table = t;
+      break;
+    }
+    case "costs": {
+      const cols = segments.map((s) => s.cols as CostsCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const campaign = concatCampaigns(cols, n);
+      const t: CostsTable = {
+        kind,
+        n,
+        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
+        campaign: campaign.codes,
+        campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
+        cost: concatInto(shared(Float64Array, n), cols.map((c) => c.cost)),
+      };
+      table = t;
+      break;
+    }
+    case "sessions": {
+      const cols = segments.map((s) => s.cols as SessionsCols);
+      const n = cols.reduce((s, c) => s + c.n, 0);
+      const withCampaign = cols[0]!.campaign !== null;
+      const campaign = withCampaign ? concatCampaigns(cols as CampaignPart[], n) : null;
+      const t: SessionsTable = {
+        kind,
+        n,
+        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
+        user: concatBytes(cols.map((c) => c.user), n),
+        userHash: concatInto(shared(Int32Array, n), cols.map((c) => c.userHash)),
+        campaign: campaign ? campaign.codes : null,
+        campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
+      };
+      table = t;
+      break;
+    }
+  }
+  return { table, quality, usable };
+}

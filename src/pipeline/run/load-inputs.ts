@@ -1,0 +1,95 @@
+/**
+ * Step 1 of a run: the four input files load on the pool. Without --as-of, D-1 comes from the
+ * purchases, so sessions.csv is read once they are loaded and keeps only D-1 rows (not every
+ * session of the file in memory); the confirmed purchases keep the pool busy meanwhile.
+ */
+import { join } from "node:path";
+import type { Piscina } from "piscina";
+import { PipelineInputError } from "../errors.ts";
+import { loadOnPool, type ProgressFn } from "../pool.ts";
+import { planRead, type ReadPlan } from "../read/plan.ts";
+import { FILE_KINDS, FILES, type FileKind, type Loaded, type PurchasesTable } from "../tables.ts";
+import type { StageLog } from "./stage-log.ts";
+
+type Load = ReturnType<typeof loadOnPool>;
+
+export class InputLoads {
+  private readonly loads: Partial<Record<FileKind, Load>>;
+  private readonly sessionsPlan: Promise<ReadPlan> | undefined;
+
+  /** Queues the loads: purchases, confirmed and costs now; sessions too when D-1 is known (`explicitAsOf`). */
+  constructor(
+    private readonly pool: Piscina,
+    private readonly dataDir: string,
+    explicitAsOf: number | undefined,
+    private readonly progress: ProgressFn | undefined,
+  ) {
+    // sessions.csv's head is probed now, so its reads can be queued the moment D-1 is known
+    this.sessionsPlan = explicitAsOf === undefined ? planRead("sessions", this.path("sessions")) : undefined;
+    this.sessionsPlan?.catch(() => {}); // a bad header surfaces through the sessions load
+    this.loads = {
+      purchases: this.load("purchases"),
+      confirmed: this.load("confirmed"),
+      costs: this.load("costs"),
+      sessions: explicitAsOf !== undefined ? this.load("sessions", explicitAsOf - 1) : undefined,
+    };
+  }
+
+  private path(kind: FileKind): string {
+    return join(this.dataDir, FILES[kind]);
+  }
+
+  private load(kind: FileKind, onlyDay?: number, plan?: ReadPlan): Load {
+    const started = loadOnPool(this.pool, kind, this.path(kind), onlyDay, this.progress, undefined, plan);
+    started.catch(() => {}); // settled in settle(), in SPEC file order
+    return started;
+  }
+
+  /** The purchases table; when it fails, every other load settles first (purchases_raw.csv is first in SPEC order). */
+  async purchases(): Promise<PurchasesTable> {
+    try {
+      return (await this.loads.purchases!).loaded.table as PurchasesTable;
+    } catch (error) {
+      // NaN: no day to keep, the file is only validated
+      this.loads.sessions ??= this.sessionsPlan!.then((plan) => this.load("sessions", NaN, plan));
+      this.loads.sessions.catch(() => {});
+      await Promise.allSettled(Object.values(this.loads));
+      throw error;
+    }
+  }
+
+  /** Queues sessions.csv with the day to keep, when D-1 was not known at the start (NaN: validate only). */
+  async startSessions(d1: number): Promise<void> {
+    if (this.loads.sessions) return;
+    const plan = await this.sessionsPlan!.catch((error: unknown) => error);
+    this.loads.sessions = plan instanceof Error ? Promise.reject(plan) : this.load("sessions", d1, plan as ReadPlan);
+    this.loads.sessions.catch(() => {});
+  }
+
+  /**
+   * All four loads settled: the first failure in SPEC order, then the first file with no usable
+   * row. The load stages go first in the stage log, in SPEC order.
+   */
+  async settle(log: StageLog): Promise<Record<FileKind, Loaded>> {
+    const loaded = {} as Record<FileKind, Loaded>;
+    const results = await Promise.allSettled(FILE_KINDS.map((kind) => this.loads[kind]!));
+    FILE_KINDS.forEach((kind, i) => {
+      const result = results[i]!;
+      if (result.status === "rejected") throw result.reason;
+      loaded[kind] = result.value.loaded;
+    });
+    for (const kind of FILE_KINDS) {
+      const { quality: q, usable } = loaded[kind];
+      if (usable === 0) {
+        const first = q.firstBad!;
+        const message = `no usable row: all ${q.rows} data rows were skipped (first: ${first.reason})`;
+        throw new PipelineInputError(FILES[kind], first.line, first.column, message);
+      }
+    }
+    for (const kind of FILE_KINDS) {
+      const { ms } = await this.loads[kind]!;
+      log.insert(FILE_KINDS.indexOf(kind), { name: `load ${FILES[kind]}`, ms, rows: loaded[kind].quality.rows });
+    }
+    return loaded;
+  }
+}
