@@ -4,7 +4,7 @@
 -- rows, updates the balances, and returns one outcome row per op, in op order.
 -- Outcome codes (src/modules/wallet/repository.ts): 0 applied, 1 replayed, 2 insufficient_funds,
 -- 3 idempotency_mismatch, 4 unknown_user, 5 busy (row held elsewhere; p_wait false only; nothing applied).
--- The caller never puts two ops with the same (user, key) in one call.
+-- The caller never puts two ops with the same (user, key), nor a user twice, in one call (a user twice is refused).
 CREATE OR REPLACE FUNCTION wallet_apply(
   p_users text[],
   p_op_user integer[],
@@ -45,6 +45,10 @@ DECLARE
 BEGIN
   IF n = 0 THEN
     RETURN;
+  END IF;
+  -- one drain per user per call: a user twice would read one balance twice and lose an update
+  IF (SELECT count(DISTINCT u) FROM unnest(p_users) AS u) <> n_users THEN
+    RAISE EXCEPTION 'wallet_apply: a user appears twice in one call' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF p_wait THEN
     FOR r IN SELECT k.i, u.balance FROM users u JOIN unnest(p_users) WITH ORDINALITY AS k(user_id, i) ON u.user_id = k.user_id

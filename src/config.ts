@@ -113,6 +113,8 @@ export const config = {
   groupCommitOpsMax: int("GROUP_COMMIT_OPS_MAX", 4096, 1, 1_000_000),
   /** most group commits in flight; the wallet measures which number between 1 and this commits fastest */
   walletInFlightMax: int("WALLET_INFLIGHT_MAX", 8, 1, 1000),
+  /** fewest group commits in flight (where the measurement starts); = WALLET_INFLIGHT_MAX pins the number */
+  walletInFlightMin: int("WALLET_INFLIGHT_MIN", 1, 1, 1000),
   /** queued requests per user before /earn answers 429 */
   mailboxMax: int("MAILBOX_MAX", 1_000, 1, 1_000_000),
   /** ms a wallet request may wait for its commit, and a database statement may run, before a 503 */

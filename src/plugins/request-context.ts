@@ -60,14 +60,18 @@ async function readLimited(request: Request): Promise<string> {
   const length = request.headers.get("content-length");
   if (length !== null && Number(length) > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
   if (!request.body) return "";
+  // with Content-Length the runtime enforces the length, so text() is bounded; chunked bodies are counted here
+  const reading = length !== null ? request.text() : readChunked(request.body);
+  // a small body usually arrived with the headers: no deadline timer for it (one per request costs under load)
+  await null;
+  if (Bun.peek.status(reading) !== "pending") return reading;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const remainingMs = Math.max(0, requestInfo(request).startedAt + config.bodyTimeoutMs - performance.now());
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new BodyTimeoutError()), remainingMs);
   });
   try {
-    // with Content-Length the runtime enforces the length, so text() is bounded; chunked bodies are counted here
-    return await Promise.race([length !== null ? request.text() : readChunked(request.body), deadline]);
+    return await Promise.race([reading, deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -104,6 +108,25 @@ export async function parseJsonObject(request: Request, contentType: string): Pr
   return body;
 }
 
+/** Both request metrics of one (method, route, status), looked up once: prom-client hashes the labels on every call. */
+const routeMetricsCache = new Map<string, { observe: (seconds: number) => void }>();
+function routeMetrics(method: string, route: string, status: number) {
+  const key = `${method} ${route} ${status}`;
+  let metrics = routeMetricsCache.get(key);
+  if (!metrics) {
+    const duration = httpDuration.labels(method, route, String(status));
+    const requests = httpRequests.labels(method, route, String(status));
+    metrics = {
+      observe: (seconds) => {
+        duration.observe(seconds);
+        requests.inc();
+      },
+    };
+    routeMetricsCache.set(key, metrics);
+  }
+  return metrics;
+}
+
 export const requestContext = new Elysia({ name: "request-context" })
   .onRequest(({ request, set, server }) => {
     set.headers["x-request-id"] = requestInfo(request).requestId;
@@ -116,8 +139,7 @@ export const requestContext = new Elysia({ name: "request-context" })
     const status = typeof set.status === "number" ? set.status : 200;
     const seconds = (performance.now() - info.startedAt) / 1000;
     // the route pattern, not the path, keeps label cardinality bounded
-    httpDuration.observe({ method: request.method, route: route || "unmatched", status }, seconds);
-    httpRequests.inc({ method: request.method, route: route || "unmatched", status });
+    routeMetrics(request.method, route || "unmatched", status).observe(seconds);
     log(status >= 500 ? "error" : "info", "request", {
       requestId: info.requestId,
       method: request.method,

@@ -309,8 +309,8 @@ export class WalletEngine {
     if (this.options.timeoutMs <= 0) return statement;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      const error = Object.assign(new Error("the statement did not settle in time"), { code: COMMIT_STALLED });
-      timer = setTimeout(() => reject(error), this.options.timeoutMs + 1000);
+      const stall = () => reject(Object.assign(new Error("the statement did not settle in time"), { code: COMMIT_STALLED }));
+      timer = setTimeout(stall, this.options.timeoutMs + 1000);
     });
     statement.catch(() => {}); // a late failure after the watchdog fired is already answered
     return Promise.race([statement, stalled]).finally(() => clearTimeout(timer));

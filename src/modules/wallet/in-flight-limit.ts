@@ -47,10 +47,10 @@ export class InFlightLimit {
   constructor(private readonly options: InFlightLimitOptions) {
     this.current = options.min;
     this.base = options.min;
-    this.windowMs = options.windowMs ?? 250;
+    this.windowMs = options.windowMs ?? 500;
     this.windowCommits = options.windowCommits ?? 10;
     this.gain = options.gain ?? 0.05;
-    this.holdWindows = options.holdWindows ?? 20;
+    this.holdWindows = options.holdWindows ?? 10;
   }
 
   /** Records one finished commit of `ops` requests; `saturated` = work was waiting for a slot when it finished. */

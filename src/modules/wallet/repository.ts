@@ -62,8 +62,6 @@ export async function applyBatches(batches: UserBatch[], wait: boolean): Promise
       keys.push(op.idempotencyKey);
     }
   }
-  // one drain per user per statement: a user twice would read one balance twice and lose an update
-  if (new Set(userIds).size !== userIds.length) throw new Error("wallet_apply: a user appears twice in one group");
   const rows = await rawQuery<ApplyRow>(APPLY, [userIds, opUser, amounts, reasons, keys, wait]);
   if (rows.length !== opUser.length) throw new Error(`wallet_apply returned ${rows.length} outcomes for ${opUser.length} ops`);
   let next = 0;

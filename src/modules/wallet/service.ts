@@ -19,7 +19,7 @@ export const wallet = new WalletEngine({
   groupMax: config.earnBatchMax === 1 ? 1 : config.groupCommitMax,
   groupOpsMax: config.groupCommitOpsMax,
   // the naive baseline keeps as many one-request transactions in flight as before the measured limit
-  concurrency: config.earnBatchMax === 1 ? Math.min(16, poolMax) : { min: 1, max: inFlightMax },
+  concurrency: config.earnBatchMax === 1 ? Math.min(16, poolMax) : { min: Math.min(config.walletInFlightMin, inFlightMax), max: inFlightMax },
   waitersMax: Math.max(1, Math.min(4, poolMax - inFlightMax)),
   mailboxMax: config.mailboxMax,
   timeoutMs: config.requestTimeoutMs,
