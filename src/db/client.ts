@@ -48,13 +48,13 @@ function open() {
       transaction: <T>(fn: (query: RawQuery) => Promise<T>) => client.begin((tx) => fn(bind(tx))) as Promise<T>,
       migrate: async () => {
         // several instances starting together on a fresh database: one migrates, the others wait, then find nothing to do
-        const session = await client.reserve();
+        // the lock lives on a connection of its own, outside the pool (DB_POOL_MAX=1 must still migrate)
+        const lock = postgres(url, { max: 1, connect_timeout: 30, onnotice: () => {} });
         try {
-          await session`select pg_advisory_lock(hashtext('game-backend:migrations'))`;
+          await lock`select pg_advisory_lock(hashtext('game-backend:migrations'))`;
           await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
         } finally {
-          await session`select pg_advisory_unlock(hashtext('game-backend:migrations'))`.catch(() => {});
-          session.release();
+          await lock.end({ timeout: 5 }); // ending the session releases the lock
         }
       },
       close: () => client.end({ timeout: 5 }),
