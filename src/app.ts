@@ -55,4 +55,3 @@ export const app = new Elysia({ name: "game-api" })
   .use(afPostbackModule)
   .use(docsModule);
 
-export type App = typeof app;

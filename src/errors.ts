@@ -73,7 +73,7 @@ export function rootCause(error: unknown): string {
 }
 
 /** The JSON error shape of every non-2xx response. */
-export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
+function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
   return { error: details ? { code, message, requestId, details } : { code, message, requestId } };
 }
 

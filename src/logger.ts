@@ -11,7 +11,7 @@ let pending = "";
 let flushScheduled = false;
 
 /** Writes what is buffered; called on the next tick, when the buffer is full, and at exit. */
-export function flushLogs(): void {
+function flushLogs(): void {
   flushScheduled = false;
   if (pending === "") return;
   const chunk = pending;

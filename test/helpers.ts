@@ -41,7 +41,7 @@ export async function login(userId = uniqueUser()): Promise<{ userId: string; to
 }
 
 /** The machine's PostgreSQL (trust auth); override with PG_ADMIN_URL. */
-export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export async function postgresAvailable(): Promise<boolean> {
   const sql = postgres(PG_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });

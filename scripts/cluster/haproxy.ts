@@ -20,7 +20,7 @@
 import { BODY_LIMIT_BYTES } from "../../src/plugins/request-context.ts";
 
 /** Instances on known addresses (npm run cluster) or replicas behind one DNS name (docker-compose). */
-export type Backends =
+type Backends =
   | { kind: "static"; servers: { name: string; host: string; port: number }[] }
   | { kind: "dns"; hostname: string; port: number; replicas: number; nameserver: string };
 

@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:net";
 
-export interface ClusterInstance {
+interface ClusterInstance {
   id: string;
   pid: number;
   port: number;

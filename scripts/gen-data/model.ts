@@ -24,7 +24,7 @@ const PAID: [string, string][] = [
   ["Moloco_RTB_JP", "moloco_int"],
 ];
 
-export const ORGANIC = "Organic";
+const ORGANIC = "Organic";
 
 /** Price points (cents), weights and store content ids. */
 export const PRICES = [99, 199, 499, 999, 1999, 4999, 9999];

@@ -114,4 +114,3 @@ export function cumulative(weights: number[]): number[] {
   return weights.map((w) => (s += w));
 }
 
-export const pad2 = (n: number): string => P2[n] ?? String(n);

@@ -15,7 +15,7 @@ import postgres from "postgres";
 import { config } from "../config";
 import * as schema from "./schema";
 
-export type Driver = "pglite" | "postgres";
+type Driver = "pglite" | "postgres";
 /** Typed as the postgres.js flavour: both drivers share drizzle's pg query builder, and a union type breaks its overloads. */
 export type Database = PostgresJsDatabase<typeof schema>;
 /** A transaction handle of either driver (same query builder API). */

@@ -15,7 +15,7 @@ export interface ArpdauRow {
 }
 
 /** Distinct users on `day`, keyed by normalised campaign ("" key = all campaigns when there is no column). */
-export function dauOn(s: SessionsTable, day: number): Map<string, number> {
+function dauOn(s: SessionsTable, day: number): Map<string, number> {
   const users = new Map<string, ByteDict>(); // a set of user ids (bytes) per campaign
   const { bytes, offsets } = s.user;
   for (let i = 0; i < s.n; i++) {

@@ -138,7 +138,7 @@ function isLeap(y: number): boolean {
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
+function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
@@ -148,7 +148,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 }
 
 /** Inverse of daysFromCivil: [year, month, day]. */
-export function civilFromDays(z: number): [number, number, number] {
+function civilFromDays(z: number): [number, number, number] {
   z += 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;

@@ -20,10 +20,10 @@ export type ProgressFn = (
 ) => void;
 
 /** The task file of the pool. */
-export const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
+const WORKER_FILE = new URL("../../workers/pipeline.ts", import.meta.url).href;
 
 /** Bytes of input per load task: enough tasks to keep every thread busy, few enough to stay cheap. */
-export const SEGMENT_BYTES = 16 << 20;
+const SEGMENT_BYTES = 16 << 20;
 
 /** Most worker threads a run takes (`--workers`, PIPELINE_WORKERS): the CLI and runPipeline share this limit. */
 export const MAX_WORKERS = 256;

@@ -16,9 +16,8 @@ import { StageLog, type StageTiming } from "./run/stage-log.ts";
 import { curate, reconcile, report, writeCurated, writeOutputs } from "./run/steps.ts";
 import { FILE_KINDS, FILES, type ConfirmedTable } from "./tables.ts";
 
-export { createPipelinePool, workerCount, type ProgressFn } from "./pool.ts";
-export { OUTPUT_FILES, partitionCount } from "./run/steps.ts";
-export type { StageTiming } from "./run/stage-log.ts";
+export { createPipelinePool, type ProgressFn } from "./pool.ts";
+export { OUTPUT_FILES } from "./run/steps.ts";
 
 export interface RunOptions {
   dataDir: string;
@@ -36,7 +35,7 @@ export interface RunOptions {
   generatedAt?: string;
 }
 
-export interface RunSummary {
+interface RunSummary {
   asOf: string;
   d1: string;
   toleranceMinutes: number;

@@ -7,13 +7,13 @@
 import { Elysia } from "elysia";
 
 /** Request headers a browser client may send (the preflight's Access-Control-Allow-Headers). */
-export const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"];
+const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"];
 /** Response headers a browser client may read besides the CORS-safelisted ones. */
-export const CORS_EXPOSED_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"];
+const CORS_EXPOSED_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"];
 /** Every method the API routes use. */
-export const CORS_METHODS = ["GET", "POST"];
+const CORS_METHODS = ["GET", "POST"];
 /** Seconds a browser may cache a preflight answer. */
-export const CORS_MAX_AGE_S = 600;
+const CORS_MAX_AGE_S = 600;
 
 /** The CORS plugin for `origins` (exact `scheme://host[:port]` strings, or "*"); a no-op when empty. */
 export function cors(origins: readonly string[]) {

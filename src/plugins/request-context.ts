@@ -31,21 +31,21 @@ export function requestInfo(request: Request): RequestInfo {
   return info;
 }
 
-export class PayloadTooLargeError extends AppError {
+class PayloadTooLargeError extends AppError {
   constructor() {
     super(413, "payload_too_large", `request body exceeds ${BODY_LIMIT_BYTES} bytes`);
   }
 }
 
 /** 408: the body did not arrive within BODY_TIMEOUT_MS; the connection is closed (the rest of the body is never read). */
-export class BodyTimeoutError extends AppError {
+class BodyTimeoutError extends AppError {
   constructor() {
     super(408, "request_timeout", `request body not received within ${config.bodyTimeoutMs} ms`, undefined, { connection: "close" });
   }
 }
 
 /** 503 before any work: too many requests in flight (slow bodies hold theirs); the connection is closed. */
-export class TooManyRequestsInFlightError extends AppError {
+class TooManyRequestsInFlightError extends AppError {
   constructor() {
     super(503, "overloaded", "too many requests in flight; retry shortly", undefined, { "Retry-After": "1", connection: "close" });
   }
@@ -89,7 +89,7 @@ async function readChunked(body: ReadableStream<Uint8Array>): Promise<string> {
 }
 
 /** Parses a JSON object body; anything else is a 400 that names the problem. */
-export async function parseJsonObject(request: Request, contentType: string): Promise<unknown> {
+async function parseJsonObject(request: Request, contentType: string): Promise<unknown> {
   const text = await readLimited(request);
   // null, not undefined: undefined would hand the consumed stream to the next parser
   if (text.trim() === "") return null;

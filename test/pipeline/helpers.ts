@@ -62,7 +62,7 @@ export interface Outputs {
 }
 
 /** Reads the seven outputs of a finished run. */
-export function readOutputs(out: string, result: RunResult): Outputs {
+function readOutputs(out: string, result: RunResult): Outputs {
   const read = (name: string) => readFileSync(join(out, name), "utf8");
   const curated = read("purchases_curated.csv");
   return {

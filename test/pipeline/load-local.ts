@@ -23,7 +23,7 @@ export interface LoadOptions {
 }
 
 /** Reads a file in this thread (tests and small callers): the fast reader in one segment, or papaparse. */
-export async function loadLocal(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
+async function loadLocal(kind: FileKind, path: string, options: LoadOptions = {}): Promise<Loaded> {
   const plan = await planRead(kind, path);
   let segments: Segment[] | null = null;
   if (plan.fast) {

@@ -14,7 +14,7 @@ import { PURCHASE_EVENTS } from "./service";
 export const PURCHASES_RAW_HEADER = "appsflyer_id,event_name,event_time_utc,revenue_usd,campaign,receipt_id,status";
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-export function csvField(value: string | null): string {
+function csvField(value: string | null): string {
   if (value === null) return "";
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

@@ -3,9 +3,9 @@ import { t } from "elysia";
 import { CONTROL_CHARS, ErrorResponse, storableText } from "../../shared-models";
 
 /** AppsFlyer's UTC timestamp format: `yyyy-mm-dd hh:mm:ss.sss` (fraction optional here, up to 6 digits). */
-export const AF_TIME = "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$";
+const AF_TIME = "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$";
 /** A plain decimal (no exponent, no thousands separator, no currency sign). */
-export const DECIMAL = "^-?\\d{1,12}(\\.\\d{1,12})?$";
+const DECIMAL = "^-?\\d{1,12}(\\.\\d{1,12})?$";
 
 const printable = storableText(CONTROL_CHARS);
 const optionalText = (maxLength: number, description: string) =>

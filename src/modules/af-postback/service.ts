@@ -10,7 +10,7 @@ import { insertRecord } from "./repository";
 /** Event names exported to the pipeline as purchases (compared trimmed, case-insensitive). */
 export const PURCHASE_EVENTS = ["af_purchase", "purchase"];
 /** Keys of the event_value JSON that carry the store receipt id, first present wins. */
-export const RECEIPT_KEYS = ["af_receipt_id", "receipt_id", "af_order_id"];
+const RECEIPT_KEYS = ["af_receipt_id", "receipt_id", "af_order_id"];
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** Deepest nesting a record may have (PostgreSQL's jsonb parser would fail on very deep input). */
 const MAX_DEPTH = 32;
@@ -31,7 +31,7 @@ export function checkPushToken(given: string | undefined, expected: string | und
 const invalid = (field: string, message: string) => new ValidationError(`${field}: ${message}`, { field }, 422);
 
 /** `yyyy-mm-dd hh:mm:ss[.ffffff]` (pattern-checked) to ISO 8601 UTC, and the same truncated to the second. */
-export function parseAfTime(value: string): { iso: string; second: string } {
+function parseAfTime(value: string): { iso: string; second: string } {
   const [, y, mo, d, h, mi, s, fraction = ""] = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) ?? [];
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
   if (!y || Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
@@ -42,7 +42,7 @@ export function parseAfTime(value: string): { iso: string; second: string } {
 }
 
 /** A decimal as the shortest exact text (`04.990` -> `4.99`, `-0` -> `0`); null when absent. */
-export function canonicalRevenue(value: string | number | null | undefined): string | null {
+function canonicalRevenue(value: string | number | null | undefined): string | null {
   if (value === undefined || value === null) return null;
   const text = typeof value === "number" ? String(value) : value;
   const match = /^(-?)(\d{1,12})(?:\.(\d{1,12}))?$/.exec(text);
@@ -55,7 +55,7 @@ export function canonicalRevenue(value: string | number | null | undefined): str
 }
 
 /** The receipt id inside event_value's JSON text, or null; malformed JSON is a 422. */
-export function receiptId(eventValue: string | null | undefined): string | null {
+function receiptId(eventValue: string | null | undefined): string | null {
   if (eventValue === undefined || eventValue === null || eventValue.trim() === "") return null;
   let parsed: unknown;
   try {
@@ -76,7 +76,7 @@ export function receiptId(eventValue: string | null | undefined): string | null 
 }
 
 /** Rejects what PostgreSQL's jsonb cannot hold (NUL, lone surrogates) or parse (deep nesting), naming the field. */
-export function checkStorable(record: object): void {
+function checkStorable(record: object): void {
   const stack: [value: unknown, path: string, depth: number][] = [[record, "", 0]];
   const bad = (text: string) => text.includes("\u0000") || LONE_SURROGATE.test(text);
   while (stack.length > 0) {
@@ -108,7 +108,7 @@ export interface PostbackRow {
 }
 
 /** Checks one record beyond its schema and derives the stored row and its purchase key. */
-export function toRow(record: AfRecord): PostbackRow {
+function toRow(record: AfRecord): PostbackRow {
   checkStorable(record);
   const eventName = record.event_name.trim();
   const { iso, second } = parseAfTime(record.event_time);

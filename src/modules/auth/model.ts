@@ -2,7 +2,7 @@ import { t } from "elysia";
 import { CONTROL_CHARS, storableText } from "../../shared-models";
 
 /** 1-255 chars, none of < > & " ' and no control characters. */
-export const UserIdString = t.String({
+const UserIdString = t.String({
   minLength: 1,
   maxLength: 255,
   pattern: storableText(`${CONTROL_CHARS}<>&"'`),
@@ -20,4 +20,3 @@ export const LoginResponse = t.Object({
 });
 export type LoginResponse = typeof LoginResponse.static;
 
-export const BearerHeaders = t.Object({ authorization: t.Optional(t.String({ description: "Bearer <token>" })) });

@@ -36,7 +36,7 @@ export function bearerToken(header: string | undefined | null): string | undefin
 const invalid = () => new UnauthorizedError("invalid or expired token");
 
 /** Longest token accepted: ours are ~200 bytes; a cap keeps what one request can make us hash and cache small. */
-export const TOKEN_MAX_BYTES = 1024;
+const TOKEN_MAX_BYTES = 1024;
 // header.payload.signature, each base64url without padding; an HS256 signature is 32 bytes = 43 characters
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 // the 43rd character carries 4 bits of the signature and 2 unused bits, which must be zero
@@ -47,7 +47,7 @@ const LAST_SIGNATURE_CHAR = /[AEIMQUYcgkosw048]$/;
  * 43-character signature that re-encodes to itself (Buffer.from(.., "base64url") skips foreign
  * characters and unused bits, so `<token>!` or a changed last character would verify too), <= 1 KiB.
  */
-export function canonicalTokenShape(token: string): boolean {
+function canonicalTokenShape(token: string): boolean {
   return token.length <= TOKEN_MAX_BYTES && TOKEN_SHAPE.test(token) && LAST_SIGNATURE_CHAR.test(token);
 }
 

@@ -27,7 +27,7 @@ const ASSETS: Record<string, Asset> = {
 };
 
 export const ASSET_NAMES = Object.keys(ASSETS);
-export const ASSETS_PATH = "/docs/assets";
+const ASSETS_PATH = "/docs/assets";
 
 const loaded = new Map<string, Uint8Array>();
 

@@ -1,9 +1,9 @@
 import { t } from "elysia";
 import { CONTROL_CHARS, storableText } from "../../shared-models";
 
-export const ISO_TIMESTAMP = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
+const ISO_TIMESTAMP = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
 
-export const EventType = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$", examples: ["level_complete"] });
+const EventType = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$", examples: ["level_complete"] });
 
 export const EventBody = t.Object(
   {
@@ -26,7 +26,7 @@ export const EventsQuery = t.Object({
 });
 export type EventsQuery = typeof EventsQuery.static;
 
-export const EventItem = t.Object({ eventId: t.Integer(), eventType: t.String(), tsUtc: t.String({ format: "date-time" }), meta: t.Union([t.String(), t.Null()]) });
+const EventItem = t.Object({ eventId: t.Integer(), eventType: t.String(), tsUtc: t.String({ format: "date-time" }), meta: t.Union([t.String(), t.Null()]) });
 export const EventsResponse = t.Object({ events: t.Array(EventItem), nextCursor: t.Union([t.String(), t.Null()]) });
 
 export const StatsQuery = t.Object({ from: t.Optional(t.String({ pattern: ISO_TIMESTAMP })), to: t.Optional(t.String({ pattern: ISO_TIMESTAMP })) });

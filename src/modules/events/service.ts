@@ -5,19 +5,19 @@ import { AppError, UnauthorizedError, ValidationError } from "../../errors";
 import { normaliseUserId } from "../auth/service";
 import type { EventBody, EventsQuery, TrackQuery } from "./model";
 
-export const DEEPLINK_EVENT = "deeplink_open";
+const DEEPLINK_EVENT = "deeplink_open";
 
 // PostgreSQL and ISO 8601 both accept years 1-9999; year 0 or 10000 after the offset fails in the database (a 500 before)
 const FIRST_INSTANT_MS = Date.parse("0001-01-01T00:00:00.000Z");
 const LAST_INSTANT_MS = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** True for epoch milliseconds inside years 1-9999 UTC. */
-export function storableInstant(ms: number): boolean {
+function storableInstant(ms: number): boolean {
   return ms >= FIRST_INSTANT_MS && ms <= LAST_INSTANT_MS;
 }
 
 /** Parses a pattern-checked ISO 8601 timestamp, rejecting impossible dates such as 2025-02-30 and instants outside years 1-9999 UTC. */
-export function parseTimestamp(value: string, field: string): Date {
+function parseTimestamp(value: string, field: string): Date {
   const [, y, mo, d, h, mi, s] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(value) ?? [];
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
   const date = new Date(value);

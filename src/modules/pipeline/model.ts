@@ -1,6 +1,6 @@
 import { t } from "elysia";
 
-export const RunStatus = t.Union([t.Literal("running"), t.Literal("succeeded"), t.Literal("failed")]);
+const RunStatus = t.Union([t.Literal("running"), t.Literal("succeeded"), t.Literal("failed")]);
 
 export const RunStarted = t.Object({ runId: t.String(), status: RunStatus });
 

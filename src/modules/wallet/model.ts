@@ -26,7 +26,7 @@ export const LedgerQuery = t.Object({
   cursor: t.Optional(t.String({ pattern: "^[0-9]{1,18}$", description: "nextCursor of the previous page" })),
 });
 
-export const LedgerEntry = t.Object({
+const LedgerEntry = t.Object({
   txId: t.Integer(),
   amount: t.Integer({ description: "positive for earns, negative for spends" }),
   reason: t.Union([t.String(), t.Null()]),

@@ -7,7 +7,6 @@ import { driver } from "../../db/client";
 import { registerWalletGauges } from "../metrics/service";
 import { WalletEngine } from "./engine";
 
-export type { WalletResult } from "./engine";
 
 const poolMax = driver === "pglite" ? 1 : config.dbPoolMax;
 /** group commits in flight: measured between 1 and this; PGlite has one connection, so one at a time */

@@ -10,7 +10,7 @@ import { putCsv, putMicro, putTime } from "./bytes.ts";
 import { ascii, Out, put } from "./out.ts";
 
 /** A CSV field per RFC 4180: quoted only when it holds a comma, quote, CR or LF. */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
 }
 

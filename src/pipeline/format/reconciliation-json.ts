@@ -58,7 +58,7 @@ function compareGroups(a: RenderedPart, g: number, b: RenderedPart, h: number): 
  * leading comma. `chunks` cuts the stretches into pieces of about `chunkBytes` of output, each
  * written by one task at file offset offsets[k] (relative to the start of the details).
  */
-export interface DetailsPlan {
+interface DetailsPlan {
   part: Int32Array;
   start: Float64Array;
   end: Float64Array;
@@ -67,7 +67,7 @@ export interface DetailsPlan {
   offsets: number[];
 }
 
-export function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
+function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
   const groups = parts.map((p) => p.idOff.length - 1);
   let cap = 1024;
   let part = new Int32Array(cap), start = new Float64Array(cap), end = new Float64Array(cap);
@@ -134,7 +134,7 @@ export interface DetailsChunkTask {
 }
 
 /** The tasks that write the planned details, the first piece at file offset `base`. */
-export function detailsChunkTasks(
+function detailsChunkTasks(
   path: string,
   base: number,
   parts: RenderedPart[],

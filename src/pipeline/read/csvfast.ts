@@ -16,7 +16,7 @@
  * field is a blank line (skipped, like papaparse.ts does with papaparse's [""] rows).
  */
 
-export const QUOTE = 34, COMMA = 44, LF = 10, CR = 13;
+const QUOTE = 34, COMMA = 44, LF = 10, CR = 13;
 
 /** Field stop bytes outside quotes: comma, LF, quote (CRLF mode: CR too). */
 const STOP_LF = new Uint8Array(256);
@@ -27,9 +27,10 @@ const STOP_CRLF = STOP_LF.slice();
 STOP_CRLF[CR] = 1;
 
 /** Records a Scanner hands over at a time. */
-export const BATCH_RECORDS = 1024;
+const BATCH_RECORDS = 1024;
 
-export const SCAN_MORE = 0, SCAN_OK = 1, SCAN_IRREGULAR = 2, SCAN_NEED_MORE = 3;
+const SCAN_MORE = 0;
+export const SCAN_OK = 1, SCAN_IRREGULAR = 2, SCAN_NEED_MORE = 3;
 
 /**
  * Scans records that start before a stop mark, a batch at a time: for record r of a batch, the

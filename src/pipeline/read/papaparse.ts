@@ -10,10 +10,10 @@ import { inputSize } from "./io.ts";
 import { normaliseHeader } from "./layout.ts";
 
 /** Called with each chunk of data rows and the 1-based line where each row starts. */
-export type RowsHandler = (rows: string[][], lines: Float64Array) => void;
+type RowsHandler = (rows: string[][], lines: Float64Array) => void;
 
 /** Called once with the normalised header (trimmed, lower-cased) and its line. */
-export type HeaderHandler = (header: string[], line: number) => void;
+type HeaderHandler = (header: string[], line: number) => void;
 
 /** Reports read progress: characters read so far, file size in bytes, data rows so far. */
 export type ReadProgress = (charsRead: number, fileBytes: number, rows: number) => void;

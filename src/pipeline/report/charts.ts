@@ -19,7 +19,7 @@ export interface Marks {
   anomaly: boolean;
 }
 
-export const COLORS = { revenue: "#3b82f6", cost: "#f59e0b", roas: "#0f766e", anomaly: "#dc2626", grid: "#e5e7eb", axis: "#6b7280", d1: "#fef3c7", base: "#eef2ff" };
+const COLORS = { revenue: "#3b82f6", cost: "#f59e0b", roas: "#0f766e", anomaly: "#dc2626", grid: "#e5e7eb", axis: "#6b7280", d1: "#fef3c7", base: "#eef2ff" };
 
 const r1 = (n: number): string => (Math.round(n * 10) / 10).toFixed(1).replace(/\.0$/, "");
 

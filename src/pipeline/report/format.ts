@@ -20,7 +20,7 @@ function group(intPart: string): string {
 }
 
 /** 1234.5 -> "1,234.50"; non-finite or null -> "—". */
-export function fmtNumber(n: number | null | undefined, decimals = 2): string {
+function fmtNumber(n: number | null | undefined, decimals = 2): string {
   if (!finite(n)) return "—";
   const s = Math.abs(n).toFixed(decimals);
   const [i, f] = s.split(".");
@@ -69,14 +69,14 @@ export function niceTicks(max: number, count = 3): number[] {
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** "YYYY-MM-DD" -> days since epoch, or null when not a date. */
-export function dayNumber(date: string): number | null {
+function dayNumber(date: string): number | null {
   const m = DATE_RE.exec(date);
   if (!m) return null;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   return Number.isFinite(ms) ? Math.round(ms / 86400000) : null;
 }
 
-export function dayString(day: number): string {
+function dayString(day: number): string {
   return new Date(day * 86400000).toISOString().slice(0, 10);
 }
 

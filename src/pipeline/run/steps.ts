@@ -64,7 +64,7 @@ export function writeCurated(pool: Piscina, path: string, p: PurchasesTable, cur
  * Reconciliation partitions: one per thread, more for big inputs (about 2M rows each), so one
  * partition's working memory stays small and the threads share the work evenly.
  */
-export function partitionCount(rows: number, threads: number): number {
+function partitionCount(rows: number, threads: number): number {
   return Math.max(threads, Math.ceil(rows / 2_000_000));
 }
 
