@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminSql, benchSql, databaseUrl, REPO_ROOT, startServer, stopServer } from "./lib";
 
-const { values } = parseArgs({ options: { records: { type: "string", default: "5000" }, concurrency: { type: "string", default: "64" } } });
+const { values } = parseArgs({
+  options: { records: { type: "string", default: "5000" }, concurrency: { type: "string", default: "64" } },
+});
 const records = Number(values.records);
 const concurrency = Number(values.concurrency);
 const token = "bench-af-push-token-0123456789abcdef0123";
@@ -46,7 +48,11 @@ async function burst(url: string, bodies: string[]) {
       while (next < bodies.length) {
         const i = next++;
         const t0 = performance.now();
-        const response = await fetch(`${url}/af/postback`, { method: "POST", headers: { authorization: token, "content-type": "application/json" }, body: bodies[i] });
+        const response = await fetch(`${url}/af/postback`, {
+          method: "POST",
+          headers: { authorization: token, "content-type": "application/json" },
+          body: bodies[i],
+        });
         await response.arrayBuffer();
         latencies[i] = performance.now() - t0;
         if (response.status !== 200) failures.push(response.status);
@@ -55,8 +61,15 @@ async function burst(url: string, bodies: string[]) {
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 10) / 10;
-  return { seconds: Math.round(seconds * 100) / 100, perSecond: Math.round(bodies.length / seconds), p50ms: pct(0.5), p99ms: pct(0.99), failures: failures.length };
+  const pct = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 10) / 10;
+  return {
+    seconds: Math.round(seconds * 100) / 100,
+    perSecond: Math.round(bodies.length / seconds),
+    p50ms: pct(0.5),
+    p99ms: pct(0.99),
+    failures: failures.length,
+  };
 }
 
 await adminSql(`create database "${db}"`);
@@ -67,9 +80,12 @@ try {
   const fresh = await burst(server.url, bodies);
   const replay = await burst(server.url, bodies);
   const sql = benchSql(db);
-  const [{ rows, keys }] = await sql`select count(*)::int as rows, count(distinct purchase_key)::int as keys from af_postbacks`;
+  const [{ rows, keys }] =
+    await sql`select count(*)::int as rows, count(distinct purchase_key)::int as keys from af_postbacks`;
   await sql.end();
-  console.log(JSON.stringify({ records, concurrency, fresh, replay, storedRows: rows, distinctKeys: keys, lost: records - rows }));
+  console.log(
+    JSON.stringify({ records, concurrency, fresh, replay, storedRows: rows, distinctKeys: keys, lost: records - rows }),
+  );
 } finally {
   await stopServer(server);
   await adminSql(`drop database if exists "${db}" with (force)`);

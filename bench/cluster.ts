@@ -18,29 +18,62 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CLOCK_TICKS_PER_S, PG_ADMIN_URL, REPO_ROOT, adminSql, benchSql, databaseUrl, machineTicks, metricValue, postgresTicks,
-  processTicks, requireWrk, runWrk, scrapeMetrics, sleep, writeTokens, type LoadResult,
-} from "./lib";
 import { findHaproxy, INSTALL_HINT } from "../scripts/cluster/haproxy";
-import { freePortRange, spawnCluster, type RunningCluster } from "../scripts/cluster/spawn";
+import { freePortRange, type RunningCluster, spawnCluster } from "../scripts/cluster/spawn";
+import {
+  adminSql,
+  benchSql,
+  CLOCK_TICKS_PER_S,
+  databaseUrl,
+  type LoadResult,
+  machineTicks,
+  metricValue,
+  PG_ADMIN_URL,
+  postgresTicks,
+  processTicks,
+  REPO_ROOT,
+  requireWrk,
+  runWrk,
+  scrapeMetrics,
+  sleep,
+  writeTokens,
+} from "./lib";
 
 const AMOUNT = 3; // every earn credits this much, so the acknowledged sum is AMOUNT * (2xx earns)
 
-interface Options { durationS: number; users: number; connections: number; wrkThreads: number; layouts: string[]; quietWaitS: number }
+interface Options {
+  durationS: number;
+  users: number;
+  connections: number;
+  wrkThreads: number;
+  layouts: string[];
+  quietWaitS: number;
+}
 
 function usage(error?: string): never {
   if (error) console.error(`bench:cluster: ${error}`);
-  console.error("usage: bun run bench:cluster [-- --duration S --users N --connections N --wrk-threads N --layouts 1,2|direct,1,2 --quiet-wait S --quick]");
+  console.error(
+    "usage: bun run bench:cluster [-- --duration S --users N --connections N --wrk-threads N --layouts 1,2|direct,1,2 --quiet-wait S --quick]",
+  );
   process.exit(error ? 2 : 0);
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { durationS: 10, users: 2000, connections: 256, wrkThreads: 2, layouts: ["1", "2"], quietWaitS: 60 };
+  const o: Options = {
+    durationS: 10,
+    users: 2000,
+    connections: 256,
+    wrkThreads: 2,
+    layouts: ["1", "2"],
+    quietWaitS: 60,
+  };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const value = () => (given.add(flag), argv[++i] ?? usage(`${flag} needs a value`));
+    const value = () => {
+      given.add(flag);
+      return argv[++i] ?? usage(`${flag} needs a value`);
+    };
     const int = () => {
       const v = Number(value());
       return Number.isInteger(v) && v >= 1 ? v : usage(`${flag} must be a positive integer`);
@@ -50,7 +83,11 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--connections") o.connections = int();
     else if (flag === "--wrk-threads") o.wrkThreads = int();
     else if (flag === "--quiet-wait") o.quietWaitS = Number(value());
-    else if (flag === "--layouts") o.layouts = value().split(",").map((s) => s.trim()).filter(Boolean);
+    else if (flag === "--layouts")
+      o.layouts = value()
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (flag === "--quick") given.add("--quick");
     else if (flag === "--help" || flag === "-h") usage();
     else usage(`unknown flag ${flag}`);
@@ -59,7 +96,9 @@ export function parseArgs(argv: string[]): Options {
     if (!given.has("--duration")) o.durationS = 3;
     if (!given.has("--quiet-wait")) o.quietWaitS = 3;
   }
-  for (const layout of o.layouts) if (layout !== "direct" && !/^[1-9]\d?$/.test(layout)) usage(`unknown layout ${layout} (direct or a number of instances)`);
+  for (const layout of o.layouts)
+    if (layout !== "direct" && !/^[1-9]\d?$/.test(layout))
+      usage(`unknown layout ${layout} (direct or a number of instances)`);
   return o;
 }
 
@@ -101,12 +140,20 @@ async function checkInvariant(db: string, load: LoadResult) {
   const [row] = await sql`select (select coalesce(sum(balance), 0) from users)::text as balances,
     (select coalesce(sum(amount), 0) from wallet_ledger)::text as ledger, (select count(*) from wallet_ledger)::text as rows`;
   await sql.end();
-  const balances = BigInt(row.balances), ledger = BigInt(row.ledger), rows = BigInt(row.rows);
+  const balances = BigInt(row.balances),
+    ledger = BigInt(row.ledger),
+    rows = BigInt(row.rows);
   const acked = BigInt(AMOUNT) * BigInt(load.earn_ok);
   const unanswered = load.sent - load.received;
-  const ok = balances === ledger && ledger === acked && rows === BigInt(load.earn_ok) && unanswered === 0 && load.bad_2xx === 0;
-  return { ok, text: `balances=${balances} ledger=${ledger} acked=${acked} (${load.earn_ok} x ${AMOUNT}) ledger_rows=${rows}` +
-    (unanswered ? ` unanswered=${unanswered}` : "") + (load.bad_2xx ? ` bad_2xx=${load.bad_2xx}` : "") };
+  const ok =
+    balances === ledger && ledger === acked && rows === BigInt(load.earn_ok) && unanswered === 0 && load.bad_2xx === 0;
+  return {
+    ok,
+    text:
+      `balances=${balances} ledger=${ledger} acked=${acked} (${load.earn_ok} x ${AMOUNT}) ledger_rows=${rows}` +
+      (unanswered ? ` unanswered=${unanswered}` : "") +
+      (load.bad_2xx ? ` bad_2xx=${load.bad_2xx}` : ""),
+  };
 }
 
 async function runLayout(layout: string, o: Options, tokensFile: string): Promise<Row> {
@@ -133,19 +180,40 @@ async function runLayout(layout: string, o: Options, tokensFile: string): Promis
 
   await waitQuiet(o.quietWaitS);
   const pids = cluster.instances.map((i) => i.pid);
-  const snapshot = () => ({ at: performance.now(), servers: pids.reduce((sum, pid) => sum + processTicks(pid), 0),
-    haproxy: processTicks(cluster.haproxy.pid), pg: postgresTicks(db), machine: machineTicks() });
+  const snapshot = () => ({
+    at: performance.now(),
+    servers: pids.reduce((sum, pid) => sum + processTicks(pid), 0),
+    haproxy: processTicks(cluster.haproxy.pid),
+    pg: postgresTicks(db),
+    machine: machineTicks(),
+  });
   const metrics = () => Promise.all(cluster.instances.map((i) => scrapeMetrics(i.url)));
   const sum = (texts: string[], name: string) => texts.reduce((total, text) => total + metricValue(text, name), 0);
   const before = await metrics();
   const a = snapshot();
-  const load = await runWrk({ url, mode: "earn", tokensFile, durationS: o.durationS, amount: AMOUNT, connections: o.connections, threads: o.wrkThreads, maxS: o.durationS + 60 });
+  const load = await runWrk({
+    url,
+    mode: "earn",
+    tokensFile,
+    durationS: o.durationS,
+    amount: AMOUNT,
+    connections: o.connections,
+    threads: o.wrkThreads,
+    maxS: o.durationS + 60,
+  });
   const b = snapshot();
   const after = await metrics();
   const seconds = (b.at - a.at) / 1000;
   const pct = (ticks: number) => (100 * ticks) / CLOCK_TICKS_PER_S / seconds;
   const cores = (100 * (b.machine.total - a.machine.total)) / CLOCK_TICKS_PER_S / seconds; // 100 per core
-  const cpu = { servers: pct(b.servers - a.servers), haproxy: pct(b.haproxy - a.haproxy), pg: pct(b.pg - a.pg), wrk: (100 * load.wrkCpuS) / seconds, other: 0, idle: 0 };
+  const cpu = {
+    servers: pct(b.servers - a.servers),
+    haproxy: pct(b.haproxy - a.haproxy),
+    pg: pct(b.pg - a.pg),
+    wrk: (100 * load.wrkCpuS) / seconds,
+    other: 0,
+    idle: 0,
+  };
   const busy = pct(b.machine.busy - a.machine.busy);
   cpu.other = Math.max(0, busy - cpu.servers - cpu.haproxy - cpu.pg - cpu.wrk);
   cpu.idle = Math.max(0, cores - busy);
@@ -158,7 +226,10 @@ async function runLayout(layout: string, o: Options, tokensFile: string): Promis
   await adminSql(`drop database if exists "${db}" with (force)`);
   live.db = undefined;
   return {
-    layout, load, cpu, invariant: { ok: invariant.ok && exit === 0, text: invariant.text },
+    layout,
+    load,
+    cpu,
+    invariant: { ok: invariant.ok && exit === 0, text: invariant.text },
     batchAvg: delta("wallet_batch_size_sum") / (delta("wallet_batch_size_count") || NaN),
     groupAvg: delta("wallet_commit_group_users_sum") / (delta("wallet_commit_group_users_count") || NaN),
     commitsPerS: delta("wallet_commits_total") / (load.elapsed_ms / 1000),
@@ -166,13 +237,49 @@ async function runLayout(layout: string, o: Options, tokensFile: string): Promis
 }
 
 function formatTable(rows: Row[]): string {
-  const header = ["layout", "credits/s", "p50 ms", "p99 ms", "non-2xx", "CPU % (100 = one core): servers", "HAProxy", "PostgreSQL", "wrk", "other", "idle",
-    "earns/batch", "users/commit", "commits/s", "invariant"];
-  const name = (layout: string) => (layout === "direct" ? "1 instance, no HAProxy" : `${layout} instance${layout === "1" ? "" : "s"} + HAProxy`);
-  const lines = rows.map((r) => [name(r.layout), Math.round(r.load.earn_ok / (r.load.elapsed_ms / 1000)), r.load.p50_ms.toFixed(1), r.load.p99_ms.toFixed(1),
-    r.load.non2xx ? `${r.load.non2xx} (${r.load.codes})` : "0", r.cpu.servers.toFixed(0), r.cpu.haproxy.toFixed(0), r.cpu.pg.toFixed(0), r.cpu.wrk.toFixed(0),
-    r.cpu.other.toFixed(0), r.cpu.idle.toFixed(0), r.batchAvg.toFixed(1), r.groupAvg.toFixed(1), Math.round(r.commitsPerS), r.invariant.ok ? "ok" : "VIOLATED"].map(String));
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...lines.map((l) => `| ${l.join(" | ")} |`)].join("\n");
+  const header = [
+    "layout",
+    "credits/s",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx",
+    "CPU % (100 = one core): servers",
+    "HAProxy",
+    "PostgreSQL",
+    "wrk",
+    "other",
+    "idle",
+    "earns/batch",
+    "users/commit",
+    "commits/s",
+    "invariant",
+  ];
+  const name = (layout: string) =>
+    layout === "direct" ? "1 instance, no HAProxy" : `${layout} instance${layout === "1" ? "" : "s"} + HAProxy`;
+  const lines = rows.map((r) =>
+    [
+      name(r.layout),
+      Math.round(r.load.earn_ok / (r.load.elapsed_ms / 1000)),
+      r.load.p50_ms.toFixed(1),
+      r.load.p99_ms.toFixed(1),
+      r.load.non2xx ? `${r.load.non2xx} (${r.load.codes})` : "0",
+      r.cpu.servers.toFixed(0),
+      r.cpu.haproxy.toFixed(0),
+      r.cpu.pg.toFixed(0),
+      r.cpu.wrk.toFixed(0),
+      r.cpu.other.toFixed(0),
+      r.cpu.idle.toFixed(0),
+      r.batchAvg.toFixed(1),
+      r.groupAvg.toFixed(1),
+      Math.round(r.commitsPerS),
+      r.invariant.ok ? "ok" : "VIOLATED",
+    ].map(String),
+  );
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...lines.map((l) => `| ${l.join(" | ")} |`),
+  ].join("\n");
 }
 
 async function main(): Promise<number> {
@@ -186,14 +293,18 @@ async function main(): Promise<number> {
   const tokensFile = join(workDir, "tokens.txt");
   await writeTokens(tokensFile, jwtSecret, 1, o.users);
   const commit = Bun.spawnSync(["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
-  console.log(`bench:cluster ${new Date().toISOString()} duration=${o.durationS}s users=${o.users} connections=${o.connections} wrk-threads=${o.wrkThreads} ` +
-    `layouts=${o.layouts.join(",")} amount=${AMOUNT} cores=${navigator.hardwareConcurrency} code=${commit} (working tree) postgres=${PG_ADMIN_URL.replace(/\/[^/]*$/, "/")}`);
+  console.log(
+    `bench:cluster ${new Date().toISOString()} duration=${o.durationS}s users=${o.users} connections=${o.connections} wrk-threads=${o.wrkThreads} ` +
+      `layouts=${o.layouts.join(",")} amount=${AMOUNT} cores=${navigator.hardwareConcurrency} code=${commit} (working tree) postgres=${PG_ADMIN_URL.replace(/\/[^/]*$/, "/")}`,
+  );
   const rows: Row[] = [];
   for (const layout of o.layouts) {
     process.stdout.write(`  ${layout.padEnd(6)} ... `);
     const row = await runLayout(layout, o, tokensFile);
     rows.push(row);
-    console.log(`${Math.round(row.load.earn_ok / (row.load.elapsed_ms / 1000))}/s p99 ${row.load.p99_ms.toFixed(1)} ms  invariant ${row.invariant.ok ? "ok" : "VIOLATED"}: ${row.invariant.text}`);
+    console.log(
+      `${Math.round(row.load.earn_ok / (row.load.elapsed_ms / 1000))}/s p99 ${row.load.p99_ms.toFixed(1)} ms  invariant ${row.invariant.ok ? "ok" : "VIOLATED"}: ${row.invariant.text}`,
+    );
     if (!row.invariant.ok) console.error(`INVARIANT VIOLATED in layout ${layout}: ${row.invariant.text}`);
   }
   console.log(`\n${formatTable(rows)}`);

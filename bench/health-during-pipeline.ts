@@ -16,7 +16,14 @@ const intervalMs = Number(values["interval-ms"] ?? 50);
 const port = 20000 + Math.floor(Math.random() * 20000);
 const server = Bun.spawn({
   cmd: [process.execPath, "src/index.ts"],
-  env: { ...process.env, PORT: String(port), DATABASE_URL: "memory://", DATA_DIR: dataDir, REPORTS_DIR: join(mkdtempSync(join(tmpdir(), "health-")), "reports"), LOG_LEVEL: "warn" },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    DATABASE_URL: "memory://",
+    DATA_DIR: dataDir,
+    REPORTS_DIR: join(mkdtempSync(join(tmpdir(), "health-")), "reports"),
+    LOG_LEVEL: "warn",
+  },
   stdout: "ignore",
   stderr: "inherit",
 });
@@ -45,7 +52,9 @@ async function sample(until: Promise<unknown>): Promise<number[]> {
 const summary = (label: string, ms: number[]) => {
   const sorted = [...ms].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(1);
-  console.log(`${label.padEnd(22)} n=${String(ms.length).padStart(4)}  p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  p99 ${at(0.99)} ms  max ${sorted[sorted.length - 1].toFixed(1)} ms`);
+  console.log(
+    `${label.padEnd(22)} n=${String(ms.length).padStart(4)}  p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  p99 ${at(0.99)} ms  max ${sorted[sorted.length - 1].toFixed(1)} ms`,
+  );
 };
 
 try {
@@ -62,14 +71,19 @@ try {
   const { runId } = (await (await fetch(`${url}/run-pipeline`, { method: "POST" })).json()) as { runId: string };
   const finished = (async () => {
     for (;;) {
-      const run = (await (await fetch(`${url}/pipeline/runs/${runId}`)).json()) as { status: string; errors: unknown[] };
+      const run = (await (await fetch(`${url}/pipeline/runs/${runId}`)).json()) as {
+        status: string;
+        errors: unknown[];
+      };
       if (run.status !== "running") return run;
       await Bun.sleep(250);
     }
   })();
   const during = await sample(finished);
   const run = await finished;
-  console.log(`pipeline run ${run.status} in ${((performance.now() - started) / 1000).toFixed(1)} s ${run.errors.length ? JSON.stringify(run.errors) : ""}`);
+  console.log(
+    `pipeline run ${run.status} in ${((performance.now() - started) / 1000).toFixed(1)} s ${run.errors.length ? JSON.stringify(run.errors) : ""}`,
+  );
   summary("/health, during the run", during);
 } finally {
   server.kill();

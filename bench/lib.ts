@@ -3,7 +3,7 @@
  * bench's own secret, /metrics, CPU accounting from /proc, and the wrk load generator.
  */
 import { createHmac } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -52,7 +52,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * commit exported (git archive) into `workDir`, so that edits landing in the working tree during a
  * long run cannot change or break what is measured. Returns the folder and the commit it holds.
  */
-export function sourceSnapshot(repo: string, ref: string | undefined, workDir: string): { root: string; commit: string } {
+export function sourceSnapshot(
+  repo: string,
+  ref: string | undefined,
+  workDir: string,
+): { root: string; commit: string } {
   const git = (args: string[]) => {
     const r = Bun.spawnSync(["git", "-C", repo, ...args]);
     if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
@@ -60,7 +64,10 @@ export function sourceSnapshot(repo: string, ref: string | undefined, workDir: s
   };
   if (!ref) {
     const dirty = git(["status", "--porcelain", "--", "src", "workers", "drizzle", "package.json"]) !== "";
-    return { root: repo, commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""} (working tree)` };
+    return {
+      root: repo,
+      commit: `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " + uncommitted changes" : ""} (working tree)`,
+    };
   }
   const commit = git(["rev-parse", "--short", `${ref}^{commit}`]);
   const root = join(workDir, `src-${commit}`);
@@ -84,7 +91,12 @@ export interface Server {
  * Starts `bun [bunArgs] src/index.ts` in folder `root` with `env` on a free port and waits for /health to answer 200.
  * bunArgs is e.g. ["--cpu-prof", "--cpu-prof-dir", dir] to profile the server.
  */
-export async function startServer(root: string, env: Record<string, string>, logPath: string, bunArgs: string[] = []): Promise<Server> {
+export async function startServer(
+  root: string,
+  env: Record<string, string>,
+  logPath: string,
+  bunArgs: string[] = [],
+): Promise<Server> {
   const port = await freePort();
   const spawnedAt = performance.now();
   const proc = Bun.spawn([process.execPath, ...bunArgs, "src/index.ts"], {
@@ -105,7 +117,9 @@ export async function startServer(root: string, env: Record<string, string>, log
     await sleep(200);
   }
   proc.kill("SIGKILL");
-  const log = await Bun.file(logPath).text().catch(() => "");
+  const log = await Bun.file(logPath)
+    .text()
+    .catch(() => "");
   throw new Error(`server did not become healthy (exit ${proc.exitCode}); log tail:\n${log.slice(-2000)}`);
 }
 
@@ -196,7 +210,8 @@ export function postgresTicks(db: string): number {
       continue;
     }
     if (!cmdline.startsWith("postgres")) continue;
-    const backend = /^postgres: [^:]+: \S+ (\S+) \S+\(\d+\)/.exec(cmdline) ?? /^postgres: [^:]+: \S+ (\S+) \[local\]/.exec(cmdline);
+    const backend =
+      /^postgres: [^:]+: \S+ (\S+) \S+\(\d+\)/.exec(cmdline) ?? /^postgres: [^:]+: \S+ (\S+) \[local\]/.exec(cmdline);
     if (backend && backend[1] !== db) continue;
     ticks += processTicks(Number(entry));
   }
@@ -242,8 +257,26 @@ export interface LoadOptions {
 /** Runs wrk with bench/load.lua, stops it once every thread has drained, and parses its result. */
 export async function runWrk(o: LoadOptions): Promise<LoadResult> {
   const threads = Math.max(1, Math.min(o.threads, o.connections));
-  const args = ["wrk", "-t", String(threads), "-c", String(o.connections), "-d", `${o.maxS}s`, "--timeout", "120s",
-    "-s", join(import.meta.dir, "load.lua"), o.url, "--", o.mode, o.tokensFile, String(o.durationS), String(o.amount), String(threads)];
+  const args = [
+    "wrk",
+    "-t",
+    String(threads),
+    "-c",
+    String(o.connections),
+    "-d",
+    `${o.maxS}s`,
+    "--timeout",
+    "120s",
+    "-s",
+    join(import.meta.dir, "load.lua"),
+    o.url,
+    "--",
+    o.mode,
+    o.tokensFile,
+    String(o.durationS),
+    String(o.amount),
+    String(threads),
+  ];
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   let out = "";
   let signalled = false;
@@ -257,7 +290,8 @@ export async function runWrk(o: LoadOptions): Promise<LoadResult> {
   }
   await proc.exited;
   const line = out.split("\n").find((l) => l.startsWith("BENCH_JSON "));
-  if (!line) throw new Error(`wrk gave no result (exit ${proc.exitCode}):\n${out}\n${await new Response(proc.stderr).text()}`);
+  if (!line)
+    throw new Error(`wrk gave no result (exit ${proc.exitCode}):\n${out}\n${await new Response(proc.stderr).text()}`);
   const usage = proc.resourceUsage();
   const wrkCpuS = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : 0;
   return { ...(JSON.parse(line.slice("BENCH_JSON ".length)) as Omit<LoadResult, "wrkCpuS">), wrkCpuS };
@@ -266,6 +300,8 @@ export async function runWrk(o: LoadOptions): Promise<LoadResult> {
 /** Exits with a hint when wrk is not installed. */
 export function requireWrk(): void {
   if (Bun.which("wrk")) return;
-  console.error("bench: wrk not found on PATH. Install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again.");
+  console.error(
+    "bench: wrk not found on PATH. Install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again.",
+  );
   process.exit(2);
 }

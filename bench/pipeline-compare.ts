@@ -8,7 +8,14 @@ import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 
 /** The data outputs both sides write (index.html is ours only). */
-export const DATA_OUTPUTS = ["purchases_curated.csv", "reconciliation.json", "roas_d1.json", "roas_anomaly.json", "arpdau_d1.json", "quality.json"] as const;
+export const DATA_OUTPUTS = [
+  "purchases_curated.csv",
+  "reconciliation.json",
+  "roas_d1.json",
+  "roas_anomaly.json",
+  "arpdau_d1.json",
+  "quality.json",
+] as const;
 /** Compared value by value. */
 const VALUE_FILES = ["quality.json", "roas_d1.json", "roas_anomaly.json", "arpdau_d1.json"];
 /** Compared byte by byte. */
@@ -66,7 +73,8 @@ export function countLines(path: string): number {
 function lineAt(path: string, offset: number): { line: number; text: string } {
   const fd = openSync(path, "r");
   const buf = Buffer.alloc(CHUNK);
-  let line = 1, lineStart = 0;
+  let line = 1,
+    lineStart = 0;
   try {
     for (let pos = 0; pos < offset; ) {
       const n = readSync(fd, buf, 0, Math.min(CHUNK, offset - pos), pos);
@@ -87,11 +95,14 @@ function lineAt(path: string, offset: number): { line: number; text: string } {
 
 /** Byte comparison; null when equal, else where the first difference is. */
 export function firstByteDifference(a: string, b: string): string | null {
-  const fa = openSync(a, "r"), fb = openSync(b, "r");
-  const ba = Buffer.alloc(CHUNK), bb = Buffer.alloc(CHUNK);
+  const fa = openSync(a, "r"),
+    fb = openSync(b, "r");
+  const ba = Buffer.alloc(CHUNK),
+    bb = Buffer.alloc(CHUNK);
   try {
     for (let pos = 0; ; pos += CHUNK) {
-      const na = readSync(fa, ba, 0, CHUNK, pos), nb = readSync(fb, bb, 0, CHUNK, pos);
+      const na = readSync(fa, ba, 0, CHUNK, pos),
+        nb = readSync(fb, bb, 0, CHUNK, pos);
       if (na === nb && ba.subarray(0, na).equals(bb.subarray(0, nb))) {
         if (na === 0) return null;
         continue;
@@ -99,7 +110,8 @@ export function firstByteDifference(a: string, b: string): string | null {
       let i = 0;
       while (i < na && i < nb && ba[i] === bb[i]) i++;
       const offset = pos + i;
-      const la = lineAt(a, offset), lb = lineAt(b, offset);
+      const la = lineAt(a, offset),
+        lb = lineAt(b, offset);
       return `first difference at byte ${offset}, line ${la.line}:\n      left : ${JSON.stringify(la.text)}\n      right: ${JSON.stringify(lb.text)}`;
     }
   } finally {
@@ -116,7 +128,8 @@ export function valueDifferences(path: string, a: unknown, b: unknown, out: stri
     for (let i = 0; i < Math.min(a.length, b.length); i++) valueDifferences(`${path}[${i}]`, a[i], b[i], out, max);
   } else if (a && b && typeof a === "object" && typeof b === "object") {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    for (const k of keys) valueDifferences(`${path}.${k}`, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], out, max);
+    for (const k of keys)
+      valueDifferences(`${path}.${k}`, (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], out, max);
   } else if (a !== b) {
     out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
   }
@@ -130,16 +143,23 @@ export function valueDifferences(path: string, a: unknown, b: unknown, out: stri
 export function compareOutputs(left: string, right: string, files: readonly string[] = DATA_OUTPUTS): Comparison {
   const differences: string[] = [];
   for (const file of files) {
-    const a = join(left, file), b = join(right, file);
+    const a = join(left, file),
+      b = join(right, file);
     if (!existsSync(a) || !existsSync(b)) {
       differences.push(`${file}: missing on the ${existsSync(a) ? "right" : "left"}`);
       continue;
     }
     if (file === "reconciliation.json") {
-      for (const d of valueDifferences("reconciliation.json summary", reconciliationSummary(a), reconciliationSummary(b))) differences.push(d);
+      for (const d of valueDifferences(
+        "reconciliation.json summary",
+        reconciliationSummary(a),
+        reconciliationSummary(b),
+      ))
+        differences.push(d);
     }
     if (file === "purchases_curated.csv") {
-      const na = countLines(a), nb = countLines(b);
+      const na = countLines(a),
+        nb = countLines(b);
       if (na !== nb) differences.push(`purchases_curated.csv: ${na} curated rows vs ${nb}`);
     }
     if (VALUE_FILES.includes(file)) {

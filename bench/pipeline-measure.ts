@@ -44,7 +44,9 @@ export function killTree(pid: number): void {
   for (const p of all.reverse()) {
     try {
       process.kill(p, "SIGKILL");
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -65,7 +67,9 @@ export async function waitQuiet(maxS: number): Promise<void> {
     const cores = (b.busy - a.busy) / 200;
     if (cores < 0.3) return;
     if (Date.now() > until) {
-      process.stderr.write(`bench: machine still busy (${cores.toFixed(2)} cores used by others) after ${maxS} s: measuring anyway\n`);
+      process.stderr.write(
+        `bench: machine still busy (${cores.toFixed(2)} cores used by others) after ${maxS} s: measuring anyway\n`,
+      );
       return;
     }
   }
@@ -75,7 +79,12 @@ export async function waitQuiet(maxS: number): Promise<void> {
  * Runs one command under /usr/bin/time (or polls VmHWM when it is missing): wall ms, peak RSS MiB,
  * output, and the CPU other processes used meanwhile (machine busy time minus the child's), in cores.
  */
-export async function measure(cmd: string[], cwd: string, env: Record<string, string> = {}, minFreeMiB = 1024): Promise<Measured> {
+export async function measure(
+  cmd: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  minFreeMiB = 1024,
+): Promise<Measured> {
   const timeFile = join(cwd, "bench", ".cache", `.time-${process.pid}`);
   const haveTime = existsSync("/usr/bin/time");
   const full = haveTime ? ["/usr/bin/time", "-f", "%M %U %S", "-o", timeFile, ...cmd] : cmd;
@@ -90,13 +99,21 @@ export async function measure(cmd: string[], cwd: string, env: Record<string, st
       killTree(child.pid);
     }
   }, 100);
-  const poll = haveTime ? undefined : setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-      if (m) hwmKiB = Math.max(hwmKiB, Number(m[1]));
-    } catch { /* exited */ }
-  }, 20);
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const poll = haveTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+          if (m) hwmKiB = Math.max(hwmKiB, Number(m[1]));
+        } catch {
+          /* exited */
+        }
+      }, 20);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   const wallMs = performance.now() - t0;
   const machineBusyS = (machineTicks().busy - ticks0.busy) / 100;
   if (poll) clearInterval(poll);
@@ -110,4 +127,3 @@ export async function measure(cmd: string[], cwd: string, env: Record<string, st
   }
   return { code, wallMs, peakMiB: hwmKiB / 1024, otherCores, killedForMemory, stdout, stderr };
 }
-

@@ -36,8 +36,20 @@ export interface ReportInput {
 }
 
 const ORDER = [
-  "load purchases_raw.csv", "load confirmed_purchases.csv", "load costs_daily.csv", "load sessions.csv", "quality",
-  "filter", "dedupe", "chargebacks", "sort", "reconcile", "roas", "anomaly", "arpdau", "write",
+  "load purchases_raw.csv",
+  "load confirmed_purchases.csv",
+  "load costs_daily.csv",
+  "load sessions.csv",
+  "quality",
+  "filter",
+  "dedupe",
+  "chargebacks",
+  "sort",
+  "reconcile",
+  "roas",
+  "anomaly",
+  "arpdau",
+  "write",
 ];
 
 /** Milliseconds per table row for one run: loads per file, sub-steps (reconcile, write) under their stage. */
@@ -71,36 +83,81 @@ export function printReport(r: ReportInput): boolean {
   const duck = r.runs.find((x) => x.kind === "duckdb");
   const inputRows = per[0]?.get("load purchases_raw.csv")?.rows ?? 0;
   const lines: string[] = [];
-  lines.push(`Command: \`${r.command}\``, `Date: ${r.date}`, `Machine: ${r.machine}`, `Pipeline: ${r.source}`, `Data: ${r.data} (${int(inputRows)} rows in purchases_raw.csv)`);
+  lines.push(
+    `Command: \`${r.command}\``,
+    `Date: ${r.date}`,
+    `Machine: ${r.machine}`,
+    `Pipeline: ${r.source}`,
+    `Data: ${r.data} (${int(inputRows)} rows in purchases_raw.csv)`,
+  );
   const n = r.allRuns[0]?.length ?? 1;
-  if (n > 1) lines.push(`Runs: ${n} per configuration; each column is the median run by wall time (all walls: ${r.allRuns.map((rs) => `${rs[0]!.label} ${rs.map((x) => sec(x.wallMs)).join("/")}`).join("; ")} s)`);
+  if (n > 1)
+    lines.push(
+      `Runs: ${n} per configuration; each column is the median run by wall time (all walls: ${r.allRuns.map((rs) => `${rs[0]!.label} ${rs.map((x) => sec(x.wallMs)).join("/")}`).join("; ")} s)`,
+    );
   lines.push("");
   const head = ["stage", "rows", ...r.runs.map((x) => `${x.label} (s)`), ...r.runs.map((x) => `${x.label} rows/s`)];
   const body = keys.map((k) => {
     const rows = per.map((m) => m.get(k)?.rows ?? 0).find((v) => v > 0) ?? 0;
     const label = k.includes(": ") ? `&nbsp;&nbsp;↳ ${k.split(": ")[1]}` : k;
-    return [label, rows ? int(rows) : "", ...per.map((m) => sec(m.get(k)?.ms)),
-      ...per.map((m) => { const v = m.get(k); return v && v.rows && v.ms > 0 ? int(v.rows / (v.ms / 1000)) : "—"; })];
+    return [
+      label,
+      rows ? int(rows) : "",
+      ...per.map((m) => sec(m.get(k)?.ms)),
+      ...per.map((m) => {
+        const v = m.get(k);
+        return v?.rows && v.ms > 0 ? int(v.rows / (v.ms / 1000)) : "—";
+      }),
+    ];
   });
-  body.push(["**process wall time**", int(inputRows), ...r.runs.map((x) => `**${sec(x.wallMs)}**`), ...r.runs.map((x) => int(inputRows / (x.wallMs / 1000)))]);
+  body.push([
+    "**process wall time**",
+    int(inputRows),
+    ...r.runs.map((x) => `**${sec(x.wallMs)}**`),
+    ...r.runs.map((x) => int(inputRows / (x.wallMs / 1000))),
+  ]);
   const inProcess = (x: RunRecord) => {
     const m = / \(([\d.]+) s\)$/.exec(x.summary);
     return m ? Number(m[1]) * 1000 : x.steps.reduce((t, s) => t + s.ms, 0);
   };
   body.push(["pipeline time in process", "", ...r.runs.map((x) => sec(inProcess(x))), ...r.runs.map(() => "")]);
   body.push(["peak RSS (MiB)", "", ...r.runs.map((x) => int(x.peakMiB)), ...r.runs.map(() => "")]);
-  body.push(["other processes' CPU during the run (cores)", "", ...r.runs.map((x) => (x.otherCores === undefined ? "?" : x.otherCores.toFixed(2))), ...r.runs.map(() => "")]);
+  body.push([
+    "other processes' CPU during the run (cores)",
+    "",
+    ...r.runs.map((x) => (x.otherCores === undefined ? "?" : x.otherCores.toFixed(2))),
+    ...r.runs.map(() => ""),
+  ]);
   lines.push(table(head, body), "");
-  lines.push("Our loads run in parallel on the pool (their times overlap); DuckDB runs its stages one after another, each on all its threads.");
+  lines.push(
+    "Our loads run in parallel on the pool (their times overlap); DuckDB runs its stages one after another, each on all its threads.",
+  );
   if (duck?.rounds !== undefined) lines.push(`DuckDB's greedy matching took ${duck.rounds} rounds.`);
   if (duck) {
-    lines.push("", table(["ours / DuckDB", "wall time ratio", "peak RSS ratio", "SPEC §5 (<= 2x)"], ours.map((x) => {
-      const ratio = x.wallMs / duck.wallMs;
-      return [x.label, `${ratio.toFixed(2)}x`, `${(x.peakMiB / duck.peakMiB).toFixed(2)}x`, ratio <= 2 ? "met" : "NOT met"];
-    })));
+    lines.push(
+      "",
+      table(
+        ["ours / DuckDB", "wall time ratio", "peak RSS ratio", "SPEC §5 (<= 2x)"],
+        ours.map((x) => {
+          const ratio = x.wallMs / duck.wallMs;
+          return [
+            x.label,
+            `${ratio.toFixed(2)}x`,
+            `${(x.peakMiB / duck.peakMiB).toFixed(2)}x`,
+            ratio <= 2 ? "met" : "NOT met",
+          ];
+        }),
+      ),
+    );
   }
-  const slow = ours[0] ? [...rowsOf(ours[0]).entries()].filter(([k]) => !k.includes(": ")).sort((a, b) => b[1].ms - a[1].ms).slice(0, 4) : [];
-  if (slow.length) lines.push("", `Slowest stages (${ours[0]!.label}): ${slow.map(([k, v]) => `${k} ${sec(v.ms)} s`).join(", ")}.`);
+  const slow = ours[0]
+    ? [...rowsOf(ours[0]).entries()]
+        .filter(([k]) => !k.includes(": "))
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, 4)
+    : [];
+  if (slow.length)
+    lines.push("", `Slowest stages (${ours[0]!.label}): ${slow.map(([k, v]) => `${k} ${sec(v.ms)} s`).join(", ")}.`);
   if (ours[0]?.summary) lines.push("", "Our summary line: `" + ours[0].summary.replace(/ out=\S+/, "") + "`");
   lines.push("");
   let ok = true;
@@ -109,7 +166,10 @@ export function printReport(r: ReportInput): boolean {
     if (c.differences.length === 0) lines.push(`MATCH: ${name}: ${c.files.join(", ")} identical`);
     else {
       ok = false;
-      lines.push(`!!!!!!!! MISMATCH: ${name}: ${c.differences.length} difference(s) !!!!!!!!`, ...c.differences.slice(0, 20).map((d) => `  - ${d}`));
+      lines.push(
+        `!!!!!!!! MISMATCH: ${name}: ${c.differences.length} difference(s) !!!!!!!!`,
+        ...c.differences.slice(0, 20).map((d) => `  - ${d}`),
+      );
     }
   }
   if (r.keptOutputs) lines.push(`Outputs kept in ${r.keptOutputs}`);

@@ -23,8 +23,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { compareOutputs, DATA_OUTPUTS, type Comparison } from "./pipeline-compare";
 import { sourceSnapshot } from "./lib";
+import { type Comparison, compareOutputs, DATA_OUTPUTS } from "./pipeline-compare";
 import { measure, memAvailableMiB, waitQuiet } from "./pipeline-measure";
 import { printReport, type RunRecord } from "./pipeline-report";
 
@@ -32,8 +32,17 @@ const ROOT = resolve(import.meta.dir, "..");
 const BUN = process.execPath;
 
 interface Options {
-  purchases: number; seed: string; days: number; campaigns: number; sessionsCampaign: boolean;
-  workers: number[]; duckdbThreads?: number; toleranceMin: number; asOf?: string; runs: number; keepOutputs: boolean;
+  purchases: number;
+  seed: string;
+  days: number;
+  campaigns: number;
+  sessionsCampaign: boolean;
+  workers: number[];
+  duckdbThreads?: number;
+  toleranceMin: number;
+  asOf?: string;
+  runs: number;
+  keepOutputs: boolean;
   /** seconds to wait, before each run, for the machine to be idle (other people's load) */
   quietWaitS: number;
   /** generate (or find) the data set and stop */
@@ -49,7 +58,19 @@ function usage(message: string): never {
 
 /** Parses argv (after the script); exits 2 on an unknown flag or a bad value. */
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { purchases: 1_000_000, seed: "42", days: 30, campaigns: 6, sessionsCampaign: true, workers: [1, 2], toleranceMin: 10, runs: 1, keepOutputs: false, quietWaitS: 60, generateOnly: false };
+  const o: Options = {
+    purchases: 1_000_000,
+    seed: "42",
+    days: 30,
+    campaigns: 6,
+    sessionsCampaign: true,
+    workers: [1, 2],
+    toleranceMin: 10,
+    runs: 1,
+    keepOutputs: false,
+    quietWaitS: 60,
+    generateOnly: false,
+  };
   const args = argv.filter((a) => a !== "--");
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
@@ -64,7 +85,10 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--days") o.days = int(3);
     else if (flag === "--campaigns") o.campaigns = int(1);
     else if (flag === "--no-sessions-campaign") o.sessionsCampaign = false;
-    else if (flag === "--workers") o.workers = value().split(",").map((w) => (/^\d+$/.test(w) && Number(w) > 0 ? Number(w) : usage("--workers takes a list like 1,2")));
+    else if (flag === "--workers")
+      o.workers = value()
+        .split(",")
+        .map((w) => (/^\d+$/.test(w) && Number(w) > 0 ? Number(w) : usage("--workers takes a list like 1,2")));
     else if (flag === "--duckdb-threads") o.duckdbThreads = int(1);
     else if (flag === "--tolerance-min") o.toleranceMin = Number(value());
     else if (flag === "--as-of") o.asOf = value();
@@ -90,8 +114,24 @@ async function dataSet(o: Options): Promise<string> {
   }
   rmSync(dir, { recursive: true, force: true });
   process.stderr.write(`bench: generating ${o.purchases.toLocaleString("en-US")} purchases into ${dir} ...\n`);
-  const args = ["scripts/gen-data.ts", "--out", dir, "--purchases", String(o.purchases), "--seed", o.seed, "--days", String(o.days), "--campaigns", String(o.campaigns)];
-  const gen = Bun.spawn([BUN, ...args, ...(o.sessionsCampaign ? ["--sessions-campaign"] : [])], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+  const args = [
+    "scripts/gen-data.ts",
+    "--out",
+    dir,
+    "--purchases",
+    String(o.purchases),
+    "--seed",
+    o.seed,
+    "--days",
+    String(o.days),
+    "--campaigns",
+    String(o.campaigns),
+  ];
+  const gen = Bun.spawn([BUN, ...args, ...(o.sessionsCampaign ? ["--sessions-campaign"] : [])], {
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
   if ((await gen.exited) !== 0) throw new Error("gen-data failed");
   writeFileSync(marker, JSON.stringify({ args, at: new Date().toISOString() }) + "\n");
   return dir;
@@ -108,34 +148,74 @@ export function parseOurStages(stderr: string): { step: string; ms: number; rows
 }
 
 /** One run of one configuration into `outDir`. */
-async function runOnce(kind: "ours" | "duckdb", o: Options, data: string, outDir: string, workers: number, oursRoot: string): Promise<RunRecord> {
+async function runOnce(
+  kind: "ours" | "duckdb",
+  o: Options,
+  data: string,
+  outDir: string,
+  workers: number,
+  oursRoot: string,
+): Promise<RunRecord> {
   rmSync(outDir, { recursive: true, force: true });
-  const common = ["--data-dir", data, "--out-dir", outDir, "--tolerance-min", String(o.toleranceMin), ...(o.asOf ? ["--as-of", o.asOf] : [])];
-  const cmd = kind === "ours"
-    ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(workers)]
-    : [BUN, "bench/pipeline-duckdb.ts", ...common, ...(o.duckdbThreads ? ["--threads", String(o.duckdbThreads)] : []),
-      // DuckDB sizes itself to 80% of RAM by default; on a shared machine, to what is free (it spills beyond)
-      "--memory-limit-mib", String(Math.floor(memAvailableMiB() * 0.75))];
-  const label = kind === "ours" ? `ours --workers ${workers}` : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
+  const common = [
+    "--data-dir",
+    data,
+    "--out-dir",
+    outDir,
+    "--tolerance-min",
+    String(o.toleranceMin),
+    ...(o.asOf ? ["--as-of", o.asOf] : []),
+  ];
+  const cmd =
+    kind === "ours"
+      ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(workers)]
+      : [
+          BUN,
+          "bench/pipeline-duckdb.ts",
+          ...common,
+          ...(o.duckdbThreads ? ["--threads", String(o.duckdbThreads)] : []),
+          // DuckDB sizes itself to 80% of RAM by default; on a shared machine, to what is free (it spills beyond)
+          "--memory-limit-mib",
+          String(Math.floor(memAvailableMiB() * 0.75)),
+        ];
+  const label =
+    kind === "ours" ? `ours --workers ${workers}` : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
   if (o.quietWaitS > 0) await waitQuiet(o.quietWaitS);
   process.stderr.write(`bench: running ${label} ...\n`);
   const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" }); // pins the report timestamp: index.html compares byte for byte
-  if (r.killedForMemory) throw new Error(`${label} stopped by the memory guard: under 1 GiB available after ${(r.wallMs / 1000).toFixed(1)} s`);
+  if (r.killedForMemory)
+    throw new Error(
+      `${label} stopped by the memory guard: under 1 GiB available after ${(r.wallMs / 1000).toFixed(1)} s`,
+    );
   if (r.code !== 0) {
     process.stderr.write(r.stderr.slice(-4000));
     throw new Error(`${label} exited ${r.code}`);
   }
   let steps: RunRecord["steps"];
   let rounds: number | undefined;
-  if (kind === "ours") steps = parseOurStages(r.stderr).map((s) => ({ ...s, stage: s.step.startsWith("load ") ? "load" : s.step }));
+  if (kind === "ours")
+    steps = parseOurStages(r.stderr).map((s) => ({ ...s, stage: s.step.startsWith("load ") ? "load" : s.step }));
   else {
     const parsed = JSON.parse(r.stdout.trim().split("\n").pop()!) as { stages: RunRecord["steps"]; rounds: number };
     steps = parsed.stages;
     rounds = parsed.rounds;
   }
   const summary = kind === "ours" ? r.stdout.trim() : "";
-  process.stderr.write(`bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`);
-  return { label, kind, workers, wallMs: r.wallMs, peakMiB: r.peakMiB, otherCores: r.otherCores, steps, rounds, summary, outDir };
+  process.stderr.write(
+    `bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`,
+  );
+  return {
+    label,
+    kind,
+    workers,
+    wallMs: r.wallMs,
+    peakMiB: r.peakMiB,
+    otherCores: r.otherCores,
+    steps,
+    rounds,
+    summary,
+    outDir,
+  };
 }
 
 /**
@@ -149,11 +229,18 @@ function edgeCases(outRoot: string, oursRoot: string): Comparison[] {
   return ["10", "1"].map((tol) => {
     const run = (name: string, cmd: string[]) => {
       const out = join(outRoot, `edge-${name}-tol${tol}`);
-      const r = Bun.spawnSync([BUN, ...cmd, "--data-dir", data, "--out-dir", out, "--tolerance-min", tol], { cwd: ROOT, env: { ...process.env, SOURCE_DATE_EPOCH: "0" } });
-      if (r.exitCode !== 0) throw new Error(`edge cases, ${name}: exit ${r.exitCode}: ${r.stderr.toString().slice(-2000)}`);
+      const r = Bun.spawnSync([BUN, ...cmd, "--data-dir", data, "--out-dir", out, "--tolerance-min", tol], {
+        cwd: ROOT,
+        env: { ...process.env, SOURCE_DATE_EPOCH: "0" },
+      });
+      if (r.exitCode !== 0)
+        throw new Error(`edge cases, ${name}: exit ${r.exitCode}: ${r.stderr.toString().slice(-2000)}`);
       return out;
     };
-    return compareOutputs(run("ours", [join(oursRoot, "src/pipeline/cli.ts"), "--workers", "1"]), run("duckdb", ["bench/pipeline-duckdb.ts"]));
+    return compareOutputs(
+      run("ours", [join(oursRoot, "src/pipeline/cli.ts"), "--workers", "1"]),
+      run("duckdb", ["bench/pipeline-duckdb.ts"]),
+    );
   });
 }
 
@@ -168,7 +255,10 @@ async function main(): Promise<number> {
   const started = new Date();
   const load0 = loadavg()[0]!;
   const source = sourceSnapshot(ROOT, o.ref, outRoot);
-  const configs: { kind: "ours" | "duckdb"; workers: number }[] = [...o.workers.map((w) => ({ kind: "ours" as const, workers: w })), { kind: "duckdb", workers: 0 }];
+  const configs: { kind: "ours" | "duckdb"; workers: number }[] = [
+    ...o.workers.map((w) => ({ kind: "ours" as const, workers: w })),
+    { kind: "duckdb", workers: 0 },
+  ];
   const runs = new Map<string, RunRecord[]>();
   const comparisons: Comparison[] = [];
   try {
@@ -183,7 +273,8 @@ async function main(): Promise<number> {
       if (r === 0) {
         process.stderr.write("bench: comparing outputs ...\n");
         const first = join(outRoot, `ours-w${o.workers[0]}`);
-        for (const w of o.workers.slice(1)) comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), [...DATA_OUTPUTS, "index.html"]));
+        for (const w of o.workers.slice(1))
+          comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), [...DATA_OUTPUTS, "index.html"]));
         comparisons.push(compareOutputs(first, join(outRoot, "duckdb")));
       }
     }
@@ -191,9 +282,18 @@ async function main(): Promise<number> {
     if (!o.keepOutputs) rmSync(outRoot, { recursive: true, force: true });
   }
   const ok = printReport({
-    command: `bun run bench:pipeline -- ${process.argv.slice(2).filter((a) => a !== "--").join(" ")}`.trim(),
-    date: started.toISOString(), machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free), load average ${load0.toFixed(2)} at start`,
-    data, source: source.commit, runs: [...runs.values()].map(median), allRuns: [...runs.values()], comparisons, keptOutputs: o.keepOutputs ? outRoot : undefined,
+    command: `bun run bench:pipeline -- ${process.argv
+      .slice(2)
+      .filter((a) => a !== "--")
+      .join(" ")}`.trim(),
+    date: started.toISOString(),
+    machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free), load average ${load0.toFixed(2)} at start`,
+    data,
+    source: source.commit,
+    runs: [...runs.values()].map(median),
+    allRuns: [...runs.values()],
+    comparisons,
+    keptOutputs: o.keepOutputs ? outRoot : undefined,
   });
   return ok ? 0 : 1;
 }

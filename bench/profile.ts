@@ -12,7 +12,12 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /** Layers, first match wins; a frame with no url (native) is charged to its nearest JS caller. */
 const LAYERS: [RegExp, string][] = [
@@ -66,7 +71,9 @@ export function summariseProfile(path: string, window?: { fromMs: number; toMs: 
     counted++;
     const l = layer(id);
     layers.set(l, (layers.get(l) ?? 0) + 1);
-    const where = frame.url ? `${frame.url.replace(/^.*node_modules\//, "").replace(/^.*\/src\//, "src/")}:${frame.lineNumber + 1}` : "native";
+    const where = frame.url
+      ? `${frame.url.replace(/^.*node_modules\//, "").replace(/^.*\/src\//, "src/")}:${frame.lineNumber + 1}`
+      : "native";
     const fn = `${frame.functionName || "(anonymous)"} (${where})`;
     functions.set(fn, (functions.get(fn) ?? 0) + 1);
   }
@@ -86,5 +93,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   const [from, to] = process.argv.slice(3).map(Number);
-  console.log(summariseProfile(path, Number.isFinite(from) && Number.isFinite(to) ? { fromMs: from, toMs: to } : undefined));
+  console.log(
+    summariseProfile(path, Number.isFinite(from) && Number.isFinite(to) ? { fromMs: from, toMs: to } : undefined),
+  );
 }

@@ -34,18 +34,36 @@ export function requestsPerS(r: RunRow): number {
 
 /** Markdown: the results table, then the batched/naive ratio of every scenario. */
 export function formatReport(rows: RunRow[]): string {
-  const head = ["scenario", "config", "credits/s", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "non-2xx", "errors",
-    "avg batch", "users/commit", "commits/s", "in flight", "CPU % server/pg/wrk/other/idle", "invariant"];
+  const head = [
+    "scenario",
+    "config",
+    "credits/s",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "max ms",
+    "non-2xx",
+    "errors",
+    "avg batch",
+    "users/commit",
+    "commits/s",
+    "in flight",
+    "CPU % server/pg/wrk/other/idle",
+    "invariant",
+  ];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
   for (const r of rows) {
     const l = r.load;
     const errors = l.errors.connect + l.errors.read + l.errors.write + l.errors.timeout;
     const codes = l.non2xx ? ` (${mergeCodes(l.codes)})` : "";
     const c = r.cpu;
-    lines.push(`| ${r.scenario} | ${r.config} | ${r.scenario === "d" || r.scenario === "e" ? "-" : int(creditsPerS(r))} | ${int(requestsPerS(r))} | ` +
-      `${ms(l.p50_ms)} | ${ms(l.p95_ms)} | ${ms(l.p99_ms)} | ${ms(l.max_ms)} | ${int(l.non2xx)}${codes} | ${int(errors)} | ` +
-      `${avg(r.batchAvg)} | ${avg(r.groupAvg)} | ${int(r.commits / (l.elapsed_ms / 1000))} | ${int(r.inFlightLimit)} | ` +
-      `${[c.server, c.pg, c.wrk, c.other, c.idle].map((x) => x.toFixed(0)).join("/")} | ${r.invariant.ok ? "ok" : "**VIOLATED**"} |`);
+    lines.push(
+      `| ${r.scenario} | ${r.config} | ${r.scenario === "d" || r.scenario === "e" ? "-" : int(creditsPerS(r))} | ${int(requestsPerS(r))} | ` +
+        `${ms(l.p50_ms)} | ${ms(l.p95_ms)} | ${ms(l.p99_ms)} | ${ms(l.max_ms)} | ${int(l.non2xx)}${codes} | ${int(errors)} | ` +
+        `${avg(r.batchAvg)} | ${avg(r.groupAvg)} | ${int(r.commits / (l.elapsed_ms / 1000))} | ${int(r.inFlightLimit)} | ` +
+        `${[c.server, c.pg, c.wrk, c.other, c.idle].map((x) => x.toFixed(0)).join("/")} | ${r.invariant.ok ? "ok" : "**VIOLATED**"} |`,
+    );
   }
   const titles = [...new Map(rows.map((r) => [r.scenario, r.title])).entries()];
   lines.push("", "| scenario | what | batched / naive |", "|---|---|---|");

@@ -7,12 +7,16 @@ async function main(): Promise<number> {
   let target = "the database";
   try {
     const { config } = await import("../src/config");
-    target = config.databaseUrl ? config.databaseUrl.replace(/:[^:@/]*@/, ":***@") : `PGlite under ${config.dataDir}/pglite`;
+    target = config.databaseUrl
+      ? config.databaseUrl.replace(/:[^:@/]*@/, ":***@")
+      : `PGlite under ${config.dataDir}/pglite`;
     const { checkAllUsers } = await import("../src/modules/audit/service");
     const started = performance.now();
     const { checked, drifts } = await checkAllUsers();
     for (const d of drifts) {
-      process.stdout.write(`drift user_id=${JSON.stringify(d.userId)} balance=${d.balance} ledger_sum=${d.ledgerSum} difference=${d.balance - d.ledgerSum}\n`);
+      process.stdout.write(
+        `drift user_id=${JSON.stringify(d.userId)} balance=${d.balance} ledger_sum=${d.ledgerSum} difference=${d.balance - d.ledgerSum}\n`,
+      );
     }
     const ms = Math.round(performance.now() - started);
     process.stdout.write(`audit: ${checked} users checked, ${drifts.length} in drift (${ms} ms)\n`);

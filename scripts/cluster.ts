@@ -25,7 +25,9 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 function say(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, msg, component: "cluster", ...fields }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ time: new Date().toISOString(), level, msg, component: "cluster", ...fields }) + "\n",
+  );
 }
 
 function fail(message: string, code = 2): never {
@@ -41,7 +43,8 @@ export function parseInstances(argv: string[]): number {
     if (flag === "--") continue;
     if (flag === "--instances") {
       const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1 || value > 64) fail(`--instances must be an integer between 1 and 64, got "${argv[i]}"`);
+      if (!Number.isInteger(value) || value < 1 || value > 64)
+        fail(`--instances must be an integer between 1 and 64, got "${argv[i]}"`);
       instances = value;
     } else if (flag === "--help" || flag === "-h") {
       console.log("usage: PORT=8000 DATABASE_URL=postgres://... npm run cluster -- --instances N");
@@ -64,7 +67,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function waitHealthy(url: string, proc: Bun.Subprocess, what: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode) throw new Error(`${what} exited during start-up (${proc.exitCode ?? proc.signalCode})`);
+    if (proc.exitCode !== null || proc.signalCode)
+      throw new Error(`${what} exited during start-up (${proc.exitCode ?? proc.signalCode})`);
     try {
       if ((await fetch(`${url}/health`)).status === 200) return;
     } catch {
@@ -92,8 +96,10 @@ async function main(): Promise<void> {
   const instances = parseInstances(process.argv.slice(2));
   const databaseUrl = process.env.DATABASE_URL ?? "";
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    fail(`DATABASE_URL must be a PostgreSQL URL (postgres://...), got ${databaseUrl ? `"${databaseUrl.replace(/:[^:@/]*@/, ":***@")}"` : "nothing"}: ` +
-      "several processes cannot share PGlite");
+    fail(
+      `DATABASE_URL must be a PostgreSQL URL (postgres://...), got ${databaseUrl ? `"${databaseUrl.replace(/:[^:@/]*@/, ":***@")}"` : "nothing"}: ` +
+        "several processes cannot share PGlite",
+    );
   }
   const haproxyBin = findHaproxy() ?? fail(INSTALL_HINT);
   let config: typeof import("../src/config.ts").config;
@@ -102,8 +108,11 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message); // a bad environment variable, named
   }
-  if (config.port < 1 || config.port + instances > 65535) fail(`PORT must leave room for ${instances} instance ports above it, got ${config.port}`);
-  const poolPerInstance = process.env.DB_POOL_MAX ? String(config.dbPoolMax) : String(Math.max(2, Math.floor(DEFAULT_POOL_TOTAL / instances)));
+  if (config.port < 1 || config.port + instances > 65535)
+    fail(`PORT must leave room for ${instances} instance ports above it, got ${config.port}`);
+  const poolPerInstance = process.env.DB_POOL_MAX
+    ? String(config.dbPoolMax)
+    : String(Math.max(2, Math.floor(DEFAULT_POOL_TOTAL / instances)));
 
   const dir = mkdtempSync(join(tmpdir(), "cluster-"));
   const started: Instance[] = [];
@@ -114,10 +123,14 @@ async function main(): Promise<void> {
   const stop = async (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    say("info", "stopping: HAProxy finishes the requests in flight, then every instance drains its mailboxes", { reason });
+    say("info", "stopping: HAProxy finishes the requests in flight, then every instance drains its mailboxes", {
+      reason,
+    });
     const haproxyExit = haproxy ? await stopProcess(haproxy, "SIGUSR1", config.requestTimeoutMs + 10_000) : 0;
     const exits = await Promise.all(started.map((instance) => stopProcess(instance.proc, "SIGTERM", STOP_TIMEOUT_MS)));
-    started.forEach((instance, i) => say(exits[i] === 0 ? "info" : "error", "instance stopped", { instance: instance.id, exit: exits[i] }));
+    started.forEach((instance, i) => {
+      say(exits[i] === 0 ? "info" : "error", "instance stopped", { instance: instance.id, exit: exits[i] });
+    });
     rmSync(dir, { recursive: true, force: true });
     const clean = haproxyExit === 0 && exits.every((e) => e === 0) && !died;
     say(clean ? "info" : "error", "cluster stopped", { haproxyExit, instancesExit: exits });
@@ -145,7 +158,11 @@ async function main(): Promise<void> {
     void proc.exited.then(() => {
       if (stopping) return;
       died = true;
-      say("error", "instance exited unexpectedly; HAProxy routes around it", { instance: id, pid: proc.pid, exit: proc.exitCode ?? proc.signalCode });
+      say("error", "instance exited unexpectedly; HAProxy routes around it", {
+        instance: id,
+        pid: proc.pid,
+        exit: proc.exitCode ?? proc.signalCode,
+      });
     });
     return instance;
   };
@@ -156,16 +173,28 @@ async function main(): Promise<void> {
     await waitHealthy(first.url, first.proc, `instance ${first.id}`);
     const rest = Array.from({ length: instances - 1 }, (_, i) => spawnInstance(i + 2));
     await Promise.all(rest.map((instance) => waitHealthy(instance.url, instance.proc, `instance ${instance.id}`)));
-    for (const instance of started) say("info", "instance ready", { instance: instance.id, pid: instance.proc.pid, port: instance.port, url: instance.url });
+    for (const instance of started)
+      say("info", "instance ready", {
+        instance: instance.id,
+        pid: instance.proc.pid,
+        port: instance.port,
+        url: instance.url,
+      });
 
     const configPath = join(dir, "haproxy.cfg");
     const statsSocket = join(dir, "haproxy.sock");
-    writeFileSync(configPath, haproxyConfig({
-      listenPort: config.port,
-      backends: { kind: "static", servers: started.map((instance) => ({ name: `i${instance.index}`, host: "127.0.0.1", port: instance.port })) },
-      requestTimeoutMs: config.requestTimeoutMs,
-      statsSocket,
-    }));
+    writeFileSync(
+      configPath,
+      haproxyConfig({
+        listenPort: config.port,
+        backends: {
+          kind: "static",
+          servers: started.map((instance) => ({ name: `i${instance.index}`, host: "127.0.0.1", port: instance.port })),
+        },
+        requestTimeoutMs: config.requestTimeoutMs,
+        statsSocket,
+      }),
+    );
     const proxy = Bun.spawn([haproxyBin, "-db", "-f", configPath], { stdout: "inherit", stderr: "inherit" });
     haproxy = proxy;
     void proxy.exited.then(() => {
@@ -176,7 +205,12 @@ async function main(): Promise<void> {
     say("info", "cluster ready", {
       url,
       haproxy: { pid: proxy.pid, config: configPath, statsSocket },
-      instances: started.map((instance) => ({ id: instance.id, pid: instance.proc.pid, port: instance.port, url: instance.url })),
+      instances: started.map((instance) => ({
+        id: instance.id,
+        pid: instance.proc.pid,
+        port: instance.port,
+        url: instance.url,
+      })),
     });
   } catch (error) {
     say("error", `start-up failed: ${(error as Error).message}`);

@@ -18,9 +18,15 @@ function isRealDate(value: string): boolean {
 
 /** Parses argv strictly: unknown flags, missing flags and impossible dates throw UsageError. */
 export function parseExportArgs(argv: string[]): { from: string; to: string; out: string } {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the parseArgs call it is assigned from
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { from: { type: "string" }, to: { type: "string" }, out: { type: "string" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { from: { type: "string" }, to: { type: "string" }, out: { type: "string" } },
+    }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -35,7 +41,7 @@ export function parseExportArgs(argv: string[]): { from: string; to: string; out
 }
 
 if (import.meta.main) {
-  let options;
+  let options: ReturnType<typeof parseExportArgs>;
   try {
     options = parseExportArgs(process.argv.slice(2).filter((arg) => arg !== "--"));
   } catch (error) {

@@ -15,13 +15,31 @@ import { buildCampaigns, EVENT_VALUE, EVENT_VALUE_NL, PRICE_CUM, PRICES, receipt
 import { dayString, fmtMoney, fmtTime, mulberry32, parseDay, pickCum, seedFrom } from "./gen-data/util.ts";
 
 export interface GenOptions {
-  out: string; purchases: number; seed: string; days: number; campaigns: number; end: string;
-  sessionsCampaign: boolean; sessionsDate: boolean; dauRatio: number; quiet: boolean;
+  out: string;
+  purchases: number;
+  seed: string;
+  days: number;
+  campaigns: number;
+  end: string;
+  sessionsCampaign: boolean;
+  sessionsDate: boolean;
+  dauRatio: number;
+  quiet: boolean;
 }
 
 export function parseArgs(argv: string[]): GenOptions {
-  const o: GenOptions = { out: "data", purchases: 2000, seed: "42", days: 30, campaigns: 6, end: "2025-06-30",
-    sessionsCampaign: false, sessionsDate: false, dauRatio: 3, quiet: false };
+  const o: GenOptions = {
+    out: "data",
+    purchases: 2000,
+    seed: "42",
+    days: 30,
+    campaigns: 6,
+    end: "2025-06-30",
+    sessionsCampaign: false,
+    sessionsDate: false,
+    dauRatio: 3,
+    quiet: false,
+  };
   const args = argv.filter((a) => a !== "--");
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -41,9 +59,13 @@ export function parseArgs(argv: string[]): GenOptions {
     else if (a === "--seed") o.seed = val();
     else if (a === "--days") o.days = int(1);
     else if (a === "--campaigns") o.campaigns = int(1);
-    else if (a === "--end") { o.end = val(); parseDay(o.end); }
-    else if (a === "--dau-ratio") { o.dauRatio = Number(val()); if (!(o.dauRatio >= 0)) throw new Error("--dau-ratio must be >= 0"); }
-    else if (a === "--sessions-campaign") o.sessionsCampaign = true;
+    else if (a === "--end") {
+      o.end = val();
+      parseDay(o.end);
+    } else if (a === "--dau-ratio") {
+      o.dauRatio = Number(val());
+      if (!(o.dauRatio >= 0)) throw new Error("--dau-ratio must be >= 0");
+    } else if (a === "--sessions-campaign") o.sessionsCampaign = true;
     else if (a === "--sessions-date") o.sessionsDate = true;
     else if (a === "--quiet") o.quiet = true;
     else throw new Error(`unknown argument: ${a}`);
@@ -54,16 +76,20 @@ export function parseArgs(argv: string[]): GenOptions {
 const BAD_TIMES = ["2025-13-02 10:11:12", "not_a_date", "", "31/12/2024 10:00", "2025-06-15T25:61:00Z"];
 const BAD_NUMBERS = ['"$4.99"', "NaN", "1e3", "", "4.99 USD", "abc"];
 
-export async function generate(o: GenOptions): Promise<{ rows: number; seconds: number; files: Record<string, number> }> {
+export async function generate(
+  o: GenOptions,
+): Promise<{ rows: number; seconds: number; files: Record<string, number> }> {
   const t0 = performance.now();
   const seed = seedFrom(o.seed);
   const rnd = mulberry32(seed);
   const camps = buildCampaigns(o.campaigns, rnd);
   const users = new Users(camps, seed);
-  const N = o.purchases, D = o.days;
+  const N = o.purchases,
+    D = o.days;
   const payers = Math.max(20, Math.ceil(N * 0.35));
   const pool = payers + Math.max(50, payers * 3);
-  const lastDay = parseDay(o.end), firstDay = lastDay - D + 1;
+  const lastDay = parseDay(o.end),
+    firstDay = lastDay - D + 1;
   const exportEnd = lastDay * 86400 + Math.floor(0.4 * 86400); // export pulled mid-morning
   const d1 = D >= 3 ? lastDay - 1 : -1;
   const paidIdx = camps.map((c, i) => (c.hasUsers && c.hasCost ? i : -1)).filter((i) => i >= 0);
@@ -72,13 +98,38 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
   const badRate = Math.min(0.002, Math.max(0.0001, 4 / Math.max(1, N)));
 
   mkdirSync(o.out, { recursive: true });
-  const P = new CsvWriter(join(o.out, "purchases_raw.csv"), ["AppsFlyer_ID", "Event_Name", "Event_Time_UTC", "Revenue_USD", "Currency",
-    "Campaign", "Media_Source", "Platform", "Receipt_ID", "Status", "Event_Value"]);
-  const C = new CsvWriter(join(o.out, "confirmed_purchases.csv"), ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id", "store"],
-    { bom: true, crlf: true });
-  const K = new CsvWriter(join(o.out, "costs_daily.csv"), ["date", "campaign", "media_source", "ad_cost_usd", "impressions", "clicks"]);
-  const S = new CsvWriter(join(o.out, "sessions.csv"), ["user_id", "event_name", o.sessionsDate ? "date" : "event_timestamp_utc",
-    ...(o.sessionsCampaign ? ["campaign"] : [])]);
+  const P = new CsvWriter(join(o.out, "purchases_raw.csv"), [
+    "AppsFlyer_ID",
+    "Event_Name",
+    "Event_Time_UTC",
+    "Revenue_USD",
+    "Currency",
+    "Campaign",
+    "Media_Source",
+    "Platform",
+    "Receipt_ID",
+    "Status",
+    "Event_Value",
+  ]);
+  const C = new CsvWriter(
+    join(o.out, "confirmed_purchases.csv"),
+    ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id", "store"],
+    { bom: true, crlf: true },
+  );
+  const K = new CsvWriter(join(o.out, "costs_daily.csv"), [
+    "date",
+    "campaign",
+    "media_source",
+    "ad_cost_usd",
+    "impressions",
+    "clicks",
+  ]);
+  const S = new CsvWriter(join(o.out, "sessions.csv"), [
+    "user_id",
+    "event_name",
+    o.sessionsDate ? "date" : "event_timestamp_utc",
+    ...(o.sessionsCampaign ? ["campaign"] : []),
+  ]);
   const writers = [P, C, K, S];
 
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -86,16 +137,38 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
     const r = rnd();
     return camps[c]!.variants[r < 0.7 ? 0 : r < 0.8 ? 1 : r < 0.9 ? 2 : 3]!;
   };
-  const moneyStyle = (): number => { const r = rnd(); return r < 0.9 ? 0 : r < 0.97 ? 1 : 4; };
-  const evName = (): string => { const r = rnd(); return r < 0.85 ? "purchase" : r < 0.93 ? "Purchase" : r < 0.97 ? " purchase" : "PURCHASE"; };
-  const status = (): string => { const r = rnd(); return r < 0.88 ? "success" : r < 0.94 ? "Success" : r < 0.98 ? "SUCCESS " : " success"; };
-  const afTimeStyle = (): number => { const r = rnd(); return r < 0.6 ? 0 : r < 0.9 ? 1 : r < 0.98 ? 2 : 3; };
+  const moneyStyle = (): number => {
+    const r = rnd();
+    return r < 0.9 ? 0 : r < 0.97 ? 1 : 4;
+  };
+  const evName = (): string => {
+    const r = rnd();
+    return r < 0.85 ? "purchase" : r < 0.93 ? "Purchase" : r < 0.97 ? " purchase" : "PURCHASE";
+  };
+  const status = (): string => {
+    const r = rnd();
+    return r < 0.88 ? "success" : r < 0.94 ? "Success" : r < 0.98 ? "SUCCESS " : " success";
+  };
+  const afTimeStyle = (): number => {
+    const r = rnd();
+    return r < 0.6 ? 0 : r < 0.9 ? 1 : r < 0.98 ? 2 : 3;
+  };
   let receipts = 0;
   const dupes: string[] = [];
   const campRev = new Float64Array(camps.length);
   const revEma = new Float64Array(camps.length).fill(NaN);
 
-  const afLine = (uid: string, u: number, c: number, ev: string, t: number, money: string, receipt: string, st: string, pi: number): string =>
+  const afLine = (
+    uid: string,
+    u: number,
+    c: number,
+    ev: string,
+    t: number,
+    money: string,
+    receipt: string,
+    st: string,
+    pi: number,
+  ): string =>
     `${uid},${ev},${fmtTime(t, afTimeStyle(), (rnd() * 1000) | 0)},${money},USD,${variant(c)},${camps[c]!.mediaSource},` +
     `${users.isIos(u) ? "ios" : "android"},${receipt},${st},${pi < 0 ? "" : rnd() < 0.002 ? EVENT_VALUE_NL[pi] : EVENT_VALUE[pi]}`;
 
@@ -112,8 +185,11 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
     const s = rnd();
     const style = s < 0.7 ? 2 : s < 0.9 ? 1 : s < 0.95 ? 3 : 0;
     const m = rnd();
-    const paid = m < 0.985 ? cents : m < 0.99 ? cents + (rnd() < 0.5 ? 1 : -1) : Math.max(1, cents - 20 - Math.floor(rnd() * 30));
-    C.line(`${uid},${fmtTime(t + delta, style, (rnd() * 1000) | 0)},${fmtMoney(paid, rnd() < 0.95 ? 0 : 1)},${receipt},${ios ? "app_store" : "google_play"}`);
+    const paid =
+      m < 0.985 ? cents : m < 0.99 ? cents + (rnd() < 0.5 ? 1 : -1) : Math.max(1, cents - 20 - Math.floor(rnd() * 30));
+    C.line(
+      `${uid},${fmtTime(t + delta, style, (rnd() * 1000) | 0)},${fmtMoney(paid, rnd() < 0.95 ? 0 : 1)},${receipt},${ios ? "app_store" : "google_play"}`,
+    );
   };
 
   const purchase = (u: number, c: number, t: number): void => {
@@ -128,11 +204,24 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
     session(u, Math.max(Math.floor(t / 86400) * 86400, t - Math.floor(rnd() * 1200)), uid);
     if (rnd() < 0.92) confirmed(uid, t, cents, receipt, ios);
     if (rnd() < 0.03) dupes.push(afLine(uid, u, c, ev, t, fmtMoney(cents, moneyStyle()), receipt, status(), pi));
-    if (rnd() < 0.015) { // chargeback, days later, sometimes without revenue
+    if (rnd() < 0.015) {
+      // chargeback, days later, sometimes without revenue
       const tc = t + 3600 + Math.floor(rnd() * 10 * 86400);
       if (tc < exportEnd) {
         const cbEv = pick(["purchase", "purchase", "af_refund", "chargeback"]);
-        P.line(afLine(uid, u, c, cbEv, tc, rnd() < 0.6 ? fmtMoney(cents, 0) : "", receipt, pick(["chargeback", "Chargeback", "CHARGEBACK"]), -1));
+        P.line(
+          afLine(
+            uid,
+            u,
+            c,
+            cbEv,
+            tc,
+            rnd() < 0.6 ? fmtMoney(cents, 0) : "",
+            receipt,
+            pick(["chargeback", "Chargeback", "CHARGEBACK"]),
+            -1,
+          ),
+        );
       }
     }
     if (rnd() < badRate) broken(uid, c, t, rnd() < 0.5);
@@ -151,22 +240,42 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
 
   /** Noise around each purchase: failed, non-purchase, promo rows, confirmed-only, delayed dupes, sessions. */
   const noise = (dayStart: number, span: number): void => {
-    const u = Math.floor(rnd() * payers), c = users.campaignOf(u);
+    const u = Math.floor(rnd() * payers),
+      c = users.campaignOf(u);
     const t = dayStart + Math.floor(rnd() * span);
     if (rnd() < 0.035) {
       const pi = pickCum(PRICE_CUM, rnd());
-      P.line(afLine(users.id(u), u, c, "purchase", t, fmtMoney(PRICES[pi]!, 0), receiptId(++receipts, users.isIos(u), seed),
-        pick(["failed", "FAILED", "declined", "pending "]), pi));
+      P.line(
+        afLine(
+          users.id(u),
+          u,
+          c,
+          "purchase",
+          t,
+          fmtMoney(PRICES[pi]!, 0),
+          receiptId(++receipts, users.isIos(u), seed),
+          pick(["failed", "FAILED", "declined", "pending "]),
+          pi,
+        ),
+      );
     }
     if (rnd() < 0.12) {
       const ev = pick(["af_level_achieved", "af_tutorial_completion", "af_ad_view", "af_login"]);
       const money = ev === "af_ad_view" ? `0.0${100 + Math.floor(rnd() * 900)}` : "0";
       P.line(afLine(users.id(u), u, c, ev, t, money, "", "success", -1));
     }
-    if (rnd() < 0.004) P.line(afLine(users.id(u), u, c, "purchase", t, "0.00", receiptId(++receipts, false, seed), "success", -1));
-    if (rnd() < 0.015) { // confirmed-only: a store purchase AppsFlyer never attributed
+    if (rnd() < 0.004)
+      P.line(afLine(users.id(u), u, c, "purchase", t, "0.00", receiptId(++receipts, false, seed), "success", -1));
+    if (rnd() < 0.015) {
+      // confirmed-only: a store purchase AppsFlyer never attributed
       const k = ++receipts;
-      confirmed(`${1690000000000 + k * 7}-${String(k).padStart(7, "0")}`, t, PRICES[pickCum(PRICE_CUM, rnd())]!, receiptId(k, false, seed), false);
+      confirmed(
+        `${1690000000000 + k * 7}-${String(k).padStart(7, "0")}`,
+        t,
+        PRICES[pickCum(PRICE_CUM, rnd())]!,
+        receiptId(k, false, seed),
+        false,
+      );
     }
     if (rnd() < 0.001) P.line(afLine(users.id(u), u, c, "chargeback", t, "", "", "chargeback", -1)); // empty receipt
     if (dupes.length > 0 && (dupes.length > 32 || rnd() < 0.02)) P.line(dupes.shift()!);
@@ -182,9 +291,12 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
     weights.push(d === lastDay && D > 1 ? w * 0.35 : w);
   }
   const total = weights.reduce((a, b) => a + b, 0);
-  let cumW = 0, done = 0, iter = 0;
+  let cumW = 0,
+    done = 0,
+    iter = 0;
   for (let di = 0; di < D; di++) {
-    const day = firstDay + di, dayStart = day * 86400;
+    const day = firstDay + di,
+      dayStart = day * 86400;
     cumW += weights[di]!;
     const target = di === D - 1 ? N : Math.round((N * cumW) / total);
     const span = day === lastDay ? exportEnd - dayStart : 86400;
@@ -204,7 +316,8 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
         broken(users.id(u), c, t, false);
       }
       const burst = Math.min(target - done, rnd() < 0.04 ? (rnd() < 0.3 ? 3 : 2) : 1);
-      for (let b = 0; b < burst; b++) { // same user, several purchases within minutes
+      for (let b = 0; b < burst; b++) {
+        // same user, several purchases within minutes
         purchase(u, c, t);
         t += 30 + Math.floor(rnd() * 240);
         done++;
@@ -238,9 +351,12 @@ export async function generate(o: GenOptions): Promise<{ rows: number; seconds: 
         const r = rnd();
         const style = r < 0.8 ? 0 : r < 0.88 ? 1 : p >= 100000 ? (r < 0.94 ? 2 : 3) : 0;
         const clicks = Math.round(p / (40 + rnd() * 80));
-        K.line(`${date},${variant(i)},${c.mediaSource},${fmtMoney(p, style)},${clicks * 40 + Math.floor(rnd() * 900)},${clicks}`);
+        K.line(
+          `${date},${variant(i)},${c.mediaSource},${fmtMoney(p, style)},${clicks * 40 + Math.floor(rnd() * 900)},${clicks}`,
+        );
       }
-      if (day === firstDay + Math.floor((2 * D) / 3) && i === 0) K.line(`${dayString(day)},${variant(i)},${c.mediaSource},N/A,0,0`); // bad_number
+      if (day === firstDay + Math.floor((2 * D) / 3) && i === 0)
+        K.line(`${dayString(day)},${variant(i)},${c.mediaSource},N/A,0,0`); // bad_number
     });
   }
 
@@ -258,7 +374,9 @@ if (import.meta.main) {
     if (!o.quiet) {
       for (const [f, n] of Object.entries(r.files)) process.stderr.write(`${f}: ${n} rows\n`);
       const rate = Math.round(r.rows / Math.max(r.seconds, 1e-6));
-      console.log(`generated ${o.purchases} purchases (${r.rows} rows in 4 files) in ${r.seconds.toFixed(2)} s, ${rate} rows/s, seed ${o.seed}`);
+      console.log(
+        `generated ${o.purchases} purchases (${r.rows} rows in 4 files) in ${r.seconds.toFixed(2)} s, ${rate} rows/s, seed ${o.seed}`,
+      );
     }
   } catch (e) {
     console.error(`gen-data: ${(e as Error).message}`);

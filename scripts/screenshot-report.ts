@@ -14,7 +14,13 @@ import { pathToFileURL } from "node:url";
 /** Debian chromium; CHROMIUM_BIN overrides (e.g. to check the skip path). */
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 
-export interface ShotResult { ok: boolean; reason?: string; width?: number; height?: number; bytes?: number }
+export interface ShotResult {
+  ok: boolean;
+  reason?: string;
+  width?: number;
+  height?: number;
+  bytes?: number;
+}
 
 /** PNG width/height from the IHDR chunk, or null when the bytes are not a PNG. */
 export function pngSize(buf: Uint8Array): { width: number; height: number } | null {
@@ -24,16 +30,37 @@ export function pngSize(buf: Uint8Array): { width: number; height: number } | nu
   return { width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
-export async function screenshot(html: string, outPng: string, opts: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<ShotResult> {
+export async function screenshot(
+  html: string,
+  outPng: string,
+  opts: { width?: number; height?: number; timeoutMs?: number } = {},
+): Promise<ShotResult> {
   if (!existsSync(CHROMIUM)) return { ok: false, reason: `${CHROMIUM} not found (apt-get install -y chromium)` };
-  const width = opts.width ?? 1280, height = opts.height ?? 2000;
+  const width = opts.width ?? 1280,
+    height = opts.height ?? 2000;
   const profile = mkdtempSync(join(tmpdir(), "report-shot-"));
   try {
-    const proc = Bun.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-      "--disable-dev-shm-usage", "--force-device-scale-factor=1", `--user-data-dir=${profile}`,
-      `--screenshot=${resolve(outPng)}`, `--window-size=${width},${height}`, pathToFileURL(resolve(html)).href],
-    { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(
+      [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--disable-dev-shm-usage",
+        "--force-device-scale-factor=1",
+        `--user-data-dir=${profile}`,
+        `--screenshot=${resolve(outPng)}`,
+        `--window-size=${width},${height}`,
+        pathToFileURL(resolve(html)).href,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const timer = setTimeout(() => proc.kill(), opts.timeoutMs ?? 60000);
     const code = await proc.exited;
     clearTimeout(timer);
@@ -60,12 +87,16 @@ if (import.meta.main) {
     return v;
   };
   const out = flag("--out", "docs/report.png");
-  const width = Number(flag("--width", "1280")), height = Number(flag("--height", "2000"));
+  const width = Number(flag("--width", "1280")),
+    height = Number(flag("--height", "2000"));
   let html = args[0];
   let tmp: string | undefined;
   if (!html) {
     tmp = mkdtempSync(join(tmpdir(), "report-"));
-    const run = Bun.spawnSync([process.execPath, "src/pipeline/cli.ts", "--out-dir", tmp], { stderr: "inherit", stdout: "inherit" });
+    const run = Bun.spawnSync([process.execPath, "src/pipeline/cli.ts", "--out-dir", tmp], {
+      stderr: "inherit",
+      stdout: "inherit",
+    });
     if (run.exitCode !== 0) process.exit(run.exitCode ?? 1);
     html = join(tmp, "index.html");
   }

@@ -1,21 +1,22 @@
 /** The root app: cross-cutting plugins, the one onError, and every feature module. */
-import { Elysia } from "elysia";
+
 import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
 import { config } from "./config";
 import { mapError, rootCause } from "./errors";
 import { log } from "./logger";
-import { requestContext, requestInfo } from "./plugins/request-context";
-import { cors } from "./plugins/cors";
+import { afPostbackModule } from "./modules/af-postback";
 import { authModule } from "./modules/auth";
-import { walletModule } from "./modules/wallet";
+import { docsModule } from "./modules/docs";
 import { eventsModule } from "./modules/events";
-import { statsModule } from "./modules/stats";
-import { trackModule } from "./modules/track";
 import { healthModule } from "./modules/health";
 import { metricsModule } from "./modules/metrics";
 import { pipelineModule } from "./modules/pipeline";
-import { docsModule } from "./modules/docs";
-import { afPostbackModule } from "./modules/af-postback";
+import { statsModule } from "./modules/stats";
+import { trackModule } from "./modules/track";
+import { walletModule } from "./modules/wallet";
+import { cors } from "./plugins/cors";
+import { requestContext, requestInfo } from "./plugins/request-context";
 
 export const app = new Elysia({ name: "game-api" })
   .use(requestContext)
@@ -24,7 +25,13 @@ export const app = new Elysia({ name: "game-api" })
     const { requestId } = requestInfo(request);
     const mapped = mapError(code, error, requestId);
     // the driver's own message (drizzle's "Failed query: ..." hides it in cause) names what went wrong
-    if (mapped.unexpected) log("error", mapped.status === 503 ? "database unavailable" : "unhandled error", { requestId, path, cause: rootCause(error), error: String((error as Error)?.stack ?? error).slice(0, 2000) });
+    if (mapped.unexpected)
+      log("error", mapped.status === 503 ? "database unavailable" : "unhandled error", {
+        requestId,
+        path,
+        cause: rootCause(error),
+        error: String((error as Error)?.stack ?? error).slice(0, 2000),
+      });
     set.status = mapped.status;
     Object.assign(set.headers, mapped.headers);
     return mapped.body;
@@ -34,11 +41,20 @@ export const app = new Elysia({ name: "game-api" })
       path: "/docs",
       provider: "swagger-ui",
       documentation: {
-        info: { title: "Game API", version: config.version, description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops." },
+        info: {
+          title: "Game API",
+          version: config.version,
+          description: "Wallet, events and attribution for the game clients; the revenue pipeline trigger for ops.",
+        },
         components: {
           securitySchemes: {
             bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
-            afPushToken: { type: "apiKey", in: "header", name: config.afPushTokenHeader, description: "AppsFlyer Push API token (AF_PUSH_TOKEN), in the header AF_PUSH_TOKEN_HEADER" },
+            afPushToken: {
+              type: "apiKey",
+              in: "header",
+              name: config.afPushTokenHeader,
+              description: "AppsFlyer Push API token (AF_PUSH_TOKEN), in the header AF_PUSH_TOKEN_HEADER",
+            },
           },
         },
       },
@@ -54,4 +70,3 @@ export const app = new Elysia({ name: "game-api" })
   .use(pipelineModule)
   .use(afPostbackModule)
   .use(docsModule);
-

@@ -35,12 +35,15 @@ function databaseUrl(): string | undefined {
   const raw = env.DATABASE_URL;
   if (raw === undefined || raw === "") return undefined;
   if (raw === "memory://" || /^postgres(ql)?:\/\//.test(raw)) return raw;
-  throw new ConfigError(`DATABASE_URL must be unset, memory:// or postgres://..., got "${raw.replace(/:[^:@/]*@/, ":***@")}"`);
+  throw new ConfigError(
+    `DATABASE_URL must be unset, memory:// or postgres://..., got "${raw.replace(/:[^:@/]*@/, ":***@")}"`,
+  );
 }
 
 function host(): string {
   const value = str("HOST", "0.0.0.0");
-  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(value)) throw new ConfigError(`HOST must be an IP address or host name, got "${value}"`);
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(value))
+    throw new ConfigError(`HOST must be an IP address or host name, got "${value}"`);
   return value;
 }
 
@@ -54,7 +57,10 @@ if (nodeEnv === "production" && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.l
 function allowedOrigins(): string[] {
   const raw = env.ALLOWED_ORIGINS?.trim();
   if (!raw) return [];
-  const origins = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const origins = raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   for (const origin of origins) {
     if (origin === "*") continue;
     let canonical: string | undefined;
@@ -62,16 +68,23 @@ function allowedOrigins(): string[] {
       canonical = new URL(origin).origin;
     } catch {}
     // a browser's Origin header is exactly scheme://host[:port], lower case, no path: anything else would never match
-    if (canonical !== origin) throw new ConfigError(`ALLOWED_ORIGINS entries must be * or an origin like https://game.example.com (no path, no trailing slash), got "${origin}"`);
+    if (canonical !== origin)
+      throw new ConfigError(
+        `ALLOWED_ORIGINS entries must be * or an origin like https://game.example.com (no path, no trailing slash), got "${origin}"`,
+      );
   }
-  if (nodeEnv === "production" && origins.includes("*")) throw new ConfigError("ALLOWED_ORIGINS must not be * when NODE_ENV=production: list the game's origins");
+  if (nodeEnv === "production" && origins.includes("*"))
+    throw new ConfigError("ALLOWED_ORIGINS must not be * when NODE_ENV=production: list the game's origins");
   return origins;
 }
 
 /** AF_PUSH_TOKEN_HEADER: the header AppsFlyer sends the push token in, `Authorization` or a name starting with `X-`. */
 function afPushTokenHeader(): string {
   const name = str("AF_PUSH_TOKEN_HEADER", "Authorization");
-  if (!/^(authorization|x-[a-z0-9-]+)$/i.test(name)) throw new ConfigError(`AF_PUSH_TOKEN_HEADER must be Authorization or a header name starting with X-, got "${name}"`);
+  if (!/^(authorization|x-[a-z0-9-]+)$/i.test(name))
+    throw new ConfigError(
+      `AF_PUSH_TOKEN_HEADER must be Authorization or a header name starting with X-, got "${name}"`,
+    );
   return name.toLowerCase();
 }
 

@@ -50,17 +50,39 @@ export class OverloadedError extends AppError {
 }
 
 // postgres.js codes for a connection it lost or could not open, socket errnos, and PGlite after close
-const CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND"]);
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+]);
 // SQLSTATEs: class 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections
 const CONNECTION_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 
 /** The error, or one of its causes, says the database connection is gone or cannot be opened. */
 export function connectionFailure(error: unknown): Error | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current = error, depth = 0;
+    current instanceof Error && depth < 5;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     const code = String((current as { code?: unknown }).code ?? "");
     // FATAL/PANIC: the server ended the session (e.g. 55000 "database is not currently accepting connections")
     const severity = (current as { severity?: unknown }).severity;
-    if (CONNECTION_CODES.has(code) || CONNECTION_SQLSTATE.test(code) || severity === "FATAL" || severity === "PANIC" || /PGlite is closed/i.test(current.message)) return current;
+    if (
+      CONNECTION_CODES.has(code) ||
+      CONNECTION_SQLSTATE.test(code) ||
+      severity === "FATAL" ||
+      severity === "PANIC" ||
+      /PGlite is closed/i.test(current.message)
+    )
+      return current;
   }
   return undefined;
 }
@@ -68,7 +90,12 @@ export function connectionFailure(error: unknown): Error | undefined {
 /** The deepest cause's message (drizzle wraps the driver's error in "Failed query: <sql>"), for log lines. */
 export function rootCause(error: unknown): string {
   let current = error;
-  for (let depth = 0; depth < 5 && current instanceof Error && (current as { cause?: unknown }).cause instanceof Error; depth++) current = (current as { cause: Error }).cause;
+  for (
+    let depth = 0;
+    depth < 5 && current instanceof Error && (current as { cause?: unknown }).cause instanceof Error;
+    depth++
+  )
+    current = (current as { cause: Error }).cause;
   return current instanceof Error ? `${current.name}: ${current.message}`.slice(0, 500) : String(current).slice(0, 500);
 }
 
@@ -94,17 +121,28 @@ interface ElysiaValidation {
 
 /** The one mapping from anything thrown to the JSON error shape (used by the root onError). */
 export function mapError(code: string | number, error: unknown, requestId: string): MappedError {
-  if (code === "PARSE" && (error as { cause?: unknown }).cause instanceof AppError) error = (error as { cause: AppError }).cause;
+  if (code === "PARSE" && (error as { cause?: unknown }).cause instanceof AppError)
+    error = (error as { cause: AppError }).cause;
   if (error instanceof AppError) {
-    return { status: error.status, body: errorBody(error.code, error.message, requestId, error.details), headers: error.headers };
+    return {
+      status: error.status,
+      body: errorBody(error.code, error.message, requestId, error.details),
+      headers: error.headers,
+    };
   }
   switch (code) {
     case "PARSE":
-      return { status: 400, body: errorBody("validation_error", "malformed request body", requestId, { field: "body" }) };
+      return {
+        status: 400,
+        body: errorBody("validation_error", "malformed request body", requestId, { field: "body" }),
+      };
     case "VALIDATION": {
       const validation = error as ElysiaValidation;
       if (validation.type === "body" && (validation.value === null || validation.value === undefined)) {
-        return { status: 400, body: errorBody("validation_error", "request body must be a JSON object", requestId, { field: "body" }) };
+        return {
+          status: 400,
+          body: errorBody("validation_error", "request body must be a JSON object", requestId, { field: "body" }),
+        };
       }
       const path = validation.valueError?.path ?? "";
       const field = path.replace(/^\//, "").replace(/\//g, ".") || validation.type;

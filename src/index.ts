@@ -20,7 +20,11 @@ async function main() {
 
     step = "wallet";
     const { wallet } = await import("./modules/wallet/service");
-    log("info", "wallet actors ready", { batchMax: config.earnBatchMax, groupCommitMax: config.groupCommitMax, mailboxMax: config.mailboxMax });
+    log("info", "wallet actors ready", {
+      batchMax: config.earnBatchMax,
+      groupCommitMax: config.groupCommitMax,
+      mailboxMax: config.mailboxMax,
+    });
 
     step = "worker pool";
     const { startPipelineThread, closePipelineThread, recoverRuns } = await import("./modules/pipeline/service");
@@ -32,17 +36,24 @@ async function main() {
     step = "ledger audit";
     const { startLedgerAudit, stopLedgerAudit } = await import("./modules/audit/service");
     await startLedgerAudit(config.auditIntervalS);
-    log("info", config.auditIntervalS > 0 ? "ledger audit scheduled" : "ledger audit off (AUDIT_INTERVAL_S=0)", { intervalS: config.auditIntervalS });
+    log("info", config.auditIntervalS > 0 ? "ledger audit scheduled" : "ledger audit off (AUDIT_INTERVAL_S=0)", {
+      intervalS: config.auditIntervalS,
+    });
 
     step = "metrics port";
     const { startMetricsServer } = await import("./modules/metrics/service");
     const metricsServer = config.metricsPort === undefined ? undefined : startMetricsServer(config.metricsPort);
-    if (metricsServer) log("info", "metrics on their own port; /metrics is not served on PORT", { metricsPort: metricsServer.port });
+    if (metricsServer)
+      log("info", "metrics on their own port; /metrics is not served on PORT", { metricsPort: metricsServer.port });
 
     step = "listen";
     const { app } = await import("./app");
     app.listen({ port: config.port, hostname: config.host, idleTimeout: config.idleTimeoutS });
-    log("info", "listening", { host: config.host, url: `http://localhost:${app.server?.port}`, docs: `http://localhost:${app.server?.port}/docs` });
+    log("info", "listening", {
+      host: config.host,
+      url: `http://localhost:${app.server?.port}`,
+      docs: `http://localhost:${app.server?.port}/docs`,
+    });
 
     let stopping = false;
     const stop = async (signal: string) => {
@@ -59,12 +70,22 @@ async function main() {
       process.exit(0);
     };
     // a driver's orphaned promise failing on a dropped connection must not kill a server whose state lives in committed transactions
-    process.on("unhandledRejection", (reason) => log("error", "unhandled promise rejection", { error: String((reason as Error)?.stack ?? reason) }));
+    process.on("unhandledRejection", (reason) =>
+      log("error", "unhandled promise rejection", { error: String((reason as Error)?.stack ?? reason) }),
+    );
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
   } catch (error) {
-    const message = (error as Error)?.name === "ConfigError" ? (error as Error).message : String((error as Error)?.stack ?? error);
-    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `start-up failed at ${step}`, error: message }) + "\n");
+    const message =
+      (error as Error)?.name === "ConfigError" ? (error as Error).message : String((error as Error)?.stack ?? error);
+    process.stdout.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: "error",
+        msg: `start-up failed at ${step}`,
+        error: message,
+      }) + "\n",
+    );
     process.exit(1);
   }
 }

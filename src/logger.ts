@@ -29,7 +29,8 @@ process.on("exit", () => {
 // format characters (bidi controls, zero-width) make a line read differently from what it holds
 const INVISIBLE = /[\p{Cf}\u2028\u2029]/u;
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, "gu");
-const escapeUnits = (char: string) => Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
+const escapeUnits = (char: string) =>
+  Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
 
 /** One log line: JSON with control, line-separator, bidi and other format characters escaped. */
 export function formatLogLine(level: Level, msg: string, fields: Record<string, unknown>, time = new Date()): string {

@@ -29,5 +29,7 @@ export const ErrorResponse = t.Object(
 
 export const IdempotencyHeaders = t.Object({
   authorization: t.Optional(t.String()),
-  "idempotency-key": t.Optional(t.String({ minLength: 1, maxLength: 255, description: "Replays the first response for the same key and body" })),
+  "idempotency-key": t.Optional(
+    t.String({ minLength: 1, maxLength: 255, description: "Replays the first response for the same key and body" }),
+  ),
 });

@@ -6,12 +6,20 @@
  * reason when the database cannot be reached.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "bun";
 import { join } from "node:path";
+import { spawnSync } from "bun";
 import postgres from "postgres";
 import { rawQuery } from "../src/db/client";
 import { LedgerAuditor } from "../src/modules/audit/service";
-import { call, createTempDatabase, login, loginAll, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import {
+  call,
+  createTempDatabase,
+  login,
+  loginAll,
+  postgresAvailable,
+  type ServerProcess,
+  startServer,
+} from "./helpers";
 
 const ROOT = join(import.meta.dir, "..");
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
@@ -23,7 +31,9 @@ async function earn(token: string, amount: number) {
 }
 
 const gauge = async () => {
-  const line = (await call("GET", "/metrics")).text.split("\n").find((l) => l.startsWith("wallet_balance_discrepancies "));
+  const line = (await call("GET", "/metrics")).text
+    .split("\n")
+    .find((l) => l.startsWith("wallet_balance_discrepancies "));
   return Number(line?.split(" ")[1]);
 };
 
@@ -40,7 +50,9 @@ describe("LedgerAuditor (in process)", () => {
     await rawQuery("update users set balance = balance + 5 where user_id = $1", [b.userId]);
     const full = await auditor.runOnce();
     expect(full.full).toBe(true);
-    expect(full.drifts.filter((d) => d.userId === a.userId || d.userId === b.userId)).toEqual([{ userId: b.userId, balance: 25, ledgerSum: 20 }]);
+    expect(full.drifts.filter((d) => d.userId === a.userId || d.userId === b.userId)).toEqual([
+      { userId: b.userId, balance: 25, ledgerSum: 20 },
+    ]);
     expect(auditor.inDrift.has(b.userId)).toBe(true);
     expect(await gauge()).toBe(auditor.inDrift.size);
 
@@ -57,7 +69,9 @@ describe("LedgerAuditor (in process)", () => {
     expect(incremental.full).toBe(false);
     expect(incremental.checked).toBe(1);
     expect(incremental.drifts).toEqual([{ userId: a.userId, balance: 8, ledgerSum: 11 }]);
-    expect([...auditor.inDrift.keys()].filter((u) => u === a.userId || u === b.userId).sort()).toEqual([a.userId, b.userId].sort());
+    expect([...auditor.inDrift.keys()].filter((u) => u === a.userId || u === b.userId).sort()).toEqual(
+      [a.userId, b.userId].sort(),
+    );
     expect(await gauge()).toBe(auditor.inDrift.size);
 
     // b's balance corrected, then b earns: re-checked clean, no longer counted (a is read again:
@@ -74,55 +88,87 @@ describe("LedgerAuditor (in process)", () => {
 });
 
 describe.skipIf(!inPglitePass)("the server's audit and npm run audit:wallet on PostgreSQL", () => {
-  const cleanups: (() => Promise<unknown> | void)[] = [];
+  const cleanups: (() => Promise<unknown> | undefined)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   const audit = (databaseUrl: string) => {
-    const run = spawnSync({ cmd: [process.execPath, "scripts/audit-wallet.ts"], cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "silent" }, timeout: 60_000 });
+    const run = spawnSync({
+      cmd: [process.execPath, "scripts/audit-wallet.ts"],
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "silent" },
+      timeout: 60_000,
+    });
     return { code: run.exitCode, stdout: run.stdout.toString(), stderr: run.stderr.toString() };
   };
 
-  test.skipIf(!pgUp)("drift logged and exported by the server, listed by the CLI with exit 1; exit 0 once fixed", async () => {
-    const database = await createTempDatabase("audit");
-    cleanups.push(database.drop);
-    const server: ServerProcess = await startServer({ DATABASE_URL: database.url, AUDIT_INTERVAL_S: "1", LOG_LEVEL: "error" });
-    cleanups.push(async () => {
-      server.process.kill();
-      await server.process.exited;
-    });
-    const users = ["audit_a", "audit_b", "audit_c"];
-    const tokens = await loginAll(server.url, users);
-    const post = (user: string, amount: number) =>
-      fetch(`${server.url}/earn`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tokens.get(user)}` }, body: JSON.stringify({ amount }) });
-    for (const user of users) expect((await post(user, 100)).status).toBe(200);
-    expect(audit(database.url)).toMatchObject({ code: 0, stdout: expect.stringContaining("audit: 3 users checked, 0 in drift") });
+  test.skipIf(!pgUp)(
+    "drift logged and exported by the server, listed by the CLI with exit 1; exit 0 once fixed",
+    async () => {
+      const database = await createTempDatabase("audit");
+      cleanups.push(database.drop);
+      const server: ServerProcess = await startServer({
+        DATABASE_URL: database.url,
+        AUDIT_INTERVAL_S: "1",
+        LOG_LEVEL: "error",
+      });
+      cleanups.push(async () => {
+        server.process.kill();
+        await server.process.exited;
+      });
+      const users = ["audit_a", "audit_b", "audit_c"];
+      const tokens = await loginAll(server.url, users);
+      const post = (user: string, amount: number) =>
+        fetch(`${server.url}/earn`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${tokens.get(user)}` },
+          body: JSON.stringify({ amount }),
+        });
+      for (const user of users) expect((await post(user, 100)).status).toBe(200);
+      expect(audit(database.url)).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining("audit: 3 users checked, 0 in drift"),
+      });
 
-    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
-    cleanups.push(() => sql.end());
-    await sql`update users set balance = balance + 42 where user_id = 'audit_b'`;
-    expect((await post("audit_b", 1)).status).toBe(200); // b's ledger grows, so the next pass re-checks b
+      const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+      cleanups.push(() => sql.end());
+      await sql`update users set balance = balance + 42 where user_id = 'audit_b'`;
+      expect((await post("audit_b", 1)).status).toBe(200); // b's ledger grows, so the next pass re-checks b
 
-    const deadline = Date.now() + 20_000;
-    while (!server.output().includes("balance discrepancy") && Date.now() < deadline) await Bun.sleep(200);
-    const logged = server.output().split("\n").filter((l) => l.includes("balance discrepancy")).map((l) => JSON.parse(l));
-    expect(logged[0]).toMatchObject({ level: "error", userId: "audit_b", balance: 143, ledgerSum: 101, difference: 42 });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/^wallet_balance_discrepancies 1$/m);
+      const deadline = Date.now() + 20_000;
+      while (!server.output().includes("balance discrepancy") && Date.now() < deadline) await Bun.sleep(200);
+      const logged = server
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("balance discrepancy"))
+        .map((l) => JSON.parse(l));
+      expect(logged[0]).toMatchObject({
+        level: "error",
+        userId: "audit_b",
+        balance: 143,
+        ledgerSum: 101,
+        difference: 42,
+      });
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/^wallet_balance_discrepancies 1$/m);
 
-    const drifted = audit(database.url);
-    expect(drifted.code).toBe(1);
-    expect(drifted.stdout).toContain('drift user_id="audit_b" balance=143 ledger_sum=101 difference=42');
-    expect(drifted.stdout).toContain("audit: 3 users checked, 1 in drift");
+      const drifted = audit(database.url);
+      expect(drifted.code).toBe(1);
+      expect(drifted.stdout).toContain('drift user_id="audit_b" balance=143 ledger_sum=101 difference=42');
+      expect(drifted.stdout).toContain("audit: 3 users checked, 1 in drift");
 
-    await sql`update users set balance = balance - 42 where user_id = 'audit_b'`;
-    expect(audit(database.url).code).toBe(0);
-  }, 120_000);
+      await sql`update users set balance = balance - 42 where user_id = 'audit_b'`;
+      expect(audit(database.url).code).toBe(0);
+    },
+    120_000,
+  );
 
   test("an unreachable database: exit 2 with the reason", () => {
     const run = audit("postgres://postgres@127.0.0.1:1/nowhere");
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^audit: cannot read postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*(ECONNREFUSED|connect|refused)/i);
+    expect(run.stderr).toMatch(
+      /^audit: cannot read postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*(ECONNREFUSED|connect|refused)/i,
+    );
   }, 60_000);
 });

@@ -1,14 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { call, login, uniqueUser } from "./helpers";
+import { eq } from "drizzle-orm";
 import { db } from "../src/db/client";
 import { users } from "../src/db/schema";
-import { eq } from "drizzle-orm";
 import { UnauthorizedError } from "../src/errors";
 import { verifyHs256 } from "../src/modules/auth/service";
+import { call, login, uniqueUser } from "./helpers";
 
 const SECRET = process.env.JWT_SECRET ?? "test_secret";
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 /** Builds a JWT by hand, so tests can forge every kind of bad token. */
 function forge(header: Record<string, unknown>, payload: Record<string, unknown>, secret = SECRET, hash = "sha256") {
@@ -80,7 +81,9 @@ describe("JWT checks on Bearer routes", () => {
   test("malformed token -> 401", () => unauthorized("Bearer not.a.jwt"));
   test("wrong secret -> 401", async () => {
     const { userId } = await login();
-    await unauthorized(`Bearer ${forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600 }, "another_secret")}`);
+    await unauthorized(
+      `Bearer ${forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600 }, "another_secret")}`,
+    );
   });
   test("alg none -> 401", async () => {
     const { userId } = await login();
@@ -92,11 +95,15 @@ describe("JWT checks on Bearer routes", () => {
     ["RS256", "sha256"], // algorithm confusion: an HMAC signature under an RSA header
   ])("%s header with an HMAC of the right secret -> 401 (HS256 only)", async (alg, hash) => {
     const { userId } = await login();
-    await unauthorized(`Bearer ${forge({ alg, typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600 }, SECRET, hash)}`);
+    await unauthorized(
+      `Bearer ${forge({ alg, typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600 }, SECRET, hash)}`,
+    );
   });
   test("expired -> 401", async () => {
     const { userId } = await login();
-    await unauthorized(`Bearer ${forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now() - 7200, exp: now() - 60 })}`);
+    await unauthorized(
+      `Bearer ${forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now() - 7200, exp: now() - 60 })}`,
+    );
   });
   test("no exp -> 401", async () => {
     const { userId } = await login();
@@ -117,9 +124,13 @@ describe("JWT checks on Bearer routes", () => {
 });
 
 describe("verifyHs256", () => {
-  const token = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "HS256", typ: "JWT" }) => forge(header, payload);
+  const token = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "HS256", typ: "JWT" }) =>
+    forge(header, payload);
   test("accepts a valid token and returns sub and exp", () => {
-    expect(verifyHs256(token({ sub: "p1", iat: now(), exp: now() + 60 }), SECRET)).toEqual({ sub: "p1", exp: expect.any(Number) });
+    expect(verifyHs256(token({ sub: "p1", iat: now(), exp: now() + 60 }), SECRET)).toEqual({
+      sub: "p1",
+      exp: expect.any(Number),
+    });
   });
   test.each([
     ["no iat", { sub: "p1", exp: now() + 60 }],
@@ -146,7 +157,10 @@ describe("token shape: one token has one spelling (hardening finding 1)", () => 
     ["trailing padding", (t: string) => `${t}==`],
     ["trailing '$$$'", (t: string) => `${t}$$$`],
     ["a 15,000-character suffix", (t: string) => `${t}${"~".repeat(15_000)}`],
-    ["a last character differing only in its unused bits", (t: string) => t.slice(0, -1) + BASE64URL[BASE64URL.indexOf(t.at(-1)!) ^ 1]],
+    [
+      "a last character differing only in its unused bits",
+      (t: string) => t.slice(0, -1) + BASE64URL[BASE64URL.indexOf(t.at(-1)!) ^ 1],
+    ],
     ["a non-alphabet character in the signature", (t: string) => `${t.slice(0, -2)}.${t.at(-1)}`],
   ])("%s on a valid token is a 401", async (_, variant) => {
     const { token } = await login();
@@ -157,7 +171,10 @@ describe("token shape: one token has one spelling (hardening finding 1)", () => 
 
   test("a token over 1 KiB is refused before any HMAC, even when correctly signed", async () => {
     const { userId } = await login();
-    const big = forge({ alg: "HS256", typ: "JWT" }, { sub: userId, iat: now(), exp: now() + 600, pad: "p".repeat(1100) });
+    const big = forge(
+      { alg: "HS256", typ: "JWT" },
+      { sub: userId, iat: now(), exp: now() + 600, pad: "p".repeat(1100) },
+    );
     expect((await call("GET", "/balance", { token: big })).status).toBe(401);
   });
 });
@@ -172,7 +189,12 @@ describe("userId: one account per visible name (hardening finding 6)", () => {
     expect(composed.json.userId).toBe(base);
     const rows = await db.select().from(users).where(eq(users.userId, base));
     expect(rows).toHaveLength(1);
-    expect((await db.select().from(users).where(eq(users.userId, base.normalize("NFD"))))).toHaveLength(0);
+    expect(
+      await db
+        .select()
+        .from(users)
+        .where(eq(users.userId, base.normalize("NFD"))),
+    ).toHaveLength(0);
   });
 
   test.each([

@@ -13,7 +13,13 @@ const haproxy = findHaproxy();
 describe("haproxy.cfg generator", () => {
   const config = haproxyConfig({
     listenPort: 18000,
-    backends: { kind: "static", servers: [{ name: "i1", host: "127.0.0.1", port: 18001 }, { name: "i2", host: "127.0.0.1", port: 18002 }] },
+    backends: {
+      kind: "static",
+      servers: [
+        { name: "i1", host: "127.0.0.1", port: 18001 },
+        { name: "i2", host: "127.0.0.1", port: 18002 },
+      ],
+    },
     requestTimeoutMs: 7000,
   });
 
@@ -27,7 +33,8 @@ describe("haproxy.cfg generator", () => {
       "timeout server 9000ms", // the server answers within the request timeout, or a 503 one second after it
       "server i1 127.0.0.1:18001 check",
       "server i2 127.0.0.1:18002 check",
-    ]) expect(config).toContain(line);
+    ])
+      expect(config).toContain(line);
   });
 
   test("the committed deploy/haproxy/haproxy.cfg is the generator's output (regenerate with bun scripts/cluster/haproxy.ts --compose)", () => {
@@ -37,10 +44,17 @@ describe("haproxy.cfg generator", () => {
   test.skipIf(!haproxy)("haproxy -c accepts both the cluster's and the compose config", () => {
     const dir = mkdtempSync(join(tmpdir(), "haproxy-cfg-"));
     try {
-      for (const [name, text] of [["cluster.cfg", config], ["compose.cfg", composeConfig()]]) {
+      for (const [name, text] of [
+        ["cluster.cfg", config],
+        ["compose.cfg", composeConfig()],
+      ]) {
         writeFileSync(join(dir, name), text);
         const check = Bun.spawnSync([haproxy!, "-c", "-f", join(dir, name)]);
-        expect({ name, exit: check.exitCode, out: check.exitCode ? check.stderr.toString() : "" }).toEqual({ name, exit: 0, out: "" });
+        expect({ name, exit: check.exitCode, out: check.exitCode ? check.stderr.toString() : "" }).toEqual({
+          name,
+          exit: 0,
+          out: "",
+        });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -50,19 +64,31 @@ describe("haproxy.cfg generator", () => {
 
 describe("npm run cluster refuses what cannot work (exit 2, says why)", () => {
   const run = (env: Record<string, string | undefined>, args: string[] = ["--instances", "2"]) => {
-    const result = Bun.spawnSync([process.execPath, "scripts/cluster.ts", ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: undefined, ...env } });
+    const result = Bun.spawnSync([process.execPath, "scripts/cluster.ts", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: undefined, ...env },
+    });
     return { exit: result.exitCode, out: result.stdout.toString() + result.stderr.toString() };
   };
   const pg = "postgres://postgres@127.0.0.1:1/none";
 
   test("DATABASE_URL unset or PGlite", () => {
     expect(run({})).toMatchObject({ exit: 2, out: expect.stringContaining("DATABASE_URL must be a PostgreSQL URL") });
-    expect(run({ DATABASE_URL: "memory://" })).toMatchObject({ exit: 2, out: expect.stringContaining("cannot share PGlite") });
+    expect(run({ DATABASE_URL: "memory://" })).toMatchObject({
+      exit: 2,
+      out: expect.stringContaining("cannot share PGlite"),
+    });
   });
 
   test("a bad --instances or an unknown flag", () => {
-    expect(run({ DATABASE_URL: pg }, ["--instances", "0"])).toMatchObject({ exit: 2, out: expect.stringContaining("--instances") });
-    expect(run({ DATABASE_URL: pg }, ["--replicas", "2"])).toMatchObject({ exit: 2, out: expect.stringContaining("unknown flag --replicas") });
+    expect(run({ DATABASE_URL: pg }, ["--instances", "0"])).toMatchObject({
+      exit: 2,
+      out: expect.stringContaining("--instances"),
+    });
+    expect(run({ DATABASE_URL: pg }, ["--replicas", "2"])).toMatchObject({
+      exit: 2,
+      out: expect.stringContaining("unknown flag --replicas"),
+    });
   });
 
   test("no haproxy on PATH: how to install it", () => {

@@ -8,14 +8,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
 import { findHaproxy } from "../scripts/cluster/haproxy";
-import { freePortRange, haproxyServerStatus, spawnCluster, type RunningCluster } from "../scripts/cluster/spawn";
+import { freePortRange, haproxyServerStatus, type RunningCluster, spawnCluster } from "../scripts/cluster/spawn";
 import { createTempDatabase, loginAll, pool, postgresAvailable } from "./helpers";
 
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
 const pgUp = inPglitePass && (await postgresAvailable());
 const haproxy = findHaproxy();
-if (inPglitePass && !haproxy) console.warn("cluster: haproxy is not installed (apt-get install -y haproxy); the cluster tests are skipped");
-if (inPglitePass && !pgUp) console.warn("cluster: PostgreSQL at PG_ADMIN_URL is not reachable; the cluster tests are skipped");
+if (inPglitePass && !haproxy)
+  console.warn("cluster: haproxy is not installed (apt-get install -y haproxy); the cluster tests are skipped");
+if (inPglitePass && !pgUp)
+  console.warn("cluster: PostgreSQL at PG_ADMIN_URL is not reachable; the cluster tests are skipped");
 const runnable = inPglitePass && pgUp && !!haproxy;
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -60,7 +62,12 @@ async function post(url: string, token: string, op: WalletOp): Promise<Answer> {
       body: JSON.stringify({ amount: op.amount }),
     });
     const body = (await response.json().catch(() => ({}))) as { txId?: number; error?: { code: string } };
-    return { status: response.status, txId: body.txId, replayed: response.headers.get("idempotent-replayed") === "true", code: body.error?.code };
+    return {
+      status: response.status,
+      txId: body.txId,
+      replayed: response.headers.get("idempotent-replayed") === "true",
+      code: body.error?.code,
+    };
   } catch {
     return { status: 0, replayed: false }; // connection refused or reset: outcome unknown
   }
@@ -81,12 +88,15 @@ async function ledgerState(databaseUrl: string) {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const users = await sql<{ user_id: string; balance: string; ledger: string }[]>`
     select u.user_id, u.balance::text, coalesce((select sum(amount) from wallet_ledger l where l.user_id = u.user_id), 0)::text as ledger from users u`;
-  const rows = await sql<{ idempotency_key: string | null; id: string }[]>`select idempotency_key, id::text from wallet_ledger`;
+  const rows = await sql<
+    { idempotency_key: string | null; id: string }[]
+  >`select idempotency_key, id::text from wallet_ledger`;
   const [totals] = await sql<{ balances: string; ledger: string }[]>`
     select (select coalesce(sum(balance), 0) from users)::text as balances, (select coalesce(sum(amount), 0) from wallet_ledger)::text as ledger`;
   await sql.end();
   const keys = new Map<string, number[]>();
-  for (const row of rows) if (row.idempotency_key) keys.set(row.idempotency_key, [...(keys.get(row.idempotency_key) ?? []), Number(row.id)]);
+  for (const row of rows)
+    if (row.idempotency_key) keys.set(row.idempotency_key, [...(keys.get(row.idempotency_key) ?? []), Number(row.id)]);
   return {
     users: new Map(users.map((u) => [u.user_id, { balance: Number(u.balance), ledger: Number(u.ledger) }])),
     keys,
@@ -100,11 +110,25 @@ async function ledgerState(databaseUrl: string) {
 async function expectLedgerMatches(databaseUrl: string, ops: WalletOp[], applied: Map<string, number>) {
   const state = await ledgerState(databaseUrl);
   const acknowledged = new Map<string, number>();
-  for (const op of ops) if (applied.has(op.key)) acknowledged.set(op.userId, (acknowledged.get(op.userId) ?? 0) + (op.path === "/earn" ? op.amount : -op.amount));
+  for (const op of ops)
+    if (applied.has(op.key))
+      acknowledged.set(op.userId, (acknowledged.get(op.userId) ?? 0) + (op.path === "/earn" ? op.amount : -op.amount));
   const total = [...acknowledged.values()].reduce((a, b) => a + b, 0);
-  expect({ sumBalances: state.sumBalances, sumLedger: state.sumLedger }).toEqual({ sumBalances: total, sumLedger: total });
-  for (const [userId, row] of state.users) expect({ userId, ...row }).toEqual({ userId, balance: acknowledged.get(userId) ?? 0, ledger: acknowledged.get(userId) ?? 0 });
-  for (const op of ops) expect({ key: op.key, txIds: state.keys.get(op.key) ?? [] }).toEqual({ key: op.key, txIds: applied.has(op.key) ? [applied.get(op.key)!] : [] });
+  expect({ sumBalances: state.sumBalances, sumLedger: state.sumLedger }).toEqual({
+    sumBalances: total,
+    sumLedger: total,
+  });
+  for (const [userId, row] of state.users)
+    expect({ userId, ...row }).toEqual({
+      userId,
+      balance: acknowledged.get(userId) ?? 0,
+      ledger: acknowledged.get(userId) ?? 0,
+    });
+  for (const op of ops)
+    expect({ key: op.key, txIds: state.keys.get(op.key) ?? [] }).toEqual({
+      key: op.key,
+      txIds: applied.has(op.key) ? [applied.get(op.key)!] : [],
+    });
 }
 
 describe.skipIf(!runnable)("npm run cluster -- --instances 2", () => {
@@ -120,22 +144,38 @@ describe.skipIf(!runnable)("npm run cluster -- --instances 2", () => {
     const tokens = await loginAll(cluster.url, userIds);
     const ops: WalletOp[] = Array.from({ length: 5000 }, (_, i) => {
       const spend = i % 4 === 3; // every fourth request spends, some of them refused for funds
-      return { key: `k-${i}`, userId: userIds[i % 50], path: spend ? "/spend" : "/earn", amount: spend ? 1 + (i % 150) : 1 + (i % 97) };
+      return {
+        key: `k-${i}`,
+        userId: userIds[i % 50],
+        path: spend ? "/spend" : "/earn",
+        amount: spend ? 1 + (i % 150) : 1 + (i % 97),
+      };
     });
     const targets = [cluster.url, one, two];
-    const first = await pool(ops.map((op, i) => () => post(targets[i % 3], tokens.get(op.userId)!, op)), 200);
+    const first = await pool(
+      ops.map((op, i) => () => post(targets[i % 3], tokens.get(op.userId)!, op)),
+      200,
+    );
     expect(first.filter((a) => a.status !== 200 && a.status !== 409)).toEqual([]);
     expect(first.filter((a) => a.status === 409).every((a) => a.code === "insufficient_funds")).toBe(true);
 
     // the same keys through the other instance (what went through HAProxy goes straight to one)
     const others = [one, two, one];
-    const again = await pool(ops.map((op, i) => () => post(others[i % 3], tokens.get(op.userId)!, op)), 200);
+    const again = await pool(
+      ops.map((op, i) => () => post(others[i % 3], tokens.get(op.userId)!, op)),
+      200,
+    );
     const applied = new Map<string, number>();
     ops.forEach((op, i) => {
       const [a, b] = [first[i], again[i]];
       if (a.status === 200) {
         // a replay answers the first response: same txId, marked as replayed
-        expect({ key: op.key, status: b.status, txId: b.txId, replayed: b.replayed }).toEqual({ key: op.key, status: 200, txId: a.txId, replayed: true });
+        expect({ key: op.key, status: b.status, txId: b.txId, replayed: b.replayed }).toEqual({
+          key: op.key,
+          status: 200,
+          txId: a.txId,
+          replayed: true,
+        });
         applied.set(op.key, a.txId!);
       } else {
         // a spend refused for funds wrote nothing: its retry may apply now that funds arrived, once
@@ -154,7 +194,9 @@ describe.skipIf(!runnable)("npm run cluster -- --instances 2", () => {
     const token = (await loginAll(url, ["cluster_contract"])).get("cluster_contract")!;
     const auth = { authorization: `Bearer ${token}` };
     const errorOf = async (response: Response) => {
-      const body = (await response.json()) as { error: { code: string; message: string; requestId: string; details?: { field?: string } } };
+      const body = (await response.json()) as {
+        error: { code: string; message: string; requestId: string; details?: { field?: string } };
+      };
       expect(body.error.requestId).toBe(response.headers.get("x-request-id")!);
       expect(typeof body.error.message).toBe("string");
       return { status: response.status, code: body.error.code, field: body.error.details?.field };
@@ -169,31 +211,63 @@ describe.skipIf(!runnable)("npm run cluster -- --instances 2", () => {
 
     expect(await errorOf(await fetch(`${url}/balance`))).toMatchObject({ status: 401, code: "unauthorized" });
     const json = { ...auth, "content-type": "application/json" };
-    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: "{nope" }))).toMatchObject({ status: 400, field: "body" });
-    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: '{"amount":"10"}' }))).toMatchObject({ status: 422, field: "amount" });
+    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: "{nope" }))).toMatchObject({
+      status: 400,
+      field: "body",
+    });
+    expect(
+      await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: '{"amount":"10"}' })),
+    ).toMatchObject({ status: 422, field: "amount" });
     const big = JSON.stringify({ amount: 1, reason: "x".repeat(70_000) });
-    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: big }))).toEqual({ status: 413, code: "payload_too_large", field: undefined });
+    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: big }))).toEqual({
+      status: 413,
+      code: "payload_too_large",
+      field: undefined,
+    });
     // no Content-Length (chunked): HAProxy streams it and the instance's own limit answers
-    const chunked = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(big)), c.close()) });
-    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: chunked }))).toMatchObject({ status: 413, code: "payload_too_large" });
+    const chunked = new ReadableStream({
+      start: (c) => {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    expect(await errorOf(await fetch(`${url}/earn`, { method: "POST", headers: json, body: chunked }))).toMatchObject({
+      status: 413,
+      code: "payload_too_large",
+    });
 
     const earned = await fetch(`${url}/earn`, { method: "POST", headers: json, body: '{"amount":7}' });
     expect(await earned.json()).toMatchObject({ ok: true, amount: 7, balance: 7 });
-    const event = await fetch(`${url}/event`, { method: "POST", headers: json, body: '{"eventType":"level_up","meta":"cluster"}' });
+    const event = await fetch(`${url}/event`, {
+      method: "POST",
+      headers: json,
+      body: '{"eventType":"level_up","meta":"cluster"}',
+    });
     expect(event.status).toBe(201);
     for (const base of [url, ...cluster.instances.map((i) => i.url)]) {
       // every instance reads the same database: the same answers whichever one is asked
-      expect(await (await fetch(`${base}/balance`, { headers: auth })).json()).toEqual({ userId: "cluster_contract", balance: 7 });
-      const events = (await (await fetch(`${base}/events`, { headers: auth })).json()) as { events: { eventType: string; meta: string }[] };
+      expect(await (await fetch(`${base}/balance`, { headers: auth })).json()).toEqual({
+        userId: "cluster_contract",
+        balance: 7,
+      });
+      const events = (await (await fetch(`${base}/events`, { headers: auth })).json()) as {
+        events: { eventType: string; meta: string }[];
+      };
       expect(events.events.map((e) => [e.eventType, e.meta])).toEqual([["level_up", "cluster"]]);
-      const stats = (await (await fetch(`${base}/stats`, { headers: auth })).json()) as { scope: string; totalEvents: number };
+      const stats = (await (await fetch(`${base}/stats`, { headers: auth })).json()) as {
+        scope: string;
+        totalEvents: number;
+      };
       expect(stats).toMatchObject({ scope: "user", totalEvents: 1 });
     }
-    expect(await errorOf(await fetch(`${url}/stats`, { headers: { authorization: "Bearer nope" } }))).toMatchObject({ status: 401 });
+    expect(await errorOf(await fetch(`${url}/stats`, { headers: { authorization: "Bearer nope" } }))).toMatchObject({
+      status: 401,
+    });
   }, 60_000);
 
   test("/health names the instance: round robin without Authorization, one instance per token", async () => {
-    const instanceOf = async (headers: Record<string, string> = {}) => ((await (await fetch(`${cluster.url}/health`, { headers })).json()) as { instance: string }).instance;
+    const instanceOf = async (headers: Record<string, string> = {}) =>
+      ((await (await fetch(`${cluster.url}/health`, { headers })).json()) as { instance: string }).instance;
     const ids = cluster.instances.map((i) => i.id);
     const anonymous = new Set(await Promise.all(Array.from({ length: 10 }, () => instanceOf())));
     expect([...anonymous].sort()).toEqual([...ids].sort());
@@ -218,20 +292,30 @@ describe.skipIf(!runnable)("one instance SIGKILLed mid-burst", () => {
     const { cluster, databaseUrl } = await startCluster("cluster_kill");
     const userIds = Array.from({ length: 20 }, (_, i) => `kill_user_${i}`);
     const tokens = await loginAll(cluster.url, userIds);
-    const ops: WalletOp[] = Array.from({ length: 3000 }, (_, i) => ({ key: `kill-${i}`, userId: userIds[i % 20], path: "/earn", amount: 1 + (i % 50) }));
+    const ops: WalletOp[] = Array.from({ length: 3000 }, (_, i) => ({
+      key: `kill-${i}`,
+      userId: userIds[i % 20],
+      path: "/earn",
+      amount: 1 + (i % 50),
+    }));
     const retries = { count: 0 };
     let answered = 0;
-    const burst = pool(ops.map((op) => async () => {
-      const answer = await postUntilFinal(cluster.url, tokens.get(op.userId)!, op, retries);
-      answered++;
-      return answer;
-    }), 100);
+    const burst = pool(
+      ops.map((op) => async () => {
+        const answer = await postUntilFinal(cluster.url, tokens.get(op.userId)!, op, retries);
+        answered++;
+        return answer;
+      }),
+      100,
+    );
     while (answered < 300) await Bun.sleep(20);
     const victim = cluster.instances[0];
     process.kill(victim.pid, "SIGKILL");
     const answeredAtKill = answered;
     const answers = await burst;
-    console.log(`cluster SIGKILL: ${answeredAtKill} of ${ops.length} answered at the kill; ${retries.count} retries with the same key after a 503 or a reset`);
+    console.log(
+      `cluster SIGKILL: ${answeredAtKill} of ${ops.length} answered at the kill; ${retries.count} retries with the same key after a 503 or a reset`,
+    );
 
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(retries.count).toBeGreaterThan(0); // the kill landed mid-burst
@@ -249,6 +333,10 @@ describe.skipIf(!runnable)("one instance SIGKILLed mid-burst", () => {
     // the survivor drains and exits 0; the cluster reports the dead instance with exit 1
     expect(await cluster.stop()).toBe(1);
     expect(cluster.output()).toContain("instance exited unexpectedly");
-    expect(cluster.output()).toMatch(new RegExp(`"instance stopped".*"instance":"${cluster.instances[1].id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}","exit":0`));
+    expect(cluster.output()).toMatch(
+      new RegExp(
+        `"instance stopped".*"instance":"${cluster.instances[1].id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}","exit":0`,
+      ),
+    );
   }, 180_000);
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import net from "node:net";
-import { createTempDatabase, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { createTempDatabase, postgresAvailable, type ServerProcess, startServer } from "./helpers";
 
 let server: ServerProcess;
 const cleanups: (() => unknown)[] = [];
@@ -33,9 +33,16 @@ afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-const asClient = (address: string, extra: Record<string, string> = {}) => ({ "x-forwarded-for": `10.9.9.9, ${address}`, ...extra });
+const asClient = (address: string, extra: Record<string, string> = {}) => ({
+  "x-forwarded-for": `10.9.9.9, ${address}`,
+  ...extra,
+});
 const loginAs = (address: string, userId: string) =>
-  fetch(`${server.url}/login`, { method: "POST", headers: asClient(address, { "content-type": "application/json" }), body: JSON.stringify({ userId }) });
+  fetch(`${server.url}/login`, {
+    method: "POST",
+    headers: asClient(address, { "content-type": "application/json" }),
+    body: JSON.stringify({ userId }),
+  });
 
 describe("per-address limits (RATE_LIMIT_*_PER_IP, burst of 5 s worth)", () => {
   test("POST /login: the 6th call in a burst is a 429 with Retry-After; another address is unaffected", async () => {
@@ -51,16 +58,22 @@ describe("per-address limits (RATE_LIMIT_*_PER_IP, burst of 5 s worth)", () => {
 
   test("GET /track: the 6th call in a burst is a 429", async () => {
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.url}/track?campaign=c${i}`, { headers: asClient("10.0.1.1") })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await fetch(`${server.url}/track?campaign=c${i}`, { headers: asClient("10.0.1.1") })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   test("GET /stats without a token is limited per address; with a token it is not", async () => {
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.url}/stats`, { headers: asClient("10.0.2.1") })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await fetch(`${server.url}/stats`, { headers: asClient("10.0.2.1") })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const { token } = (await (await loginAs("10.0.2.2", "stats_reader")).json()) as { token: string };
-    for (let i = 0; i < 8; i++) expect((await fetch(`${server.url}/stats`, { headers: asClient("10.0.2.1", { authorization: `Bearer ${token}` }) })).status).toBe(200);
+    for (let i = 0; i < 8; i++)
+      expect(
+        (await fetch(`${server.url}/stats`, { headers: asClient("10.0.2.1", { authorization: `Bearer ${token}` }) }))
+          .status,
+      ).toBe(200);
   });
 });
 
@@ -74,7 +87,9 @@ function slowBody(path: string, length: number, everyMs: number) {
     socket.on("close", () => resolve({ ms: performance.now() - started, response: received }));
     socket.on("error", () => {});
   });
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`,
+  );
   const drip = setInterval(() => !socket.destroyed && socket.write(" "), everyMs);
   return { closed: closed.finally(() => clearInterval(drip)), destroy: () => socket.destroy() };
 }
@@ -129,21 +144,38 @@ describe("HOST", () => {
     const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const port = probe.port!;
     probe.stop(true);
-    const child = Bun.spawn({ cmd: [process.execPath, "src/index.ts"], env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", HOST: "127.0.0.2", PORT: String(port) }, stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn({
+      cmd: [process.execPath, "src/index.ts"],
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", HOST: "127.0.0.2", PORT: String(port) },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     try {
       let up = false;
       const deadline = Date.now() + 40_000; // start-up runs migrations: slow on a busy machine
       while (!up && Date.now() < deadline) {
-        up = await fetch(`http://127.0.0.2:${port}/health`).then((r) => r.ok, () => false);
+        up = await fetch(`http://127.0.0.2:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!up) await Bun.sleep(100);
       }
       expect(up).toBe(true);
-      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
+      expect(
+        await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
     } finally {
       child.kill();
       await child.exited;
     }
-    const bad = Bun.spawnSync({ cmd: [process.execPath, "src/index.ts"], env: { ...process.env, DATABASE_URL: "memory://", HOST: "not a host!" }, timeout: 20_000 });
+    const bad = Bun.spawnSync({
+      cmd: [process.execPath, "src/index.ts"],
+      env: { ...process.env, DATABASE_URL: "memory://", HOST: "not a host!" },
+      timeout: 20_000,
+    });
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout.toString() + bad.stderr.toString()).toContain("HOST must be");
   }, 90_000);

@@ -61,7 +61,10 @@ describe("pages and assets over HTTP", () => {
 });
 
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`docs.test.ts: ${CHROMIUM} not found, browser tests skipped (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+if (!haveChromium)
+  console.warn(
+    `docs.test.ts: ${CHROMIUM} not found, browser tests skipped (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+  );
 
 describe.skipIf(!haveChromium)("rendered in headless Chromium with the network cut off", () => {
   let server: ReturnType<typeof Bun.serve>;
@@ -76,10 +79,15 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
     base = `http://127.0.0.1:${server.port}`;
     profile = mkdtempSync(join(tmpdir(), "docs-chromium-"));
     const { chromium } = await import("playwright-core");
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
     await context.route("**/*", (route) => {
       const url = new URL(route.request().url());
-      if ((url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port === String(server.port)) return route.continue();
+      if ((url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port === String(server.port))
+        return route.continue();
       if (url.protocol === "data:" || url.protocol === "blob:") return route.continue();
       blocked.push(url.href);
       return route.abort("internetdisconnected");
@@ -99,7 +107,7 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
     page.on("pageerror", (error) => errors.push(String(error)));
     await page.goto(`${base}${path}`, { waitUntil: "load" });
     await page.waitForSelector(selector, { timeout: 30_000 });
-    const text = await page.locator("body").innerText();
+    const text = await page.locator("body").textContent();
     return { page, text, errors };
   }
 
@@ -110,7 +118,8 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
     expect(text).toContain("Record a gameplay event");
     expect(await page.locator(".opblock").count()).toBeGreaterThan(10);
     expect(errors).toEqual([]);
-    if (process.env.DOCS_SCREENSHOTS) await page.screenshot({ path: join(process.env.DOCS_SCREENSHOTS, "docs-swagger-ui.png") });
+    if (process.env.DOCS_SCREENSHOTS)
+      await page.screenshot({ path: join(process.env.DOCS_SCREENSHOTS, "docs-swagger-ui.png") });
     await page.close();
   });
 
@@ -119,7 +128,8 @@ describe.skipIf(!haveChromium)("rendered in headless Chromium with the network c
     expect(text).toContain("Record a gameplay event");
     expect(text).toContain("Receive one AppsFlyer Push API V2 record");
     expect(errors).toEqual([]);
-    if (process.env.DOCS_SCREENSHOTS) await page.screenshot({ path: join(process.env.DOCS_SCREENSHOTS, "docs-redoc.png") });
+    if (process.env.DOCS_SCREENSHOTS)
+      await page.screenshot({ path: join(process.env.DOCS_SCREENSHOTS, "docs-redoc.png") });
     await page.close();
   });
 

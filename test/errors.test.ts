@@ -16,7 +16,7 @@ describe("a lost database connection (hardening finding 6)", () => {
     ["a database refusing connections (55000 is not one)", "3D000", "database does not exist"],
     ["too many connections (53300)", "53300", "sorry, too many clients already"],
     ["connection exception class 08", "08006", "connection failure"],
-  ])("%s", (name, code, message) => {
+  ])("%s", (_name, code, message) => {
     const mapped = mapError("UNKNOWN", wrapped(code, message), "req-1");
     if (code === "3D000") {
       expect(mapped.status).toBe(500);
@@ -24,20 +24,29 @@ describe("a lost database connection (hardening finding 6)", () => {
     }
     expect(mapped.status).toBe(503);
     expect(mapped.headers?.["Retry-After"]).toBe("1");
-    expect(mapped.body.error).toEqual({ code: "database_unavailable", message: "the database is unreachable; retry shortly", requestId: "req-1" });
+    expect(mapped.body.error).toEqual({
+      code: "database_unavailable",
+      message: "the database is unreachable; retry shortly",
+      requestId: "req-1",
+    });
     expect(JSON.stringify(mapped.body)).not.toContain("select 1");
     expect(mapped.unexpected).toBe(true);
     expect(connectionFailure(wrapped(code, message))?.message).toBe(message);
   });
 
   test("a FATAL server error (the session is gone) is a 503 too", () => {
-    const fatal = Object.assign(new Error('database "x" is not currently accepting connections'), { code: "55000", severity: "FATAL" });
+    const fatal = Object.assign(new Error('database "x" is not currently accepting connections'), {
+      code: "55000",
+      severity: "FATAL",
+    });
     expect(mapError("UNKNOWN", new Error("Failed query: select 1", { cause: fatal }), "r").status).toBe(503);
-    expect(mapError("UNKNOWN", Object.assign(new Error("x"), { code: "55000", severity: "ERROR" }), "r").status).toBe(500);
+    expect(mapError("UNKNOWN", Object.assign(new Error("x"), { code: "55000", severity: "ERROR" }), "r").status).toBe(
+      500,
+    );
   });
 
   test("any other error stays a 500 internal_error without its text; the log gets the driver's message", () => {
-    const error = wrapped("22008", "date/time field value out of range: \"0000-01-01\"");
+    const error = wrapped("22008", 'date/time field value out of range: "0000-01-01"');
     const mapped = mapError("UNKNOWN", error, "req-2");
     expect(mapped.status).toBe(500);
     expect(JSON.stringify(mapped.body)).not.toContain("0000");

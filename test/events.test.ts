@@ -1,16 +1,21 @@
 import { describe, expect, test } from "bun:test";
-import { call, login, uniqueUser } from "./helpers";
 import { rawQuery } from "../src/db/client";
+import { call, login, uniqueUser } from "./helpers";
 
 describe("POST /event", () => {
   test("stores an event as UTC and lists it back byte for byte", async () => {
     const { token } = await login();
     const meta = '{"level": 42, "name": "Ünïcødé <b>&</b> \'q\'"}';
-    const created = await call("POST", "/event", { token, body: { eventType: "level_complete", meta, timestampUtc: "2025-10-25T12:30:00+02:00" } });
+    const created = await call("POST", "/event", {
+      token,
+      body: { eventType: "level_complete", meta, timestampUtc: "2025-10-25T12:30:00+02:00" },
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ ok: true });
     const listed = await call("GET", "/events", { token });
-    expect(listed.json.events).toEqual([{ eventId: created.json.eventId, eventType: "level_complete", tsUtc: "2025-10-25T10:30:00.000Z", meta }]);
+    expect(listed.json.events).toEqual([
+      { eventId: created.json.eventId, eventType: "level_complete", tsUtc: "2025-10-25T10:30:00.000Z", meta },
+    ]);
   });
 
   test("defaults the timestamp to now", async () => {
@@ -44,7 +49,10 @@ describe("POST /event", () => {
 
   test("accepts 64-char eventType, 5000-char meta and a leap day", async () => {
     const { token } = await login();
-    const response = await call("POST", "/event", { token, body: { eventType: "e".repeat(64), meta: "m".repeat(5000), timestampUtc: "2024-02-29T23:59:59.123Z" } });
+    const response = await call("POST", "/event", {
+      token,
+      body: { eventType: "e".repeat(64), meta: "m".repeat(5000), timestampUtc: "2024-02-29T23:59:59.123Z" },
+    });
     expect(response.status).toBe(201);
   });
 
@@ -58,7 +66,11 @@ describe("POST /event", () => {
     expect(replay.json.eventId).toBe(first.json.eventId);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect((await call("POST", "/event", { token, headers, body: { ...body, meta: "b" } })).status).toBe(422);
-    const concurrent = await Promise.all(Array.from({ length: 10 }, () => call("POST", "/event", { token, headers: { "idempotency-key": "evt-2" }, body })));
+    const concurrent = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call("POST", "/event", { token, headers: { "idempotency-key": "evt-2" }, body }),
+      ),
+    );
     expect(new Set(concurrent.map((r) => r.json.eventId)).size).toBe(1);
     expect((await call("GET", "/events", { token })).json.events).toHaveLength(2);
   });
@@ -68,10 +80,19 @@ describe("GET /events", () => {
   test("newest first, filters and keyset pages", async () => {
     const { token } = await login();
     for (let day = 1; day <= 5; day++) {
-      await call("POST", "/event", { token, body: { eventType: day % 2 ? "odd" : "even", timestampUtc: `2025-01-0${day}T00:00:00Z` } });
+      await call("POST", "/event", {
+        token,
+        body: { eventType: day % 2 ? "odd" : "even", timestampUtc: `2025-01-0${day}T00:00:00Z` },
+      });
     }
     const all = await call("GET", "/events", { token });
-    expect(all.json.events.map((e: { tsUtc: string }) => e.tsUtc.slice(0, 10))).toEqual(["2025-01-05", "2025-01-04", "2025-01-03", "2025-01-02", "2025-01-01"]);
+    expect(all.json.events.map((e: { tsUtc: string }) => e.tsUtc.slice(0, 10))).toEqual([
+      "2025-01-05",
+      "2025-01-04",
+      "2025-01-03",
+      "2025-01-02",
+      "2025-01-01",
+    ]);
     const odd = await call("GET", "/events?eventType=odd", { token });
     expect(odd.json.events).toHaveLength(3);
     const window = await call("GET", "/events?from=2025-01-02T00:00:00Z&to=2025-01-04T00:00:00Z", { token });
@@ -79,7 +100,9 @@ describe("GET /events", () => {
     const page1 = await call("GET", "/events?limit=2", { token });
     const page2 = await call("GET", `/events?limit=2&cursor=${page1.json.nextCursor}`, { token });
     const page3 = await call("GET", `/events?limit=2&cursor=${page2.json.nextCursor}`, { token });
-    expect([...page1.json.events, ...page2.json.events, ...page3.json.events].map((e: { eventId: number }) => e.eventId)).toEqual(all.json.events.map((e: { eventId: number }) => e.eventId));
+    expect(
+      [...page1.json.events, ...page2.json.events, ...page3.json.events].map((e: { eventId: number }) => e.eventId),
+    ).toEqual(all.json.events.map((e: { eventId: number }) => e.eventId));
     expect(page3.json.nextCursor).toBeNull();
   });
 
@@ -105,7 +128,15 @@ describe("GET /stats", () => {
     await call("POST", "/event", { token, body: { eventType: "a" } });
     await call("POST", "/event", { token, body: { eventType: "b" } });
     const mine = await call("GET", "/stats", { token });
-    expect(mine.json).toEqual({ scope: "user", totalEvents: 3, byType: [{ eventType: "a", count: 2 }, { eventType: "b", count: 1 }], deeplinks: 0 });
+    expect(mine.json).toEqual({
+      scope: "user",
+      totalEvents: 3,
+      byType: [
+        { eventType: "a", count: 2 },
+        { eventType: "b", count: 1 },
+      ],
+      deeplinks: 0,
+    });
     const global = await call("GET", "/stats");
     expect(global.json.scope).toBe("global");
     expect(global.json.totalEvents).toBeGreaterThanOrEqual(3);
@@ -127,7 +158,10 @@ describe("GET /stats", () => {
 describe("GET /track", () => {
   test("records a deeplink_open under af_id, visible in that user's /events and /stats", async () => {
     const { userId, token } = await login(uniqueUser("af"));
-    const response = await call("GET", `/track?campaign=SPRING&character=knight&source=tiktok&af_id=${encodeURIComponent(userId)}`);
+    const response = await call(
+      "GET",
+      `/track?campaign=SPRING&character=knight&source=tiktok&af_id=${encodeURIComponent(userId)}`,
+    );
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ ok: true });
     const [event] = (await call("GET", "/events", { token })).json.events;
@@ -201,20 +235,42 @@ describe("a deleted user's token (hardening finding 6)", () => {
     const { userId, token } = await login();
     expect((await call("POST", "/event", { token, body: { eventType: "before" } })).status).toBe(201);
     await rawQuery("delete from users where user_id = $1", [userId]);
-    for (const [method, path, body] of [["POST", "/event", { eventType: "after" }], ["GET", "/events"], ["GET", "/stats"], ["GET", "/stats?from=2020-01-01T00:00:00Z"], ["GET", "/balance"]] as const) {
+    for (const [method, path, body] of [
+      ["POST", "/event", { eventType: "after" }],
+      ["GET", "/events"],
+      ["GET", "/stats"],
+      ["GET", "/stats?from=2020-01-01T00:00:00Z"],
+      ["GET", "/balance"],
+    ] as const) {
       const response = await call(method, path, { token, body });
-      expect({ path, status: response.status, code: response.json?.error?.code }).toEqual({ path, status: 401, code: "unauthorized" });
+      expect({ path, status: response.status, code: response.json?.error?.code }).toEqual({
+        path,
+        status: 401,
+        code: "unauthorized",
+      });
     }
-    const keyed = await call("POST", "/event", { token, body: { eventType: "after" }, headers: { "idempotency-key": "k-gone" } });
+    const keyed = await call("POST", "/event", {
+      token,
+      body: { eventType: "after" },
+      headers: { "idempotency-key": "k-gone" },
+    });
     expect(keyed.status).toBe(401);
-    const [{ n }] = await rawQuery<{ n: number }>("select count(*)::int as n from events where user_id = $1 and event_type = 'after'", [userId]);
+    const [{ n }] = await rawQuery<{ n: number }>(
+      "select count(*)::int as n from events where user_id = $1 and event_type = 'after'",
+      [userId],
+    );
     expect(n).toBe(0);
   });
 
   test("a user with no events still gets an empty page and zero counts (not a 401)", async () => {
     const { token } = await login();
     expect((await call("GET", "/events", { token })).json).toEqual({ events: [], nextCursor: null });
-    expect((await call("GET", "/stats", { token })).json).toEqual({ scope: "user", totalEvents: 0, byType: [], deeplinks: 0 });
+    expect((await call("GET", "/stats", { token })).json).toEqual({
+      scope: "user",
+      totalEvents: 0,
+      byType: [],
+      deeplinks: 0,
+    });
   });
 });
 

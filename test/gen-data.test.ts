@@ -7,7 +7,15 @@ import { generate, parseArgs } from "../scripts/gen-data.ts";
 
 const FILES = ["purchases_raw.csv", "confirmed_purchases.csv", "costs_daily.csv", "sessions.csv"];
 const REQUIRED: Record<string, string[]> = {
-  "purchases_raw.csv": ["appsflyer_id", "event_name", "event_time_utc", "revenue_usd", "campaign", "receipt_id", "status"],
+  "purchases_raw.csv": [
+    "appsflyer_id",
+    "event_name",
+    "event_time_utc",
+    "revenue_usd",
+    "campaign",
+    "receipt_id",
+    "status",
+  ],
   "confirmed_purchases.csv": ["appsflyer_id", "event_time_utc", "revenue_usd", "receipt_id"],
   "costs_daily.csv": ["date", "campaign", "ad_cost_usd"],
   "sessions.csv": ["user_id", "event_timestamp_utc"],
@@ -23,7 +31,11 @@ async function gen(args: string[]): Promise<string> {
 
 function parse(dir: string, file: string): { header: string[]; rows: Record<string, string>[]; errors: number } {
   const text = readFileSync(join(dir, file), "utf8").replace(/^\uFEFF/, "");
-  const r = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true, transformHeader: (h) => h.trim().toLowerCase() });
+  const r = Papa.parse<Record<string, string>>(text, {
+    header: true,
+    skipEmptyLines: true,
+    transformHeader: (h) => h.trim().toLowerCase(),
+  });
   return { header: r.meta.fields ?? [], rows: r.data, errors: r.errors.length };
 }
 
@@ -73,7 +85,11 @@ describe("gen-data", () => {
     }
     expect(dupes).toBeGreaterThan(5);
     // broken rows exist in the purchase files
-    expect(p.some((r) => ["not_a_date", "", "31/12/2024 10:00"].includes(r.event_time_utc!) || /^2025-13/.test(r.event_time_utc!))).toBe(true);
+    expect(
+      p.some(
+        (r) => ["not_a_date", "", "31/12/2024 10:00"].includes(r.event_time_utc!) || /^2025-13/.test(r.event_time_utc!),
+      ),
+    ).toBe(true);
     const raw = readFileSync(join(dir, "confirmed_purchases.csv"), "utf8");
     expect(raw.startsWith("\uFEFF")).toBe(true);
     expect(raw.includes("\r\n")).toBe(true);

@@ -1,5 +1,5 @@
 /** Shared test helpers: requests through app.handle, logins, and throw-away PostgreSQL databases. */
-import { spawn, type Subprocess } from "bun";
+import { type Subprocess, spawn } from "bun";
 import postgres from "postgres";
 import { app } from "../src/app";
 
@@ -119,7 +119,11 @@ export async function startServer(env: Record<string, string>, timeoutMs = 30_00
 export async function loginAll(url: string, userIds: string[]): Promise<Map<string, string>> {
   const tokens = new Map<string, string>();
   for (const userId of userIds) {
-    const response = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
+    const response = await fetch(`${url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ userId }),
+    });
     tokens.set(userId, ((await response.json()) as { token: string }).token);
   }
   return tokens;

@@ -1,26 +1,35 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, login, startServer, type ServerProcess } from "./helpers";
+import { call, login, type ServerProcess, startServer } from "./helpers";
 
 describe("X-Request-ID", () => {
   test("echoes a valid caller id on success, errors and 404s", async () => {
-    for (const [method, path] of [["GET", "/health"], ["GET", "/balance"], ["GET", "/no/such/route"]]) {
+    for (const [method, path] of [
+      ["GET", "/health"],
+      ["GET", "/balance"],
+      ["GET", "/no/such/route"],
+    ]) {
       const response = await call(method, path, { headers: { "x-request-id": "abc-123_X.y" } });
       expect(response.headers.get("x-request-id")).toBe("abc-123_X.y");
     }
   });
 
-  test.each([["too long", "a".repeat(129)], ["bad characters", "abc def"], ["injection", "x\r\nSet-Cookie: a=b".replace(/\r\n/g, "%0d%0a")]])(
-    "replaces a %s id with a fresh UUID",
-    async (_, given) => {
-      const response = await call("GET", "/health", { headers: { "x-request-id": given } });
-      expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    },
-  );
+  test.each([
+    ["too long", "a".repeat(129)],
+    ["bad characters", "abc def"],
+    ["injection", "x\r\nSet-Cookie: a=b".replace(/\r\n/g, "%0d%0a")],
+  ])("replaces a %s id with a fresh UUID", async (_, given) => {
+    const response = await call("GET", "/health", { headers: { "x-request-id": given } });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
 
   test("404 is the JSON error shape with the request id inside", async () => {
     const response = await call("GET", "/nope");
     expect(response.status).toBe(404);
-    expect(response.json.error).toEqual({ code: "not_found", message: "no such route", requestId: response.headers.get("x-request-id")! });
+    expect(response.json.error).toEqual({
+      code: "not_found",
+      message: "no such route",
+      requestId: response.headers.get("x-request-id")!,
+    });
   });
 });
 
@@ -39,7 +48,18 @@ describe("GET /docs", () => {
   test("serves Swagger UI and an OpenAPI document with every route and its schemas", async () => {
     expect((await call("GET", "/docs")).text).toContain("swagger-ui");
     const spec = (await call("GET", "/docs/json")).json;
-    for (const path of ["/login", "/earn", "/spend", "/balance", "/wallet/ledger", "/event", "/events", "/stats", "/track", "/health"]) {
+    for (const path of [
+      "/login",
+      "/earn",
+      "/spend",
+      "/balance",
+      "/wallet/ledger",
+      "/event",
+      "/events",
+      "/stats",
+      "/track",
+      "/health",
+    ]) {
       expect(spec.paths[path]).toBeDefined();
     }
     expect(JSON.stringify(spec.paths["/earn"].post.requestBody)).toContain("amount");
@@ -76,20 +96,40 @@ describe("over a real socket", () => {
         controller.close();
       },
     });
-    const response = await fetch(`${server.url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: stream });
+    const response = await fetch(`${server.url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+    });
     expect(response.status).toBe(413);
     expect(((await response.json()) as any).error.code).toBe("payload_too_large");
   });
 
   test("every request writes one JSON log line with the request fields", async () => {
-    const loginResponse = await fetch(`${server.url}/login`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "log-me" }, body: '{"userId":"logger"}' });
+    const loginResponse = await fetch(`${server.url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "log-me" },
+      body: '{"userId":"logger"}',
+    });
     const { token } = (await loginResponse.json()) as { token: string };
-    await fetch(`${server.url}/balance`, { headers: { authorization: `Bearer ${token}`, "x-request-id": "log-me-too" } });
+    await fetch(`${server.url}/balance`, {
+      headers: { authorization: `Bearer ${token}`, "x-request-id": "log-me-too" },
+    });
     await Bun.sleep(200);
-    const lines = server.output().split("\n").filter((line) => line.includes('"log-me-too"'));
+    const lines = server
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"log-me-too"'));
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]);
-    expect(entry).toMatchObject({ level: "info", requestId: "log-me-too", method: "GET", path: "/balance", status: 200, userId: "logger" });
+    expect(entry).toMatchObject({
+      level: "info",
+      requestId: "log-me-too",
+      method: "GET",
+      path: "/balance",
+      status: 200,
+      userId: "logger",
+    });
     expect(typeof entry.time).toBe("string");
     expect(entry.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -97,7 +137,11 @@ describe("over a real socket", () => {
 
 describe("start-up configuration", () => {
   const run = (env: Record<string, string>) => {
-    const result = Bun.spawnSync({ cmd: [process.execPath, "src/index.ts"], env: { ...process.env, DATABASE_URL: "memory://", ...env }, timeout: 20_000 });
+    const result = Bun.spawnSync({
+      cmd: [process.execPath, "src/index.ts"],
+      env: { ...process.env, DATABASE_URL: "memory://", ...env },
+      timeout: 20_000,
+    });
     return { code: result.exitCode, output: result.stdout.toString() + result.stderr.toString() };
   };
 
@@ -110,7 +154,12 @@ describe("start-up configuration", () => {
   });
 
   test("a bad value stops start-up naming the variable", () => {
-    for (const [name, value] of [["PORT", "eighty"], ["DB_POOL_MAX", "0"], ["DATABASE_URL", "mysql://x"], ["LOG_LEVEL", "loud"]]) {
+    for (const [name, value] of [
+      ["PORT", "eighty"],
+      ["DB_POOL_MAX", "0"],
+      ["DATABASE_URL", "mysql://x"],
+      ["LOG_LEVEL", "loud"],
+    ]) {
       const { code, output } = run({ [name]: value });
       expect(code).toBe(1);
       expect(output).toContain(name);
@@ -120,7 +169,12 @@ describe("start-up configuration", () => {
 
 test("a logged-in user can use every Bearer route with one token", async () => {
   const { token } = await login();
-  for (const [method, path] of [["GET", "/balance"], ["GET", "/wallet/ledger"], ["GET", "/events"], ["GET", "/stats"]]) {
+  for (const [method, path] of [
+    ["GET", "/balance"],
+    ["GET", "/wallet/ledger"],
+    ["GET", "/events"],
+    ["GET", "/stats"],
+  ]) {
     expect((await call(method, path, { token })).status).toBe(200);
   }
 });
@@ -133,10 +187,19 @@ describe("GET /metrics", () => {
     const response = await call("GET", "/metrics");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/plain");
-    for (const name of ["http_request_duration_seconds_bucket", "wallet_batch_size_bucket", "wallet_commits_total", "wallet_live_actors", "wallet_mailbox_depth", "db_pool_in_use"]) {
+    for (const name of [
+      "http_request_duration_seconds_bucket",
+      "wallet_batch_size_bucket",
+      "wallet_commits_total",
+      "wallet_live_actors",
+      "wallet_mailbox_depth",
+      "db_pool_in_use",
+    ]) {
       expect(response.text).toContain(name);
     }
-    expect(response.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/earn",status="200"\} [1-9]/);
+    expect(response.text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/earn",status="200"\} [1-9]/,
+    );
     expect(response.text).toMatch(/wallet_commits_total [1-9]/);
   });
 });

@@ -1,7 +1,7 @@
 /** Migrations on PostgreSQL: under an advisory lock, so replicas starting together never collide, whatever the pool size. */
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { createTempDatabase, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { createTempDatabase, postgresAvailable, type ServerProcess, startServer } from "./helpers";
 
 const available = await postgresAvailable();
 const servers: ServerProcess[] = [];
@@ -19,7 +19,9 @@ describe.skipIf(!available)("migrateDatabase on PostgreSQL", () => {
     const database = await createTempDatabase("migr");
     drops.push(database.drop);
     // DB_POOL_MAX=1: the migration lock must not take the pool's only connection
-    const started = await Promise.all([1, 2].map(() => startServer({ DATABASE_URL: database.url, DB_POOL_MAX: "1" }, 60_000)));
+    const started = await Promise.all(
+      [1, 2].map(() => startServer({ DATABASE_URL: database.url, DB_POOL_MAX: "1" }, 60_000)),
+    );
     servers.push(...started);
     for (const server of started) expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const sql = postgres(database.url, { max: 1, onnotice: () => {} });

@@ -4,16 +4,30 @@
  * without an ADMIN_TOKEN of 32+ characters; per-route request and 5xx counters.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { call, createTempDatabase, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { spawnSync } from "bun";
+import { call, createTempDatabase, postgresAvailable, type ServerProcess, startServer } from "./helpers";
 
 const ROOT = join(import.meta.dir, "..");
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
 
 /** PromQL functions, aggregations and keywords: identifiers that are not metric names. */
-const NOT_METRICS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset", "inf", "nan"]);
+const NOT_METRICS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "and",
+  "or",
+  "unless",
+  "bool",
+  "offset",
+  "inf",
+  "nan",
+]);
 
 /** The metric names a PromQL expression reads (label matchers, label lists, ranges and functions removed). */
 function metricNames(expr: string): string[] {
@@ -43,13 +57,19 @@ function exposedNames(text: string): Set<string> {
 }
 
 function ruleExpressions(): { where: string; expr: string }[] {
-  const rules = Bun.YAML.parse(readFileSync(join(ROOT, "deploy/prometheus/alerts.yml"), "utf8")) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const rules = Bun.YAML.parse(readFileSync(join(ROOT, "deploy/prometheus/alerts.yml"), "utf8")) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
   return rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alerts.yml ${r.alert}`, expr: String(r.expr) })));
 }
 
 function dashboardExpressions(): { where: string; expr: string }[] {
-  const dashboard = JSON.parse(readFileSync(join(ROOT, "deploy/grafana/dashboard.json"), "utf8")) as { panels: { title: string; targets?: { expr: string }[] }[] };
-  return dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `dashboard.json "${p.title}"`, expr: t.expr })));
+  const dashboard = JSON.parse(readFileSync(join(ROOT, "deploy/grafana/dashboard.json"), "utf8")) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  return dashboard.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `dashboard.json "${p.title}"`, expr: t.expr })),
+  );
 }
 
 function freePort(): number {
@@ -60,13 +80,22 @@ function freePort(): number {
 }
 
 test("metricNames reads the names out of PromQL, so an unknown metric in a rule is caught", () => {
-  expect(metricNames('histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!="/metrics"}[5m]))) > 0.5').sort()).toEqual([
-    "http_request_duration_seconds_bucket",
+  expect(
+    metricNames(
+      'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!="/metrics"}[5m]))) > 0.5',
+    ).sort(),
+  ).toEqual(["http_request_duration_seconds_bucket"]);
+  expect(metricNames("max by (instance) (db_pool_in_use / db_pool_max) > 0.9").sort()).toEqual([
+    "db_pool_in_use",
+    "db_pool_max",
   ]);
-  expect(metricNames("max by (instance) (db_pool_in_use / db_pool_max) > 0.9").sort()).toEqual(["db_pool_in_use", "db_pool_max"]);
-  expect(metricNames("max(time() - pipeline_last_run_end_timestamp_seconds) < 3600 or vector(0)")).toEqual(["pipeline_last_run_end_timestamp_seconds"]);
+  expect(metricNames("max(time() - pipeline_last_run_end_timestamp_seconds) < 3600 or vector(0)")).toEqual([
+    "pipeline_last_run_end_timestamp_seconds",
+  ]);
   const exposed = exposedNames("# TYPE http_requests_total counter\n# TYPE wallet_batch_size histogram\n");
-  const missing = metricNames('sum(rate(http_requests_toal{status=~"5.."}[5m])) / sum(rate(wallet_batch_size_count[5m]))').filter((n) => !exposed.has(n));
+  const missing = metricNames(
+    'sum(rate(http_requests_toal{status=~"5.."}[5m])) / sum(rate(wallet_batch_size_count[5m]))',
+  ).filter((n) => !exposed.has(n));
   expect(missing).toEqual(["http_requests_toal"]);
 });
 
@@ -108,21 +137,38 @@ describe.skipIf(!inPglitePass)("a running server (NODE_ENV=production, METRICS_P
     const exposed = exposedNames(text);
     const used = [...ruleExpressions(), ...dashboardExpressions()];
     expect(used.length).toBeGreaterThan(20);
-    const missing = used.flatMap(({ where, expr }) => metricNames(expr).filter((name) => !exposed.has(name)).map((name) => `${name} (${where})`));
+    const missing = used.flatMap(({ where, expr }) =>
+      metricNames(expr)
+        .filter((name) => !exposed.has(name))
+        .map((name) => `${name} (${where})`),
+    );
     expect(missing).toEqual([]);
   }, 30_000);
 });
 
 describe.skipIf(!inPglitePass)("NODE_ENV=production refuses to start without a real ADMIN_TOKEN", () => {
-  for (const [label, token] of [["unset", undefined], ["31 characters", "t".repeat(31)]] as const) {
+  for (const [label, token] of [
+    ["unset", undefined],
+    ["31 characters", "t".repeat(31)],
+  ] as const) {
     test(`ADMIN_TOKEN ${label}: exit 1 naming the variable`, () => {
-      const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: "production", JWT_SECRET: "j".repeat(40), DATABASE_URL: "memory://", PORT: "0" };
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        NODE_ENV: "production",
+        JWT_SECRET: "j".repeat(40),
+        DATABASE_URL: "memory://",
+        PORT: "0",
+      };
       delete env.ADMIN_TOKEN;
       if (token) env.ADMIN_TOKEN = token;
       const run = spawnSync({ cmd: [process.execPath, "src/index.ts"], env, cwd: ROOT, timeout: 60_000 });
       expect(run.exitCode).toBe(1);
       const line = JSON.parse(run.stdout.toString().trim().split("\n").pop()!);
-      expect(line).toMatchObject({ level: "error", msg: "start-up failed at config", error: "ADMIN_TOKEN must be set to at least 32 characters when NODE_ENV=production" });
+      expect(line).toMatchObject({
+        level: "error",
+        msg: "start-up failed at config",
+        error: "ADMIN_TOKEN must be set to at least 32 characters when NODE_ENV=production",
+      });
     }, 60_000);
   }
 });
@@ -130,7 +176,9 @@ describe.skipIf(!inPglitePass)("NODE_ENV=production refuses to start without a r
 test("http_requests_total counts answers per route and status", async () => {
   const metric = async (route: string, status: number) => {
     const text = (await call("GET", "/metrics")).text;
-    const line = text.split("\n").find((l) => l.startsWith(`http_requests_total{method="GET",route="${route}",status="${status}"}`));
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith(`http_requests_total{method="GET",route="${route}",status="${status}"}`));
     return line ? Number(line.split(" ").pop()) : 0;
   };
   const before = await metric("/pipeline/runs/:runId", 422);

@@ -2,12 +2,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { call, startServer, type ServerProcess } from "./helpers";
 import { closePipelineThread, startPipelineThread } from "../src/modules/pipeline/service";
+import { call, type ServerProcess, startServer } from "./helpers";
 
 afterAll(() => closePipelineThread());
 
-async function waitForRun(runId: string, get: (id: string) => Promise<{ status: number; json: any }> = (id) => call("GET", `/pipeline/runs/${id}`)) {
+async function waitForRun(
+  runId: string,
+  get: (id: string) => Promise<{ status: number; json: any }> = (id) => call("GET", `/pipeline/runs/${id}`),
+) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const response = await get(runId);
@@ -38,10 +41,20 @@ describe("POST /run-pipeline and GET /pipeline/runs/:runId", () => {
     expect(finished.json.summary.curated).toBeGreaterThan(0);
     expect(finished.json.finishedAt).not.toBeNull();
     const reports = process.env.REPORTS_DIR!;
-    for (const file of ["purchases_curated.csv", "reconciliation.json", "roas_d1.json", "roas_anomaly.json", "arpdau_d1.json", "quality.json", "index.html"]) {
+    for (const file of [
+      "purchases_curated.csv",
+      "reconciliation.json",
+      "roas_d1.json",
+      "roas_anomaly.json",
+      "arpdau_d1.json",
+      "quality.json",
+      "index.html",
+    ]) {
       expect(existsSync(join(reports, file))).toBe(true);
     }
-    expect(JSON.parse(readFileSync(join(reports, "reconciliation.json"), "utf8")).summary.matched).toBe(finished.json.summary.matched);
+    expect(JSON.parse(readFileSync(join(reports, "reconciliation.json"), "utf8")).summary.matched).toBe(
+      finished.json.summary.matched,
+    );
 
     // the run is over, so a new one may start
     const again = await call("POST", "/run-pipeline");
@@ -72,8 +85,13 @@ describe("ADMIN_TOKEN", () => {
   afterAll(() => server?.process.kill());
 
   test("when set, the pipeline routes need it as a Bearer token", async () => {
-    server = await startServer({ DATABASE_URL: "memory://", ADMIN_TOKEN: "admin-secret-123", REPORTS_DIR: process.env.REPORTS_DIR! + "-admin" });
-    const post = (authorization?: string) => fetch(`${server!.url}/run-pipeline`, { method: "POST", headers: authorization ? { authorization } : {} });
+    server = await startServer({
+      DATABASE_URL: "memory://",
+      ADMIN_TOKEN: "admin-secret-123",
+      REPORTS_DIR: process.env.REPORTS_DIR! + "-admin",
+    });
+    const post = (authorization?: string) =>
+      fetch(`${server!.url}/run-pipeline`, { method: "POST", headers: authorization ? { authorization } : {} });
     for (const authorization of [undefined, "Bearer wrong", "Bearer admin-secret-12", "admin-secret-123"]) {
       const response = await post(authorization);
       expect(response.status).toBe(401);
@@ -113,10 +131,15 @@ describe("a run on bad input, in a real server process", () => {
       return { status: response.status, json: (await response.json()) as any };
     });
     expect(done.json.status).toBe("failed");
-    expect(done.json.errors).toEqual([{ code: "bad_input", message: "costs_daily.csv, line 2: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending" }]);
+    expect(done.json.errors).toEqual([
+      {
+        code: "bad_input",
+        message:
+          "costs_daily.csv, line 2: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending",
+      },
+    ]);
     expect(readFileSync(join(reports, "roas_d1.json"), "utf8")).toBe("previous");
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     rmSync(root, { recursive: true, force: true });
   }, 90_000);
 });
-

@@ -20,7 +20,21 @@ let base: string;
 let pool: Piscina;
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), "csv-fuzz-base-"));
-  const generated = Bun.spawnSync({ cmd: [process.execPath, "scripts/gen-data.ts", "--out", base, "--purchases", "200", "--seed", "7", "--days", "10", "--quiet"] });
+  const generated = Bun.spawnSync({
+    cmd: [
+      process.execPath,
+      "scripts/gen-data.ts",
+      "--out",
+      base,
+      "--purchases",
+      "200",
+      "--seed",
+      "7",
+      "--days",
+      "10",
+      "--quiet",
+    ],
+  });
   if (generated.exitCode !== 0) throw new Error(`gen-data failed: ${generated.stderr}`);
   pool = createPipelinePool(1);
 });
@@ -60,11 +74,17 @@ describe("pipeline CSV fuzz", () => {
           try {
             for (const name of FILES) copyFileSync(join(base, name), join(dir, name));
             const original = readFileSync(join(base, file));
-            writeFileSync(join(dir, file), mutations[mutation](original, Math.floor(position * original.length), extra));
+            writeFileSync(
+              join(dir, file),
+              mutations[mutation](original, Math.floor(position * original.length), extra),
+            );
             const outDir = join(dir, "reports");
             const run = runPipeline({ dataDir: dir, outDir, toleranceMin: 10, workers: 1, pool });
             const outcome = await Promise.race([
-              run.then(() => "ok", (error) => error),
+              run.then(
+                () => "ok",
+                (error) => error,
+              ),
               Bun.sleep(30_000).then(() => new Error("pipeline hung for 30 s")),
             ]);
             if (outcome === "ok") {

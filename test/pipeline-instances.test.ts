@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTempDatabase, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { createTempDatabase, postgresAvailable, type ServerProcess, startServer } from "./helpers";
 
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
 const pgUp = await postgresAvailable();
@@ -51,13 +51,24 @@ describe.skipIf(!inPglitePass || !pgUp)("pipeline runs on two server processes s
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const data = join(work, "data");
     // big enough that a run lasts seconds, so a second start and a kill land mid-run
-    const generated = Bun.spawnSync({ cmd: [process.execPath, "scripts/gen-data.ts", "--out", data, "--purchases", "300000", "--seed", "7", "--quiet"] });
+    const generated = Bun.spawnSync({
+      cmd: [process.execPath, "scripts/gen-data.ts", "--out", data, "--purchases", "300000", "--seed", "7", "--quiet"],
+    });
     expect(generated.exitCode).toBe(0);
     const database = await createTempDatabase("pipe_inst");
     cleanups.push(database.drop);
-    const env = { DATABASE_URL: database.url, DATA_DIR: data, REPORTS_DIR: join(work, "reports"), ADMIN_TOKEN: ADMIN, PIPELINE_WORKERS: "1", AUDIT_INTERVAL_S: "0" };
+    const env = {
+      DATABASE_URL: database.url,
+      DATA_DIR: data,
+      REPORTS_DIR: join(work, "reports"),
+      ADMIN_TOKEN: ADMIN,
+      PIPELINE_WORKERS: "1",
+      AUDIT_INTERVAL_S: "0",
+    };
     const servers: ServerProcess[] = [];
-    cleanups.push(() => servers.forEach((s) => s.process.kill("SIGKILL")));
+    cleanups.push(() => {
+      for (const s of servers) s.process.kill("SIGKILL");
+    });
     const [a, b] = [await startServer(env), await startServer(env)];
     servers.push(a, b);
 
@@ -70,7 +81,12 @@ describe.skipIf(!inPglitePass || !pgUp)("pipeline runs on two server processes s
     expect((await api(a, "POST", "/run-pipeline")).status).toBe(409);
     const seenOnB = await api(b, "GET", `/pipeline/runs/${first.json.runId}`);
     expect(seenOnB.status).toBe(200);
-    expect(seenOnB.json).toMatchObject({ runId: first.json.runId, trigger: "http", status: "running", finishedAt: null });
+    expect(seenOnB.json).toMatchObject({
+      runId: first.json.runId,
+      trigger: "http",
+      status: "running",
+      finishedAt: null,
+    });
     const firstDone = await waitFor(b, first.json.runId, (run) => run.status !== "running");
     expect(firstDone).toMatchObject({ status: "succeeded", errors: [] });
     expect(firstDone.stages.length).toBeGreaterThan(3);
@@ -109,7 +125,11 @@ describe.skipIf(!inPglitePass || !pgUp)("pipeline runs on two server processes s
     // the history, newest first, on the new instance
     const list = await api(c, "GET", "/pipeline/runs?limit=3");
     expect(list.status).toBe(200);
-    expect(list.json.runs.map((r: any) => r.runId)).toEqual([orphan.json.runId, afterKill.json.runId, victim.json.runId]);
+    expect(list.json.runs.map((r: any) => r.runId)).toEqual([
+      orphan.json.runId,
+      afterKill.json.runId,
+      victim.json.runId,
+    ]);
     const rest = await api(c, "GET", `/pipeline/runs?limit=3&cursor=${list.json.nextCursor}`);
     expect(rest.json.runs.map((r: any) => r.runId)).toEqual([second.json.runId, first.json.runId]);
     expect(rest.json.nextCursor).toBeNull();

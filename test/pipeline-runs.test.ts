@@ -4,15 +4,15 @@
  * recorded under the same one-run lock (DATABASE_URL=postgres://).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "bun";
 import { join } from "node:path";
+import { spawnSync } from "bun";
 import postgres from "postgres";
 import { rawQuery } from "../src/db/client";
 import { RUN_LOCK_KEY } from "../src/modules/pipeline/lock";
 import { finishRun, insertRun } from "../src/modules/pipeline/repository";
 import { closePipelineThread, recoverRuns } from "../src/modules/pipeline/service";
 import { call } from "./helpers";
-import { SAMPLE_DIR, cleanup, dataset } from "./pipeline/helpers";
+import { cleanup, dataset, SAMPLE_DIR } from "./pipeline/helpers";
 
 afterAll(async () => {
   await closePipelineThread();
@@ -25,7 +25,13 @@ const ROOT = join(import.meta.dir, "..");
 async function fakeRun(status: "running" | "succeeded" | "failed", trigger: "http" | "cli" = "cli") {
   const id = crypto.randomUUID();
   await insertRun(rawQuery, { id, trigger, instance: "elsewhere:1" });
-  if (status !== "running") await finishRun(rawQuery, id, { status, stages: [{ name: "load", ms: 1.5, rows: 3 }], summary: status === "succeeded" ? { curated: 3 } : null, errors: status === "failed" ? [{ code: "bad_input", message: "x" }] : [] });
+  if (status !== "running")
+    await finishRun(rawQuery, id, {
+      status,
+      stages: [{ name: "load", ms: 1.5, rows: 3 }],
+      summary: status === "succeeded" ? { curated: 3 } : null,
+      errors: status === "failed" ? [{ code: "bad_input", message: "x" }] : [],
+    });
   return id;
 }
 
@@ -45,10 +51,21 @@ describe("GET /pipeline/runs", () => {
     const first = await call("GET", "/pipeline/runs?limit=2");
     expect(first.status).toBe(200);
     expect(first.json.runs.map((r: any) => r.runId)).toEqual([ids[2], ids[1]]);
-    expect(first.json.runs[1]).toMatchObject({ trigger: "http", status: "failed", summary: null, errors: [{ code: "bad_input", message: "x" }], stages: [{ name: "load", ms: 1.5, rows: 3 }] });
+    expect(first.json.runs[1]).toMatchObject({
+      trigger: "http",
+      status: "failed",
+      summary: null,
+      errors: [{ code: "bad_input", message: "x" }],
+      stages: [{ name: "load", ms: 1.5, rows: 3 }],
+    });
     expect(Date.parse(first.json.runs[0].finishedAt)).toBeGreaterThanOrEqual(Date.parse(first.json.runs[0].startedAt));
     const second = await call("GET", `/pipeline/runs?limit=2&cursor=${first.json.nextCursor}`);
-    expect(second.json.runs[0]).toMatchObject({ runId: ids[0], trigger: "cli", status: "succeeded", summary: { curated: 3 } });
+    expect(second.json.runs[0]).toMatchObject({
+      runId: ids[0],
+      trigger: "cli",
+      status: "succeeded",
+      summary: { curated: 3 },
+    });
   });
 
   test("bad limit or cursor: 422", async () => {
@@ -74,7 +91,10 @@ describe("runs left 'running' by a process that died", () => {
     const another = await fakeRun("running");
     const started = await call("POST", "/run-pipeline");
     expect(started.status).toBe(202);
-    expect((await call("GET", `/pipeline/runs/${another}`)).json).toMatchObject({ status: "failed", errors: [{ code: "interrupted" }] });
+    expect((await call("GET", `/pipeline/runs/${another}`)).json).toMatchObject({
+      status: "failed",
+      errors: [{ code: "interrupted" }],
+    });
     const inProgress = (await call("GET", "/metrics")).text;
     expect(inProgress).toMatch(/^pipeline_run_in_progress_seconds \d/m);
     const done = await waitForRun(started.json.runId);
@@ -93,7 +113,12 @@ describe("runs left 'running' by a process that died", () => {
 
 describe.skipIf(!(process.env.DATABASE_URL ?? "").startsWith("postgres"))("CLI runs on PostgreSQL", () => {
   const cli = (out: string) =>
-    spawnSync({ cmd: [process.execPath, "src/pipeline/cli.ts", "--data-dir", SAMPLE_DIR, "--out-dir", out, "--workers", "2"], cwd: ROOT, env: process.env as Record<string, string>, timeout: 120_000 });
+    spawnSync({
+      cmd: [process.execPath, "src/pipeline/cli.ts", "--data-dir", SAMPLE_DIR, "--out-dir", out, "--workers", "2"],
+      cwd: ROOT,
+      env: process.env as Record<string, string>,
+      timeout: 120_000,
+    });
 
   test("are recorded with trigger cli, the same run as run.json", async () => {
     const ds = dataset();
@@ -101,7 +126,12 @@ describe.skipIf(!(process.env.DATABASE_URL ?? "").startsWith("postgres"))("CLI r
     expect(run.exitCode).toBe(0);
     const written = JSON.parse(await Bun.file(join(ds.out, "run.json")).text());
     const stored = (await call("GET", `/pipeline/runs/${written.runId}`)).json;
-    expect(stored).toMatchObject({ runId: written.runId, trigger: "cli", status: "succeeded", finishedAt: written.finishedAt });
+    expect(stored).toMatchObject({
+      runId: written.runId,
+      trigger: "cli",
+      status: "succeeded",
+      finishedAt: written.finishedAt,
+    });
     expect(stored.stages).toEqual(written.stages);
   }, 120_000);
 

@@ -47,8 +47,17 @@ describe("query plans", () => {
   test("GET /wallet/ledger page (the query of readLedger in src/modules/wallet/repository.ts): index scan of wallet_ledger_user_id_idx, no Sort", async () => {
     // mirrors readLedger: where user_id = $1 [and id < $2] order by id desc limit $n
     for (const before of [undefined, 1_000_000]) {
-      const where = before === undefined ? eq(walletLedger.userId, heavy) : and(eq(walletLedger.userId, heavy), lt(walletLedger.id, before));
-      const { sql, params } = db.select().from(walletLedger).where(where).orderBy(desc(walletLedger.id)).limit(51).toSQL();
+      const where =
+        before === undefined
+          ? eq(walletLedger.userId, heavy)
+          : and(eq(walletLedger.userId, heavy), lt(walletLedger.id, before));
+      const { sql, params } = db
+        .select()
+        .from(walletLedger)
+        .where(where)
+        .orderBy(desc(walletLedger.id))
+        .limit(51)
+        .toSQL();
       const explained = await plan(sql, params);
       expect(explained).toContain("Index Scan using wallet_ledger_user_id_idx");
       expect(explained).not.toContain("Sort");

@@ -20,7 +20,10 @@ describe("global /stats cost", () => {
   test("counts run one at a time; past 32 waiting, a 503 with Retry-After instead of a longer queue", async () => {
     const started = Array.from({ length: 40 }, (_, i) => {
       try {
-        return cachedGlobalStats(`2024-01-01T00:00:${String(i).padStart(2, "0")}Z`, undefined).then(() => 200, () => 500);
+        return cachedGlobalStats(`2024-01-01T00:00:${String(i).padStart(2, "0")}Z`, undefined).then(
+          () => 200,
+          () => 500,
+        );
       } catch (error) {
         return Promise.resolve((error as { status: number }).status);
       }

@@ -6,8 +6,8 @@ import { users, walletLedger } from "../src/db/schema";
 import { OverloadedError } from "../src/errors";
 import { ensureUser } from "../src/modules/auth/service";
 import { WalletEngine } from "../src/modules/wallet/engine";
-import { applyBatches } from "../src/modules/wallet/repository";
 import { RateLimiter } from "../src/modules/wallet/rate-limit";
+import { applyBatches } from "../src/modules/wallet/repository";
 import { uniqueUser } from "./helpers";
 
 const earn = (amount: number) => ({ amount, reason: null, idempotencyKey: null });
@@ -48,7 +48,9 @@ describe("WalletEngine", () => {
     const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 0 });
     const userIds = Array.from({ length: 50 }, () => uniqueUser("group"));
     for (const userId of userIds) await ensureUser(userId);
-    const results = await Promise.all(userIds.flatMap((userId) => [engine.submit(userId, earn(5)), engine.submit(userId, earn(6))]));
+    const results = await Promise.all(
+      userIds.flatMap((userId) => [engine.submit(userId, earn(5)), engine.submit(userId, earn(6))]),
+    );
     // submitted in one tick, sent after it: commit 1 = the 50 users' first requests (each user's second one
     // waits in its mailbox while the first is in flight), commit 2 = the 50 second ones
     expect(engine.stats.commits).toBe(2);
@@ -87,8 +89,14 @@ describe("wallet_ledger", () => {
     await ensureUser(userId);
     const { txId } = await engine.submit(userId, earn(3));
     // drizzle wraps the database error; its cause carries the trigger's message
-    const refusal = (query: Promise<unknown>) => query.then(() => "allowed", (error) => String(error.cause?.message ?? error.message));
-    expect(await refusal(db.update(walletLedger).set({ amount: 1000 }).where(eq(walletLedger.id, txId)).execute())).toContain("append-only");
+    const refusal = (query: Promise<unknown>) =>
+      query.then(
+        () => "allowed",
+        (error) => String(error.cause?.message ?? error.message),
+      );
+    expect(
+      await refusal(db.update(walletLedger).set({ amount: 1000 }).where(eq(walletLedger.id, txId)).execute()),
+    ).toContain("append-only");
     expect(await refusal(db.delete(walletLedger).where(eq(walletLedger.id, txId)).execute())).toContain("append-only");
     const [row] = await db.select().from(walletLedger).where(eq(walletLedger.id, txId));
     expect(row.amount).toBe(3);
@@ -103,7 +111,14 @@ describe("wallet_ledger", () => {
 
 describe("limits", () => {
   test("RATE_LIMIT_PER_USER: past the per-second budget a user gets 429 with Retry-After; others are unaffected", async () => {
-    const engine = new WalletEngine({ batchMax: 256, groupMax: 64, concurrency: 1, mailboxMax: 1000, timeoutMs: 0, ratePerUser: 5 });
+    const engine = new WalletEngine({
+      batchMax: 256,
+      groupMax: 64,
+      concurrency: 1,
+      mailboxMax: 1000,
+      timeoutMs: 0,
+      ratePerUser: 5,
+    });
     const userId = uniqueUser("limited");
     const other = uniqueUser("unlimited");
     await ensureUser(userId);
@@ -111,7 +126,9 @@ describe("limits", () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => engine.submit(userId, earn(1))));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    expect(refused.map((r) => [r.reason.status, r.reason.code, r.reason.headers["Retry-After"]])).toEqual(Array(3).fill([429, "rate_limited", "1"]));
+    expect(refused.map((r) => [r.reason.status, r.reason.code, r.reason.headers["Retry-After"]])).toEqual(
+      Array(3).fill([429, "rate_limited", "1"]),
+    );
     expect((await engine.submit(other, earn(1))).balance).toBe(1);
   });
 
@@ -148,7 +165,6 @@ describe("limits", () => {
     const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, userId));
     expect(row.balance).toBeLessThanOrEqual(2 * unknown); // the 29 queued ones were dropped, never applied
   });
-
 });
 
 describe("overload: an answered error is never applied", () => {
@@ -160,14 +176,26 @@ describe("overload: an answered error is never applied", () => {
       await Bun.sleep(80);
       return outcomes;
     };
-    const engine = new WalletEngine({ batchMax: 4, groupMax: 50, concurrency: 1, mailboxMax: 1000, timeoutMs: 100, apply });
+    const engine = new WalletEngine({
+      batchMax: 4,
+      groupMax: 50,
+      concurrency: 1,
+      mailboxMax: 1000,
+      timeoutMs: 100,
+      apply,
+    });
     const userIds = Array.from({ length: 400 }, () => uniqueUser("overload"));
     await db.insert(users).values(userIds.map((userId) => ({ userId })));
     const sent = userIds.flatMap((userId) => Array.from({ length: 10 }, (_, i) => ({ userId, key: `k${i}` })));
-    const results = await Promise.allSettled(sent.map(({ userId, key }) => engine.submit(userId, { amount: 1, reason: null, idempotencyKey: key })));
+    const results = await Promise.allSettled(
+      sent.map(({ userId, key }) => engine.submit(userId, { amount: 1, reason: null, idempotencyKey: key })),
+    );
     await engine.shutdown();
     await Bun.sleep(200); // statements whose requests were answered outcome_unknown finish
-    const rows = await db.select({ userId: walletLedger.userId, key: walletLedger.idempotencyKey }).from(walletLedger).where(sql`${walletLedger.userId} in ${userIds}`);
+    const rows = await db
+      .select({ userId: walletLedger.userId, key: walletLedger.idempotencyKey })
+      .from(walletLedger)
+      .where(sql`${walletLedger.userId} in ${userIds}`);
     const applied = new Set(rows.map((r) => `${r.userId}/${r.key}`));
     const byAnswer = new Map<string, string[]>();
     results.forEach((r, i) => {
@@ -176,7 +204,9 @@ describe("overload: an answered error is never applied", () => {
     });
     const ok = byAnswer.get("200") ?? [];
     const unknown = byAnswer.get("503 outcome_unknown") ?? [];
-    const refused = [...byAnswer].filter(([answer]) => answer !== "200" && answer !== "503 outcome_unknown").flatMap(([, keys]) => keys);
+    const refused = [...byAnswer]
+      .filter(([answer]) => answer !== "200" && answer !== "503 outcome_unknown")
+      .flatMap(([, keys]) => keys);
     expect(byAnswer.get("503 timeout")?.length ?? 0).toBeGreaterThan(100); // the overload happened
     expect(ok.every((k) => applied.has(k))).toBe(true);
     expect(refused.filter((k) => applied.has(k))).toEqual([]);
@@ -195,10 +225,21 @@ describe("one drain per user in flight", () => {
       await Bun.sleep(delay);
       return applyBatches(batches, wait);
     };
-    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 1500, apply });
+    const engine = new WalletEngine({
+      batchMax: 10,
+      groupMax: 64,
+      concurrency: 1,
+      mailboxMax: 100,
+      timeoutMs: 1500,
+      apply,
+    });
     const [x, a, b] = [uniqueUser("x"), uniqueUser("a"), uniqueUser("b")];
     for (const userId of [x, a, b]) await ensureUser(userId);
-    const settle = (p: Promise<unknown>) => p.then(() => "ok", (error) => error.code);
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (error) => error.code,
+      );
     const t0 = performance.now();
     const at = (ms: number) => Bun.sleep(Math.max(0, t0 + ms - performance.now()));
     const first = settle(engine.submit(x, earn(1))); // statement 1 holds the only slot until 2.2 s
@@ -214,7 +255,10 @@ describe("one drain per user in flight", () => {
     await engine.shutdown();
     expect(answers[1]).toBe("timeout");
     const [row] = await db.select({ balance: users.balance }).from(users).where(eq(users.userId, a));
-    const [ledger] = await db.select({ sum: sql<string>`coalesce(sum(${walletLedger.amount}), 0)` }).from(walletLedger).where(eq(walletLedger.userId, a));
+    const [ledger] = await db
+      .select({ sum: sql<string>`coalesce(sum(${walletLedger.amount}), 0)` })
+      .from(walletLedger)
+      .where(eq(walletLedger.userId, a));
     expect(Number(ledger.sum)).toBe(row.balance);
     // a2 and a3 are applied: never an error from a user put twice into one statement
     expect(answers.slice(3)).toEqual(["ok", "ok"]);
@@ -226,8 +270,16 @@ describe("commit watchdog", () => {
   test("a transaction that never settles (a driver losing a query) frees its slot after the timeout plus 1 s; later requests commit", async () => {
     let calls = 0;
     // the first transaction is lost by the "driver": its promise never settles
-    const apply: typeof applyBatches = (batches, wait) => (++calls === 1 ? new Promise(() => {}) : applyBatches(batches, wait));
-    const engine = new WalletEngine({ batchMax: 10, groupMax: 64, concurrency: 1, mailboxMax: 100, timeoutMs: 300, apply });
+    const apply: typeof applyBatches = (batches, wait) =>
+      ++calls === 1 ? new Promise(() => {}) : applyBatches(batches, wait);
+    const engine = new WalletEngine({
+      batchMax: 10,
+      groupMax: 64,
+      concurrency: 1,
+      mailboxMax: 100,
+      timeoutMs: 300,
+      apply,
+    });
     const lost = uniqueUser("lost");
     const later = uniqueUser("later");
     await ensureUser(lost);
@@ -260,7 +312,9 @@ describe.skipIf(driver !== "postgres")("row locked by another transaction (Postg
     });
     await lockTaken;
     const held = engine.submit(contended, earn(4)).then((r) => ({ ...r, at: performance.now() }));
-    const others = await Promise.all(free.map((userId) => engine.submit(userId, earn(3)).then((r) => ({ ...r, at: performance.now() }))));
+    const others = await Promise.all(
+      free.map((userId) => engine.submit(userId, earn(3)).then((r) => ({ ...r, at: performance.now() }))),
+    );
     await blocker;
     const heldResult = await held;
     expect(others.every((r) => r.balance === 3 && r.at < releasedAt)).toBe(true);

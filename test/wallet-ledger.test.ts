@@ -1,14 +1,18 @@
 /** planUser (the wallet's rules, pure) on hand-checked cases, and wallet_apply (the same rules in SQL) checked against it. */
 import { describe, expect, test } from "bun:test";
-import fc from "fast-check";
 import { sql } from "drizzle-orm";
+import fc from "fast-check";
 import { db, execute } from "../src/db/client";
 import { users } from "../src/db/schema";
 import { type KeyedEntry, planUser } from "../src/modules/wallet/ledger";
 import { applyBatches, type UserBatch, type WalletOp } from "../src/modules/wallet/repository";
 import { uniqueUser } from "./helpers";
 
-const op = (amount: number, idempotencyKey: string | null = null, reason: string | null = null): WalletOp => ({ amount, reason, idempotencyKey });
+const op = (amount: number, idempotencyKey: string | null = null, reason: string | null = null): WalletOp => ({
+  amount,
+  reason,
+  idempotencyKey,
+});
 
 describe("planUser", () => {
   test("earns and spends move the running balance; a spend below zero is refused with the balance it met", () => {
@@ -22,7 +26,9 @@ describe("planUser", () => {
 
   test("a known key replays its entry when amount and reason match, else it is a mismatch; neither moves the balance", () => {
     const known = new Map<string, KeyedEntry>([["k", { amount: -7, reason: "sword", balanceAfter: 93, txId: 41 }]]);
-    expect(planUser(50, [op(-7, "k", "sword"), op(-7, "k", "shield"), op(7, "k", "sword"), op(1, "other")], known)).toEqual([
+    expect(
+      planUser(50, [op(-7, "k", "sword"), op(-7, "k", "shield"), op(7, "k", "sword"), op(1, "other")], known),
+    ).toEqual([
       { kind: "replayed", txId: 41, amount: 7, balance: 93 },
       { kind: "idempotency_mismatch" },
       { kind: "idempotency_mismatch" },
@@ -31,7 +37,10 @@ describe("planUser", () => {
   });
 
   test("no such user: every request is unknown_user", () => {
-    expect(planUser(undefined, [op(1), op(-1, "k")], new Map())).toEqual([{ kind: "unknown_user" }, { kind: "unknown_user" }]);
+    expect(planUser(undefined, [op(1), op(-1, "k")], new Map())).toEqual([
+      { kind: "unknown_user" },
+      { kind: "unknown_user" },
+    ]);
   });
 });
 
@@ -42,7 +51,10 @@ const opArb = fc.record({
   reason: fc.constantFrom(null, "quest", "shop"),
 });
 const groupArb = fc.uniqueArray(
-  fc.record({ user: fc.integer({ min: 0, max: 3 }), ops: fc.uniqueArray(opArb, { minLength: 1, maxLength: 4, selector: (o) => o.idempotencyKey ?? Math.random() }) }),
+  fc.record({
+    user: fc.integer({ min: 0, max: 3 }),
+    ops: fc.uniqueArray(opArb, { minLength: 1, maxLength: 4, selector: (o) => o.idempotencyKey ?? Math.random() }),
+  }),
   { minLength: 1, maxLength: 4, selector: (b) => b.user },
 );
 
@@ -69,7 +81,10 @@ describe("wallet_apply (drizzle/0003_wallet_apply.sql)", () => {
                 expect([outcome.amount, outcome.balance]).toEqual([planned.amount, planned.balance]);
                 balances.set(batch.userId, planned.balance);
                 const { amount, reason, idempotencyKey } = batch.ops[j];
-                if (idempotencyKey !== null) known.get(batch.userId)!.set(idempotencyKey, { amount, reason, balanceAfter: planned.balance, txId: outcome.txId });
+                if (idempotencyKey !== null)
+                  known
+                    .get(batch.userId)!
+                    .set(idempotencyKey, { amount, reason, balanceAfter: planned.balance, txId: outcome.txId });
               } else expect(outcome).toEqual(planned as never);
             });
           });

@@ -7,11 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createTempDatabase, loginAll, pool, postgresAvailable, startServer, type ServerProcess } from "./helpers";
+import { createTempDatabase, loginAll, pool, postgresAvailable, type ServerProcess, startServer } from "./helpers";
 
 const inPglitePass = (process.env.DATABASE_URL ?? "memory://").startsWith("memory");
 const pgUp = await postgresAvailable();
-if (!pgUp) console.warn("wallet-processes: PostgreSQL at PG_ADMIN_URL is not reachable; the two-process test is skipped");
+if (!pgUp)
+  console.warn("wallet-processes: PostgreSQL at PG_ADMIN_URL is not reachable; the two-process test is skipped");
 
 interface Outcome {
   userId: string;
@@ -20,10 +21,20 @@ interface Outcome {
   txId?: number;
 }
 
-function send(url: string, token: string, userId: string, path: "/earn" | "/spend", amount: number): () => Promise<Outcome> {
+function send(
+  url: string,
+  token: string,
+  userId: string,
+  path: "/earn" | "/spend",
+  amount: number,
+): () => Promise<Outcome> {
   return async () => {
     try {
-      const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ amount }) });
+      const response = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ amount }),
+      });
       const body = (await response.json().catch(() => ({}))) as { txId?: number };
       return { userId, delta: path === "/earn" ? amount : -amount, status: response.status, txId: body.txId };
     } catch {
@@ -38,7 +49,10 @@ async function ledgerState(url: string) {
     select u.user_id, u.balance, coalesce((select sum(amount) from wallet_ledger l where l.user_id = u.user_id), 0) as ledger from users u`;
   const txIds = new Set((await sql<{ id: string }[]>`select id from wallet_ledger`).map((r) => Number(r.id)));
   await sql.end();
-  return { users: new Map(rows.map((r) => [r.user_id, { balance: Number(r.balance), ledger: Number(r.ledger) }])), txIds };
+  return {
+    users: new Map(rows.map((r) => [r.user_id, { balance: Number(r.balance), ledger: Number(r.ledger) }])),
+    txIds,
+  };
 }
 
 const acknowledgedByUser = (outcomes: Outcome[]) => {
@@ -58,14 +72,22 @@ describe.skipIf(!inPglitePass || !pgUp)("two server processes on one PostgreSQL"
     cleanups.push(database.drop);
     const servers: ServerProcess[] = [];
     for (let i = 0; i < 2; i++) servers.push(await startServer({ DATABASE_URL: database.url, DB_POOL_MAX: "10" }));
-    cleanups.push(() => servers.forEach((s) => s.process.kill()));
+    cleanups.push(() => {
+      for (const s of servers) s.process.kill();
+    });
 
     const userIds = Array.from({ length: 50 }, (_, i) => `mp_user_${i}`);
     const tokens = await loginAll(servers[0].url, userIds);
     const tasks = Array.from({ length: 5000 }, (_, i) => {
       const userId = userIds[i % 50];
       const spend = i % 4 === 3; // every fourth request spends, some of them refused for funds
-      return send(servers[i % 2].url, tokens.get(userId)!, userId, spend ? "/spend" : "/earn", spend ? 1 + (i % 150) : 1 + (i % 97));
+      return send(
+        servers[i % 2].url,
+        tokens.get(userId)!,
+        userId,
+        spend ? "/spend" : "/earn",
+        spend ? 1 + (i % 150) : 1 + (i % 97),
+      );
     });
     const outcomes = await pool(tasks, 500);
 
@@ -110,7 +132,9 @@ describe.skipIf(!inPglitePass)("SIGTERM in the middle of a burst of earns", () =
       const first = await startServer(env);
       const userIds = Array.from({ length: 20 }, (_, i) => `term_user_${i}`);
       const tokens = await loginAll(first.url, userIds);
-      const tasks = Array.from({ length: 3000 }, (_, i) => send(first.url, tokens.get(userIds[i % 20])!, userIds[i % 20], "/earn", 1 + (i % 50)));
+      const tasks = Array.from({ length: 3000 }, (_, i) =>
+        send(first.url, tokens.get(userIds[i % 20])!, userIds[i % 20], "/earn", 1 + (i % 50)),
+      );
       const burst = pool(tasks, 200);
       await Bun.sleep(300);
       first.process.kill("SIGTERM");
@@ -127,11 +151,17 @@ describe.skipIf(!inPglitePass)("SIGTERM in the middle of a burst of earns", () =
       cleanups.push(() => second.process.kill());
       const acknowledged = acknowledgedByUser(outcomes);
       for (const userId of userIds) {
-        const balance: any = await (await fetch(`${second.url}/balance`, { headers: { authorization: `Bearer ${tokens.get(userId)}` } })).json();
+        const balance: any = await (
+          await fetch(`${second.url}/balance`, { headers: { authorization: `Bearer ${tokens.get(userId)}` } })
+        ).json();
         let ledger = 0;
         const seen = new Set<number>();
         for (let cursor: string | null = ""; cursor !== null; ) {
-          const page: any = await (await fetch(`${second.url}/wallet/ledger?limit=100${cursor ? `&cursor=${cursor}` : ""}`, { headers: { authorization: `Bearer ${tokens.get(userId)}` } })).json();
+          const page: any = await (
+            await fetch(`${second.url}/wallet/ledger?limit=100${cursor ? `&cursor=${cursor}` : ""}`, {
+              headers: { authorization: `Bearer ${tokens.get(userId)}` },
+            })
+          ).json();
           for (const entry of page.entries) {
             ledger += entry.amount;
             seen.add(entry.txId);

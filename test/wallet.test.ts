@@ -1,11 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { call, login } from "./helpers";
 import { db } from "../src/db/client";
 import { walletLedger } from "../src/db/schema";
+import { call, login } from "./helpers";
 
 const ledgerSum = async (userId: string) => {
-  const [row] = await db.select({ total: sql<string>`coalesce(sum(${walletLedger.amount}), 0)` }).from(walletLedger).where(eq(walletLedger.userId, userId));
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${walletLedger.amount}), 0)` })
+    .from(walletLedger)
+    .where(eq(walletLedger.userId, userId));
   return Number(row.total);
 };
 
@@ -23,9 +26,13 @@ describe("POST /earn", () => {
 
   test("10 concurrent earns of 100 for a new user -> balance exactly 1000", async () => {
     const { userId, token } = await login();
-    const responses = await Promise.all(Array.from({ length: 10 }, () => call("POST", "/earn", { token, body: { amount: 100 } })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => call("POST", "/earn", { token, body: { amount: 100 } })),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(responses.map((r) => r.json.balance).sort((a, b) => a - b)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    expect(responses.map((r) => r.json.balance).sort((a, b) => a - b)).toEqual([
+      100, 200, 300, 400, 500, 600, 700, 800, 900, 1000,
+    ]);
     expect((await call("GET", "/balance", { token })).json.balance).toBe(1000);
     expect(await ledgerSum(userId)).toBe(1000);
   });
@@ -52,7 +59,9 @@ describe("POST /earn", () => {
   test("boundaries 1 and 100000 and a 200-char reason are accepted", async () => {
     const { token } = await login();
     expect((await call("POST", "/earn", { token, body: { amount: 1 } })).status).toBe(200);
-    expect((await call("POST", "/earn", { token, body: { amount: 100_000, reason: "r".repeat(200) } })).json.balance).toBe(100_001);
+    expect(
+      (await call("POST", "/earn", { token, body: { amount: 100_000, reason: "r".repeat(200) } })).json.balance,
+    ).toBe(100_001);
   });
 
   test.each([
@@ -91,7 +100,9 @@ describe("POST /spend", () => {
   test("concurrent spends never take the balance below zero", async () => {
     const { userId, token } = await login();
     await call("POST", "/earn", { token, body: { amount: 500 } });
-    const responses = await Promise.all(Array.from({ length: 20 }, () => call("POST", "/spend", { token, body: { amount: 100 } })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => call("POST", "/spend", { token, body: { amount: 100 } })),
+    );
     expect(responses.filter((r) => r.status === 200)).toHaveLength(5);
     expect(responses.filter((r) => r.status === 409)).toHaveLength(15);
     expect((await call("GET", "/balance", { token })).json.balance).toBe(0);
@@ -135,7 +146,9 @@ describe("Idempotency-Key on /earn and /spend", () => {
   test("20 concurrent requests with one key -> exactly one credit", async () => {
     const { userId, token } = await login();
     const headers = { "idempotency-key": "burst" };
-    const responses = await Promise.all(Array.from({ length: 20 }, () => call("POST", "/earn", { token, headers, body: { amount: 7 } })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => call("POST", "/earn", { token, headers, body: { amount: 7 } })),
+    );
     for (const r of responses) expect([200, 409]).toContain(r.status);
     const ok = responses.filter((r) => r.status === 200);
     expect(new Set(ok.map((r) => r.json.txId)).size).toBe(1);
@@ -154,7 +167,11 @@ describe("Idempotency-Key on /earn and /spend", () => {
 
   test("a key over 255 chars -> 422 naming the header", async () => {
     const { token } = await login();
-    const response = await call("POST", "/earn", { token, headers: { "idempotency-key": "k".repeat(256) }, body: { amount: 1 } });
+    const response = await call("POST", "/earn", {
+      token,
+      headers: { "idempotency-key": "k".repeat(256) },
+      body: { amount: 1 },
+    });
     expect(response.status).toBe(422);
     expect(response.json.error.details.field).toBe("idempotency-key");
   });
@@ -197,8 +214,12 @@ describe("GET /balance and GET /wallet/ledger", () => {
   test("concurrent /balance reads of many users (batched into shared queries) each get their own balance", async () => {
     const players = await Promise.all(Array.from({ length: 30 }, () => login()));
     await Promise.all(players.map((p, i) => call("POST", "/earn", { token: p.token, body: { amount: i + 1 } })));
-    const reads = await Promise.all(players.flatMap((p) => [p, p, p]).map((p) => call("GET", "/balance", { token: p.token })));
-    reads.forEach((r, i) => expect(r.json).toEqual({ userId: players[Math.floor(i / 3)].userId, balance: Math.floor(i / 3) + 1 }));
+    const reads = await Promise.all(
+      players.flatMap((p) => [p, p, p]).map((p) => call("GET", "/balance", { token: p.token })),
+    );
+    reads.forEach((r, i) => {
+      expect(r.json).toEqual({ userId: players[Math.floor(i / 3)].userId, balance: Math.floor(i / 3) + 1 });
+    });
   });
 
   test("a user only ever sees their own wallet", async () => {

@@ -5,16 +5,16 @@
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { buffersOf } from "../src/pipeline/columns/memory.ts";
 import { PipelineInputError } from "../src/pipeline/errors.ts";
+import { type CuratedChunk, curatedBytes } from "../src/pipeline/format/curated-csv.ts";
+import {
+  type DetailsChunkTask,
+  writeDetailsChunk as writeChunkNow,
+} from "../src/pipeline/format/reconciliation-json.ts";
 import type { WholeTask, WholeTaskResult } from "../src/pipeline/messages.ts";
 import { readWhole } from "../src/pipeline/read/fallback.ts";
-import { readSegment, type Irregular, type Segment, type SegmentTask } from "../src/pipeline/read/segment.ts";
+import { type Irregular, readSegment, type Segment, type SegmentTask } from "../src/pipeline/read/segment.ts";
 import { matchPartition } from "../src/pipeline/reconcile/match.ts";
 import type { PartitionResult, PartitionTask } from "../src/pipeline/reconcile/types.ts";
-import { curatedBytes, type CuratedChunk } from "../src/pipeline/format/curated-csv.ts";
-import {
-  writeDetailsChunk as writeChunkNow,
-  type DetailsChunkTask,
-} from "../src/pipeline/format/reconciliation-json.ts";
 
 function transfer<T>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as T;

@@ -79,7 +79,12 @@ export function haproxyConfig(options: HaproxyOptions): string {
     jsonError(408, "request_timeout", "the request was not received in time"),
     jsonError(413, "payload_too_large", `request body exceeds ${bodyLimit} bytes`),
     jsonError(500, "internal_error", "internal error"),
-    jsonError(502, "outcome_unknown", "the instance failed before answering; retry with the same Idempotency-Key", true),
+    jsonError(
+      502,
+      "outcome_unknown",
+      "the instance failed before answering; retry with the same Idempotency-Key",
+      true,
+    ),
     jsonError(503, "no_instance_available", "no API instance is available; retry later", true),
     jsonError(504, "outcome_unknown", "the instance did not answer in time; retry with the same Idempotency-Key", true),
     "",
@@ -114,7 +119,8 @@ export function findHaproxy(): string | undefined {
   return Bun.which("haproxy") ?? undefined;
 }
 
-export const INSTALL_HINT = "HAProxy is not installed. On Debian/Ubuntu: `apt-get update && apt-get install -y haproxy`, then run again.";
+export const INSTALL_HINT =
+  "HAProxy is not installed. On Debian/Ubuntu: `apt-get update && apt-get install -y haproxy`, then run again.";
 
 /** The committed deploy/haproxy/haproxy.cfg: `replicas` api containers on port 8000, HAProxy on 8000. */
 export function composeConfig(replicas = 2): string {

@@ -44,6 +44,7 @@ export async function spawnCluster(options: SpawnClusterOptions): Promise<Runnin
     stderr: "pipe",
   });
   let output = "";
+  // biome-ignore lint/suspicious/noExplicitAny: the cluster's JSON ready line, checked field by field below
   let ready: Record<string, any> | undefined;
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -59,7 +60,10 @@ export async function spawnCluster(options: SpawnClusterOptions): Promise<Runnin
   void collect(proc.stderr as ReadableStream<Uint8Array>);
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   while (!ready) {
-    if (proc.exitCode !== null || proc.signalCode) throw new Error(`cluster exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${output.slice(-4000)}`);
+    if (proc.exitCode !== null || proc.signalCode)
+      throw new Error(
+        `cluster exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${output.slice(-4000)}`,
+      );
     if (Date.now() > deadline) {
       proc.kill("SIGTERM");
       throw new Error(`cluster not ready in time:\n${output.slice(-4000)}`);
@@ -107,7 +111,9 @@ export async function haproxyServerStatus(socketPath: string): Promise<Map<strin
       unix: socketPath,
       socket: {
         open: (socket) => void socket.write("show stat\n"),
-        data: (_socket, data) => void (text += decoder.decode(data, { stream: true })),
+        data: (_socket, data) => {
+          text += decoder.decode(data, { stream: true });
+        },
         close: () => resolve(),
         error: (_socket, error) => reject(error),
       },
@@ -115,7 +121,8 @@ export async function haproxyServerStatus(socketPath: string): Promise<Map<strin
   });
   const [header, ...rows] = text.trim().split("\n");
   const columns = header.replace(/^# /, "").split(",");
-  const name = columns.indexOf("svname"), status = columns.indexOf("status");
+  const name = columns.indexOf("svname"),
+    status = columns.indexOf("status");
   const states = new Map<string, string>();
   for (const row of rows) {
     const cells = row.split(",");

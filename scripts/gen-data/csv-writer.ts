@@ -6,8 +6,9 @@
  * disk whenever it holds more than `highWaterMark` bytes, so memory stays bounded
  * however many rows are written.
  */
-import type { FileSink } from "bun";
+
 import { writeFileSync } from "node:fs";
+import type { FileSink } from "bun";
 
 /** RFC 4180 quoting: only when the value holds a comma, quote, CR or LF. */
 export function csvField(v: string): string {

@@ -32,7 +32,9 @@ export const PRICE_CUM = cumulative([30, 18, 22, 14, 8, 5, 2.5]);
 const CONTENT = ["gems_80", "gems_200", "gems_550", "starter_pack", "gems_2600", "vip_bundle", "gems_14000"];
 
 /** Quoted AppsFlyer-style event_value JSON per price (commas and quotes inside). */
-export const EVENT_VALUE = CONTENT.map((c) => `"{""af_content_id"":""${c}"",""af_currency"":""USD"",""af_quantity"":1}"`);
+export const EVENT_VALUE = CONTENT.map(
+  (c) => `"{""af_content_id"":""${c}"",""af_currency"":""USD"",""af_quantity"":1}"`,
+);
 /** A pretty-printed variant holding a newline inside the quoted field. */
 export const EVENT_VALUE_NL = CONTENT.map((c) => `"{""af_content_id"":""${c}"",\n ""af_currency"":""USD""}"`);
 
@@ -45,13 +47,34 @@ export function buildCampaigns(count: number, rand: () => number): Campaign[] {
   const out: Campaign[] = [];
   for (let i = 0; i < withUsers; i++) {
     const [name, src] = PAID[i] ?? [`Campaign_${String(i + 1).padStart(2, "0")}`, "other_int"];
-    out.push({ name, variants: campaignVariants(name), mediaSource: src, hasCost: true, hasUsers: true, roasTarget: 0.7 + rand() * 1.1 });
+    out.push({
+      name,
+      variants: campaignVariants(name),
+      mediaSource: src,
+      hasCost: true,
+      hasUsers: true,
+      roasTarget: 0.7 + rand() * 1.1,
+    });
   }
   if (count >= 3) {
     const name = "CTV_Brand_Awareness";
-    out.push({ name, variants: campaignVariants(name), mediaSource: "ctv_int", hasCost: true, hasUsers: false, roasTarget: 1 });
+    out.push({
+      name,
+      variants: campaignVariants(name),
+      mediaSource: "ctv_int",
+      hasCost: true,
+      hasUsers: false,
+      roasTarget: 1,
+    });
   }
-  out.push({ name: ORGANIC, variants: campaignVariants(ORGANIC), mediaSource: "organic", hasCost: false, hasUsers: true, roasTarget: 1 });
+  out.push({
+    name: ORGANIC,
+    variants: campaignVariants(ORGANIC),
+    mediaSource: "organic",
+    hasCost: false,
+    hasUsers: true,
+    roasTarget: 1,
+  });
   return out;
 }
 
@@ -62,14 +85,17 @@ const P4: string[] = Array.from({ length: 10000 }, (_, i) => String(i).padStart(
 export class Users {
   private readonly cum: number[];
   private readonly userCampaigns: number[];
-  constructor(readonly campaigns: Campaign[], readonly salt: number) {
+  constructor(
+    readonly campaigns: Campaign[],
+    readonly salt: number,
+  ) {
     // Organic ~20%, paid campaigns with decreasing shares.
     const idx: number[] = [];
     const w: number[] = [];
     campaigns.forEach((c, i) => {
       if (!c.hasUsers) return;
       idx.push(i);
-      w.push(c.name === ORGANIC ? 0.25 * campaigns.length / 3 : 1 / (idx.length + 1.5));
+      w.push(c.name === ORGANIC ? (0.25 * campaigns.length) / 3 : 1 / (idx.length + 1.5));
     });
     this.userCampaigns = idx;
     this.cum = cumulative(w);

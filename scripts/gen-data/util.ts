@@ -55,8 +55,13 @@ export function parseDay(s: string): number {
 export function fmtTime(sec: number, style: number, ms = 0): string {
   let offset = 0;
   let suffix = "Z";
-  if (style === 3) { offset = 7200; suffix = "+02:00"; }
-  else if (style === 4) { offset = -18000; suffix = "-05:00"; }
+  if (style === 3) {
+    offset = 7200;
+    suffix = "+02:00";
+  } else if (style === 4) {
+    offset = -18000;
+    suffix = "-05:00";
+  }
   const local = sec + offset;
   const day = Math.floor(local / 86400);
   const rem = local - day * 86400;
@@ -79,11 +84,16 @@ export function fmtMoney(cents: number, style: number): string {
   const whole = Math.floor(c / 100);
   const frac = P2[c % 100];
   switch (style) {
-    case 1: return `"${neg}${whole},${frac}"`;
-    case 2: return `"${neg}${groupThousands(whole, ".")},${frac}"`;
-    case 3: return `"${neg}${groupThousands(whole, ",")}.${frac}"`;
-    case 4: return ` ${neg}${whole}.${frac} `;
-    default: return `${neg}${whole}.${frac}`;
+    case 1:
+      return `"${neg}${whole},${frac}"`;
+    case 2:
+      return `"${neg}${groupThousands(whole, ".")},${frac}"`;
+    case 3:
+      return `"${neg}${groupThousands(whole, ",")}.${frac}"`;
+    case 4:
+      return ` ${neg}${whole}.${frac} `;
+    default:
+      return `${neg}${whole}.${frac}`;
   }
 }
 
@@ -113,4 +123,3 @@ export function cumulative(weights: number[]): number[] {
   let s = 0;
   return weights.map((w) => (s += w));
 }
-

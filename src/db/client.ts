@@ -6,11 +6,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { type PostgresJsDatabase, drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { sql, type SQL } from "drizzle-orm";
 import postgres from "postgres";
 import { config } from "../config";
 import * as schema from "./schema";
@@ -40,7 +40,10 @@ function open() {
     });
     const db = drizzlePostgres(client, { schema });
     // prepare: true makes each statement text a named prepared statement, parsed once per connection
-    const bind = (run: Pick<postgres.Sql, "unsafe">): RawQuery => (text, params) => run.unsafe(text, params as never[], { prepare: true }) as never;
+    const bind =
+      (run: Pick<postgres.Sql, "unsafe">): RawQuery =>
+      (text, params) =>
+        run.unsafe(text, params as never[], { prepare: true }) as never;
     return {
       driver: "postgres" as Driver,
       db: db as Database,

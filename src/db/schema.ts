@@ -1,6 +1,19 @@
 /** Every table of the service. TS keys are camelCase, columns snake_case. */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const users = pgTable(
   "users",
@@ -77,7 +90,10 @@ export const afPostbacks = pgTable(
     record: jsonb("record").notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex("af_postbacks_purchase_key_uq").on(table.purchaseKey), index("af_postbacks_event_time_idx").on(table.eventTime, table.id)],
+  (table) => [
+    uniqueIndex("af_postbacks_purchase_key_uq").on(table.purchaseKey),
+    index("af_postbacks_event_time_idx").on(table.eventTime, table.id),
+  ],
 );
 
 /** Every pipeline run started over HTTP or from the CLI; at most one is running at a time. */

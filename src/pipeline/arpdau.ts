@@ -4,8 +4,8 @@
  * otherwise the same all-campaign DAU for every campaign.
  */
 import { ByteDict } from "./byte-dict.ts";
-import type { SessionsTable } from "./tables.ts";
 import type { DailyRow } from "./roas.ts";
+import type { SessionsTable } from "./tables.ts";
 
 /** One campaign's ARPDAU inputs: revenue in micro-dollars and the DAU. */
 export interface ArpdauRow {
@@ -22,8 +22,13 @@ function dauOn(s: SessionsTable, day: number): Map<string, number> {
     if (s.day[i] !== day) continue;
     const key = s.campaign ? s.campaignDict![s.campaign[i]!]! : "";
     let set = users.get(key);
-    if (!set) users.set(key, (set = new ByteDict()));
-    const from = offsets[i]!, to = offsets[i + 1]!, h = s.userHash[i]!;
+    if (!set) {
+      set = new ByteDict();
+      users.set(key, set);
+    }
+    const from = offsets[i]!,
+      to = offsets[i + 1]!,
+      h = s.userHash[i]!;
     if (set.find(bytes, from, to, h) < 0) set.add(bytes, from, to, h, 1); // only D-1 rows get here: a small set
   }
   return new Map([...users].map(([k, v]) => [k, v.size]));
@@ -34,5 +39,9 @@ export function arpdauD1(d1Rows: DailyRow[], s: SessionsTable, d1: number): Arpd
   const dau = dauOn(s, d1);
   return d1Rows
     .filter((r) => r.purchases > 0)
-    .map((r) => ({ campaign: r.campaign, revenueMicro: r.revenueMicro, dau: dau.get(s.campaign ? r.campaign : "") ?? 0 }));
+    .map((r) => ({
+      campaign: r.campaign,
+      revenueMicro: r.revenueMicro,
+      dau: dau.get(s.campaign ? r.campaign : "") ?? 0,
+    }));
 }

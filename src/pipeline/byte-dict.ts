@@ -15,7 +15,8 @@ export class ByteDict {
   /** Entry index of bytes [s, e) with hash h, or -1. */
   find(buf: Uint8Array, s: number, e: number, h: number): number {
     const t = this.slots;
-    const kb = this.keys.bytes, ko = this.keys.offsets.data;
+    const kb = this.keys.bytes,
+      ko = this.keys.offsets.data;
     for (let slot = t.first(h); ; slot = t.next(slot)) {
       const at = t.entry(slot);
       if (at < 0) return -1;

@@ -6,7 +6,7 @@
  * rows when the purchases table is merged, applyChargebacks applies the flags to the kept rows.
  */
 import { ByteDict } from "./byte-dict.ts";
-import { hashBytes, type BytesColumn } from "./columns/bytes.ts";
+import { type BytesColumn, hashBytes } from "./columns/bytes.ts";
 import { shared } from "./columns/memory.ts";
 import type { PurchasesTable } from "./tables.ts";
 
@@ -17,7 +17,8 @@ export function chargedRows(receipt: BytesColumn, receiptHash: Int32Array, charg
   const set = new ByteDict();
   for (const c of chargebacks) {
     for (let i = 0; i + 1 < c.offsets.length; i++) {
-      const s = c.offsets[i]!, e = c.offsets[i + 1]!;
+      const s = c.offsets[i]!,
+        e = c.offsets[i + 1]!;
       const h = hashBytes(c.bytes, s, e);
       if (set.find(c.bytes, s, e, h) < 0) set.add(c.bytes, s, e, h, 1);
     }

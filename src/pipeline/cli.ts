@@ -5,11 +5,11 @@
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { PipelineInputError } from "./errors.ts";
-import { isWorkerCount, MAX_WORKERS } from "./pool.ts";
-import { runPipeline, type ProgressFn, type RunResult } from "./run.ts";
 import { beginCliRun } from "../modules/pipeline/cli-record.ts";
 import { writeRunJson } from "../modules/pipeline/run-json.ts";
+import { PipelineInputError } from "./errors.ts";
+import { isWorkerCount, MAX_WORKERS } from "./pool.ts";
+import { type ProgressFn, type RunResult, runPipeline } from "./run.ts";
 
 export const USAGE =
   "usage: bun run pipeline [--data-dir data] [--out-dir reports] [--as-of YYYY-MM-DD] [--tolerance-min 10] [--workers N]";
@@ -29,6 +29,7 @@ export class UsageError extends Error {}
 
 /** Parses argv (without the runtime and script) strictly: unknown flags and bad values throw UsageError. */
 export function parseCli(argv: string[]): CliOptions {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the parseArgs call it is assigned from
   let values;
   try {
     ({ values } = parseArgs({
@@ -48,13 +49,15 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError((error as Error).message);
   }
   const tolerance = values["tolerance-min"] ?? "10";
-  if (!/^\d+(\.\d+)?$/.test(tolerance)) throw new UsageError(`--tolerance-min must be a number of minutes >= 0, got "${tolerance}"`);
+  if (!/^\d+(\.\d+)?$/.test(tolerance))
+    throw new UsageError(`--tolerance-min must be a number of minutes >= 0, got "${tolerance}"`);
   const workers = values.workers ?? String(availableParallelism());
   if (!/^\d+$/.test(workers) || !isWorkerCount(Number(workers))) {
     throw new UsageError(`--workers must be an integer from 1 to ${MAX_WORKERS}, got "${workers}"`);
   }
   const asOf = values["as-of"];
-  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of must be YYYY-MM-DD, got "${asOf}"`);
+  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf))
+    throw new UsageError(`--as-of must be YYYY-MM-DD, got "${asOf}"`);
   for (const flag of ["data-dir", "out-dir"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} must not be empty`);
   }
@@ -71,7 +74,8 @@ export function parseCli(argv: string[]): CliOptions {
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** Compact count: 1234 -> "1.2k", 5600000 -> "5.6M". */
-const short = (n: number) => (n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e3 ? (n / 1e3).toFixed(1) + "k" : String(Math.round(n)));
+const short = (n: number) =>
+  n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e3 ? (n / 1e3).toFixed(1) + "k" : String(Math.round(n));
 
 /** Stage progress on a stream: one line per finished stage, plus a redrawn status line on a TTY. */
 export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
@@ -88,10 +92,18 @@ export function progressPrinter(out: NodeJS.WriteStream): ProgressFn {
     const text =
       entries.length === 1
         ? entries.map(([name, s]) => {
-            const bar = s.fraction === undefined ? "" : "[" + "#".repeat(Math.round(s.fraction * 20)).padEnd(20, ".") + `] ${Math.round(s.fraction * 100)}% `;
+            const bar =
+              s.fraction === undefined
+                ? ""
+                : "[" + "#".repeat(Math.round(s.fraction * 20)).padEnd(20, ".") + `] ${Math.round(s.fraction * 100)}% `;
             return `${name} ${bar}${fmt(s.rows)} rows ${fmt(s.rate)} rows/s`;
           })[0]!
-        : entries.map(([name, s]) => `${name.replace(/^load /, "")} ${s.fraction === undefined ? "" : Math.round(s.fraction * 100) + "% "}${short(s.rows)}`).join(" | ");
+        : entries
+            .map(
+              ([name, s]) =>
+                `${name.replace(/^load /, "")} ${s.fraction === undefined ? "" : Math.round(s.fraction * 100) + "% "}${short(s.rows)}`,
+            )
+            .join(" | ");
     out.write("\r\x1b[K" + text.slice(0, width - 1));
   };
   return (stage, rows, rowsPerS, info) => {
@@ -150,7 +162,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     const bad = error instanceof PipelineInputError;
-    await record.finish({ status: "failed", stages: [], summary: null, errors: [{ code: bad ? "bad_input" : "internal_error", message: (error as Error)?.message ?? String(error) }] });
+    await record.finish({
+      status: "failed",
+      stages: [],
+      summary: null,
+      errors: [{ code: bad ? "bad_input" : "internal_error", message: (error as Error)?.message ?? String(error) }],
+    });
     if (bad) {
       process.stderr.write(`${clear()}pipeline: bad input: ${error.message}\n`);
       return 2;

@@ -3,9 +3,9 @@
  * (code-unit string order), then file order so the result is total and deterministic.
  */
 import { compareAt } from "./columns/bytes.ts";
-import type { PurchasesTable } from "./tables.ts";
 import { insertionSort } from "./sort/insertion.ts";
 import { identity, radixSortBy, radixSortPairs } from "./sort/radix.ts";
+import type { PurchasesTable } from "./tables.ts";
 
 /** Curated purchases in output order: rows index the purchases table. */
 export interface Curated {
@@ -24,12 +24,16 @@ export interface Curated {
  */
 function prefixWords(t: PurchasesTable, rows: Uint32Array): { hi: Uint32Array; lo: Uint32Array } {
   const n = rows.length;
-  const hi = new Uint32Array(n), lo = new Uint32Array(n);
+  const hi = new Uint32Array(n),
+    lo = new Uint32Array(n);
   const { bytes, offsets } = t.afid;
   let usable = true;
   for (let j = 0; j < n && usable; j++) {
-    const r = rows[j]!, s = offsets[r]!, e = offsets[r + 1]!;
-    let h = 0, l = 0;
+    const r = rows[j]!,
+      s = offsets[r]!,
+      e = offsets[r + 1]!;
+    let h = 0,
+      l = 0;
     for (let k = 0; k < 8; k++) {
       const b = s + k < e ? bytes[s + k]! : 0;
       if (b >= 0xee) usable = false;
@@ -58,7 +62,8 @@ function after(
 ): boolean {
   if (hi[x] !== hi[y]) return hi[x]! > hi[y]!;
   if (lo[x] !== lo[y]) return lo[x]! > lo[y]!;
-  const rx = rows[order[x]!]!, ry = rows[order[y]!]!;
+  const rx = rows[order[x]!]!,
+    ry = rows[order[y]!]!;
   return (compareAt(t.afid, rx, t.afid, ry) || compareAt(t.receipt, rx, t.receipt, ry) || order[x]! - order[y]!) > 0;
 }
 
@@ -75,17 +80,24 @@ function sortTies(
   if (b - a > 64) {
     const run = Array.from({ length: b - a }, (_, i) => a + i);
     run.sort((x, y) => (after(t, rows, order, hi, lo, x, y) ? 1 : -1));
-    const o = run.map((x) => order[x]!), h = run.map((x) => hi[x]!), l = run.map((x) => lo[x]!);
+    const o = run.map((x) => order[x]!),
+      h = run.map((x) => hi[x]!),
+      l = run.map((x) => lo[x]!);
     order.set(o, a);
     hi.set(h, a);
     lo.set(l, a);
     return;
   }
-  insertionSort(a, b, (x, y) => after(t, rows, order, hi, lo, x, y), (x, y) => {
-    swapAt(order, x, y);
-    swapAt(hi, x, y);
-    swapAt(lo, x, y);
-  });
+  insertionSort(
+    a,
+    b,
+    (x, y) => after(t, rows, order, hi, lo, x, y),
+    (x, y) => {
+      swapAt(order, x, y);
+      swapAt(hi, x, y);
+      swapAt(lo, x, y);
+    },
+  );
 }
 
 function swapAt(a: Uint32Array, x: number, y: number): void {
@@ -104,7 +116,8 @@ export function sortCurated(
   // positions into `rows`; `rows` is file order, so a stable sort keeps ties in file order
   const n = rows.length;
   const keyTime = new Float64Array(n);
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (let j = 0; j < n; j++) {
     const v = t.time[rows[j]!]!;
     keyTime[j] = v;

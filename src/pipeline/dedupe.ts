@@ -34,7 +34,9 @@ export function dedupeFirst(t: PurchasesTable, rows: Uint32Array): Uint32Array {
   const { bytes, offsets } = t.afid;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
-    const h = afidHash[i]!, tm = time[i]!, rv = revenue[i]!;
+    const h = afidHash[i]!,
+      tm = time[i]!,
+      rv = revenue[i]!;
     let s = mix(h, tm, rv) & mask;
     let duplicate = false;
     for (;;) {

@@ -12,7 +12,8 @@ export interface Ratio {
 
 /** a/b of two integers (b != 0). */
 export function ratio(a: number | bigint, b: number | bigint): Ratio {
-  let num = BigInt(a), den = BigInt(b);
+  let num = BigInt(a),
+    den = BigInt(b);
   if (den === 0n) throw new RangeError("ratio with zero denominator");
   if (den < 0n) {
     num = -num;
@@ -42,7 +43,8 @@ export function isPositive(x: Ratio): boolean {
 /** num/den rounded half away from zero to an integer. */
 function roundDiv(num: bigint, den: bigint): bigint {
   const negative = num < 0n !== den < 0n;
-  const n = num < 0n ? -num : num, d = den < 0n ? -den : den;
+  const n = num < 0n ? -num : num,
+    d = den < 0n ? -den : den;
   const q = (2n * n + d) / (2n * d);
   return negative ? -q : q;
 }
@@ -79,7 +81,8 @@ export function usd(micro: number): number {
 export function usdText(micro: number): string {
   const value = usd(micro);
   const cents = Math.round(Math.abs(value) * 100);
-  const whole = Math.floor(cents / 100), frac = cents - whole * 100;
+  const whole = Math.floor(cents / 100),
+    frac = cents - whole * 100;
   const sign = value < 0 ? "-" : "";
   if (frac === 0) return sign + whole;
   return sign + whole + (frac % 10 === 0 ? "." + frac / 10 : frac < 10 ? ".0" + frac : "." + frac);

@@ -1,5 +1,5 @@
 /** SPEC 4 rule 2: keep rows with status `success`, event_name `purchase` and revenue > 0. */
-import { EVENT_PURCHASE, STATUS_SUCCESS, type PurchasesTable } from "./tables.ts";
+import { EVENT_PURCHASE, type PurchasesTable, STATUS_SUCCESS } from "./tables.ts";
 
 const WANTED = STATUS_SUCCESS | EVENT_PURCHASE;
 

@@ -79,7 +79,7 @@ function moneyAt(b: Uint8Array, s: number, e: number): number {
     } else if (c === DOT) {
       dots++;
       lastDot = j;
-    } else if (c - C0 >>> 0 <= 9) digits++;
+    } else if ((c - C0) >>> 0 <= 9) digits++;
     else return NaN;
   }
   if (digits === 0) return NaN;
@@ -180,14 +180,22 @@ let lastDateDay = 0;
 function dateAtBytes(b: Uint8Array, at: number, end: number): number {
   if (at + 10 > end || b[at + 4] !== 45 || b[at + 7] !== 45) return NaN;
   // Unrolled on purpose (hot: once per date or time cell): eight digit loads and one combined range check.
-  const y0 = b[at]! - C0, y1 = b[at + 1]! - C0, y2 = b[at + 2]! - C0, y3 = b[at + 3]! - C0;
-  const m0 = b[at + 5]! - C0, m1 = b[at + 6]! - C0, d0 = b[at + 8]! - C0, d1 = b[at + 9]! - C0;
+  const y0 = b[at]! - C0,
+    y1 = b[at + 1]! - C0,
+    y2 = b[at + 2]! - C0,
+    y3 = b[at + 3]! - C0;
+  const m0 = b[at + 5]! - C0,
+    m1 = b[at + 6]! - C0,
+    d0 = b[at + 8]! - C0,
+    d1 = b[at + 9]! - C0;
   if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) >>> 0 > 9) {
     // some byte below "0" (negative) or above "9": not all digits
     if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9) return NaN;
     if (m0 >>> 0 > 9 || m1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9) return NaN;
   }
-  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3,
+    m = m0 * 10 + m1,
+    d = d0 * 10 + d1;
   const key = y * 10000 + m * 100 + d;
   if (key === lastDateKey) return lastDateDay;
   if (m < 1 || m > 12 || d < 1) return NaN;
@@ -237,15 +245,20 @@ function timeAt(b: Uint8Array, s: number, e: number): number {
   const sep = b[s + 10]!;
   if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32) return NaN;
   // Unrolled on purpose (hot: once per time cell): the fixed HH:MM positions read directly.
-  const h0 = b[s + 11]! - C0, h1 = b[s + 12]! - C0, n0 = b[s + 14]! - C0, n1 = b[s + 15]! - C0;
+  const h0 = b[s + 11]! - C0,
+    h1 = b[s + 12]! - C0,
+    n0 = b[s + 14]! - C0,
+    n1 = b[s + 15]! - C0;
   if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || n0 >>> 0 > 9 || n1 >>> 0 > 9 || b[s + 13] !== 58 /* : */) return NaN;
-  const hh = h0 * 10 + h1, mi = n0 * 10 + n1;
+  const hh = h0 * 10 + h1,
+    mi = n0 * 10 + n1;
   if (hh > 23 || mi > 59) return NaN;
   let i = s + 16;
   let ss = 0;
   if (i < e && b[i] === 58) {
     if (i + 3 > e) return NaN;
-    const s0 = b[i + 1]! - C0, s1 = b[i + 2]! - C0;
+    const s0 = b[i + 1]! - C0,
+      s1 = b[i + 2]! - C0;
     if (s0 >>> 0 > 9 || s1 >>> 0 > 9) return NaN;
     ss = s0 * 10 + s1;
     if (ss > 59) return NaN;
@@ -255,7 +268,7 @@ function timeAt(b: Uint8Array, s: number, e: number): number {
       if (c === DOT || c === COMMA) {
         i++;
         const start = i;
-        while (i < e && b[i]! - C0 >>> 0 <= 9) i++;
+        while (i < e && (b[i]! - C0) >>> 0 <= 9) i++;
         if (i === start) return NaN;
       }
     }

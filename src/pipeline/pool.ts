@@ -6,7 +6,7 @@ import { Piscina } from "piscina";
 import { PipelineInputError } from "./errors.ts";
 import type { WholeTask, WholeTaskResult } from "./messages.ts";
 import { mergeSegments } from "./read/merge.ts";
-import { chainSegments, noDataCheck, planRead, segmentTasks, type ReadPlan } from "./read/plan.ts";
+import { chainSegments, noDataCheck, planRead, type ReadPlan, segmentTasks } from "./read/plan.ts";
 import type { Irregular, Segment, SegmentTask } from "./read/segment.ts";
 import type { PartitionTask } from "./reconcile/types.ts";
 import { FILES, type FileKind, type Loaded } from "./tables.ts";
@@ -71,7 +71,8 @@ export async function loadOnPool(
   if (plan.fast) {
     const tasks = segmentTasks(kind, path, plan, onlyDay, segmentBytes);
     const run = (task: SegmentTask) => pool.run(task, { name: "loadSegment" }) as Promise<Segment | Irregular>;
-    let bytes = 0, rows = 0;
+    let bytes = 0,
+      rows = 0;
     const results = tasks.map((task) => {
       const reading = run(task);
       reading.then(

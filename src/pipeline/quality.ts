@@ -11,7 +11,11 @@ export function qualityReport(byKind: Record<FileKind, FileQuality>): QualityRep
   const files: QualityReport["files"] = {};
   for (const kind of FILE_KINDS) {
     const q = byKind[kind];
-    files[FILES[kind]] = { rows: q.rows, skipped: q.skipped, reasons: { bad_time: q.bad_time, bad_number: q.bad_number } };
+    files[FILES[kind]] = {
+      rows: q.rows,
+      skipped: q.skipped,
+      reasons: { bad_time: q.bad_time, bad_number: q.bad_number },
+    };
   }
   return { files };
 }

@@ -5,9 +5,9 @@
  */
 import { Interner } from "./columns/interner.ts";
 import type { Curated } from "./curate.ts";
-import { addRatio, divRatio, isPositive, lessThan, ratio, type Ratio } from "./exact.ts";
-import { EVENT_PURCHASE, STATUS_SUCCESS, type CostsTable, type PurchasesTable } from "./tables.ts";
+import { addRatio, divRatio, isPositive, lessThan, type Ratio, ratio } from "./exact.ts";
 import { SECONDS_PER_DAY } from "./normalise.ts";
+import { type CostsTable, EVENT_PURCHASE, type PurchasesTable, STATUS_SUCCESS } from "./tables.ts";
 
 /** One (day, campaign) of the join. */
 export interface DailyRow {
@@ -49,7 +49,9 @@ export function dailyRoas(p: PurchasesTable, curated: Curated, costs: CostsTable
     row.costMicro += costs.cost[i]!;
     row.hasCost = true;
   }
-  return [...cells.values()].sort((a, b) => a.day - b.day || (a.campaign < b.campaign ? -1 : a.campaign > b.campaign ? 1 : 0));
+  return [...cells.values()].sort(
+    (a, b) => a.day - b.day || (a.campaign < b.campaign ? -1 : a.campaign > b.campaign ? 1 : 0),
+  );
 }
 
 /** revenue / cost, or null when there is no cost row or the cost is 0. */
@@ -64,7 +66,12 @@ export function roasOf(row: DailyRow): Ratio | null {
 export function latestKeptDay(p: PurchasesTable): number {
   let max = -Infinity;
   for (let i = 0; i < p.n; i++) {
-    if ((p.flags[i]! & (STATUS_SUCCESS | EVENT_PURCHASE)) === (STATUS_SUCCESS | EVENT_PURCHASE) && p.revenue[i]! > 0 && p.time[i]! > max) max = p.time[i]!;
+    if (
+      (p.flags[i]! & (STATUS_SUCCESS | EVENT_PURCHASE)) === (STATUS_SUCCESS | EVENT_PURCHASE) &&
+      p.revenue[i]! > 0 &&
+      p.time[i]! > max
+    )
+      max = p.time[i]!;
   }
   return max === -Infinity ? NaN : Math.floor(max / SECONDS_PER_DAY);
 }

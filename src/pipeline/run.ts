@@ -9,12 +9,12 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Piscina } from "piscina";
 import { PipelineInputError } from "./errors.ts";
 import { formatDate, parseDate } from "./normalise.ts";
-import { createPipelinePool, isWorkerCount, MAX_WORKERS, workerCount, type ProgressFn } from "./pool.ts";
+import { createPipelinePool, isWorkerCount, MAX_WORKERS, type ProgressFn, workerCount } from "./pool.ts";
 import { latestKeptDay } from "./roas.ts";
 import { InputLoads } from "./run/load-inputs.ts";
 import { StageLog, type StageTiming } from "./run/stage-log.ts";
 import { curate, reconcile, report, writeCurated, writeOutputs } from "./run/steps.ts";
-import { FILE_KINDS, FILES, type ConfirmedTable } from "./tables.ts";
+import { type ConfirmedTable, FILE_KINDS, FILES } from "./tables.ts";
 
 export { createPipelinePool, type ProgressFn } from "./pool.ts";
 export { OUTPUT_FILES } from "./run/steps.ts";

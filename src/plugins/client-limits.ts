@@ -46,7 +46,13 @@ export class ClientLimiter {
   check(client: string | undefined): void {
     if (client === undefined) return;
     const waitS = this.take(client);
-    if (waitS > 0) throw new OverloadedError(429, "rate_limited", `too many ${this.name} requests from this address; retry in ${waitS} s`, waitS);
+    if (waitS > 0)
+      throw new OverloadedError(
+        429,
+        "rate_limited",
+        `too many ${this.name} requests from this address; retry in ${waitS} s`,
+        waitS,
+      );
   }
 
   get size(): number {
@@ -72,7 +78,8 @@ export class ClientLimiter {
 /** The client's address as limits see it, or undefined when the request did not come over a socket. */
 export function clientAddress(request: Request, server: Server<unknown> | null | undefined): string | undefined {
   let address: string | undefined;
-  if (config.clientIpHeader) address = request.headers.get(config.clientIpHeader)?.split(",").at(-1)?.trim() || undefined;
+  if (config.clientIpHeader)
+    address = request.headers.get(config.clientIpHeader)?.split(",").at(-1)?.trim() || undefined;
   address ??= server?.requestIP(request)?.address;
   return address === undefined ? undefined : limitKey(address);
 }
@@ -85,8 +92,13 @@ export function limitKey(address: string): string {
   const [head, tail = ""] = address.toLowerCase().split("::");
   const headGroups = head ? head.split(":") : [];
   const tailGroups = address.includes("::") && tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups] : headGroups;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  const groups = address.includes("::")
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
 
 /** POST /login: each call may create a user row. */

@@ -23,7 +23,8 @@ export function cors(origins: readonly string[]) {
   const allowed = new Set(origins);
   return plugin.onRequest(({ request, set }) => {
     const origin = request.headers.get("origin");
-    const preflight = request.method === "OPTIONS" && origin !== null && request.headers.has("access-control-request-method");
+    const preflight =
+      request.method === "OPTIONS" && origin !== null && request.headers.has("access-control-request-method");
     // caches must not hand one origin's answer to another
     if (!anyOrigin) set.headers.vary = "Origin";
     if (origin === null || !(anyOrigin || allowed.has(origin))) {

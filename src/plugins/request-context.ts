@@ -40,14 +40,19 @@ class PayloadTooLargeError extends AppError {
 /** 408: the body did not arrive within BODY_TIMEOUT_MS; the connection is closed (the rest of the body is never read). */
 class BodyTimeoutError extends AppError {
   constructor() {
-    super(408, "request_timeout", `request body not received within ${config.bodyTimeoutMs} ms`, undefined, { connection: "close" });
+    super(408, "request_timeout", `request body not received within ${config.bodyTimeoutMs} ms`, undefined, {
+      connection: "close",
+    });
   }
 }
 
 /** 503 before any work: too many requests in flight (slow bodies hold theirs); the connection is closed. */
 class TooManyRequestsInFlightError extends AppError {
   constructor() {
-    super(503, "overloaded", "too many requests in flight; retry shortly", undefined, { "Retry-After": "1", connection: "close" });
+    super(503, "overloaded", "too many requests in flight; retry shortly", undefined, {
+      "Retry-After": "1",
+      connection: "close",
+    });
   }
 }
 
@@ -94,7 +99,10 @@ async function parseJsonObject(request: Request, contentType: string): Promise<u
   // null, not undefined: undefined would hand the consumed stream to the next parser
   if (text.trim() === "") return null;
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType)) {
-    throw new ValidationError("content-type must be application/json", { field: "content-type", received: contentType.slice(0, 100) });
+    throw new ValidationError("content-type must be application/json", {
+      field: "content-type",
+      received: contentType.slice(0, 100),
+    });
   }
   let body: unknown;
   try {
@@ -131,7 +139,8 @@ export const requestContext = new Elysia({ name: "request-context" })
   .onRequest(({ request, set, server }) => {
     set.headers["x-request-id"] = requestInfo(request).requestId;
     // /health stays answerable, so a probe sees a live process and its database, not the crowd
-    if (server && server.pendingRequests > config.maxRequestsInFlight && !request.url.endsWith("/health")) throw new TooManyRequestsInFlightError();
+    if (server && server.pendingRequests > config.maxRequestsInFlight && !request.url.endsWith("/health"))
+      throw new TooManyRequestsInFlightError();
   })
   .onParse({ as: "global" }, ({ request, contentType }) => parseJsonObject(request, contentType ?? ""))
   .onAfterResponse({ as: "global" }, ({ request, set, path, route }) => {

@@ -6,9 +6,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import net from "node:net";
 import postgres from "postgres";
-import { createTempDatabase, loginAll, pool, postgresAvailable, startServer, type ServerProcess } from "../helpers";
+import { createTempDatabase, loginAll, pool, postgresAvailable, type ServerProcess, startServer } from "../helpers";
 
-if (!(await postgresAvailable())) throw new Error("test:faults needs PostgreSQL at PG_ADMIN_URL (default 127.0.0.1:5432)");
+if (!(await postgresAvailable()))
+  throw new Error("test:faults needs PostgreSQL at PG_ADMIN_URL (default 127.0.0.1:5432)");
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -44,22 +45,41 @@ describe("H1. one user floods the token cache", () => {
     const userId = "token_flooder";
     const tokens = await loginAll(server.url, [userId]);
     const token = tokens.get(userId)!;
-    const get = (t: string) => fetch(`${server.url}/balance`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status, () => 0);
+    const get = (t: string) =>
+      fetch(`${server.url}/balance`, { headers: { authorization: `Bearer ${t}` } }).then(
+        (r) => r.status,
+        () => 0,
+      );
     expect(await get(token)).toBe(200);
     const rssBefore = rssOf(server);
     // the review's variants: suffixes padded to ~15,000 characters, each different
-    const variants = await pool(Array.from({ length: 10_000 }, (_, i) => () => get(`${token}${"=".repeat(1 + (i % 3))}${"$".repeat(15_000 - (i % 500))}`)), 50);
+    const variants = await pool(
+      Array.from(
+        { length: 10_000 },
+        (_, i) => () => get(`${token}${"=".repeat(1 + (i % 3))}${"$".repeat(15_000 - (i % 500))}`),
+      ),
+      50,
+    );
     const now = Math.floor(Date.now() / 1000);
     const forged = Array.from({ length: 10_000 }, (_, i) => {
       const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: userId, iat: now, exp: now + 3600, n: i })}`;
       return `${input}.${createHmac("sha256", SECRET).update(input).digest("base64url")}`;
     });
-    const valid = await pool(forged.map((t) => () => get(t)), 50);
+    const valid = await pool(
+      forged.map((t) => () => get(t)),
+      50,
+    );
     const rssAfter = rssOf(server);
     expect(new Set(variants)).toEqual(new Set([401]));
     expect(new Set(valid)).toEqual(new Set([200]));
     expect(rssAfter - rssBefore).toBeLessThan(150 * 1024 * 1024);
-    report("H1 token cache flood", "10,000 token spellings padded to ~15,000 chars + 10,000 distinct valid tokens, 50 in flight", "one user, one valid token", "variants 401; memory bounded (16 MiB cache keyed by signature)", `variants: 10,000 x 401; valid: 10,000 x 200; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} MB`);
+    report(
+      "H1 token cache flood",
+      "10,000 token spellings padded to ~15,000 chars + 10,000 distinct valid tokens, 50 in flight",
+      "one user, one valid token",
+      "variants 401; memory bounded (16 MiB cache keyed by signature)",
+      `variants: 10,000 x 401; valid: 10,000 x 200; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} MB`,
+    );
   }, 180_000);
 });
 
@@ -68,7 +88,10 @@ describe("H2. the database refuses connections", () => {
     const { database, server } = await serverOn("refuse", { LOG_LEVEL: "error", DB_POOL_MAX: "4" });
     const tokens = await loginAll(server.url, ["refused_user"]);
     const token = tokens.get("refused_user")!;
-    const admin = postgres(process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test", { max: 1, onnotice: () => {} });
+    const admin = postgres(process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test", {
+      max: 1,
+      onnotice: () => {},
+    });
     cleanups.push(() => admin.end());
     const name = new URL(database.url).pathname.slice(1);
     await admin.unsafe(`alter database "${name}" with allow_connections false`);
@@ -103,7 +126,10 @@ describe("H2. the database refuses connections", () => {
       await admin.unsafe(`alter database "${name}" with allow_connections true`);
     }
     await Bun.sleep(300);
-    const causes = server.output().split("\n").filter((line) => line.includes('"cause"'));
+    const causes = server
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"cause"'));
     expect(causes.some((line) => /accepting connections|CONNECT|ECONNREFUSED|terminat/i.test(line))).toBe(true);
     let healthy = false;
     for (let i = 0; i < 50 && !healthy; i++) {
@@ -111,7 +137,13 @@ describe("H2. the database refuses connections", () => {
       if (!healthy) await Bun.sleep(100);
     }
     expect(healthy).toBe(true);
-    report("H2 database refusing connections", "one request to each route", "ALLOW_CONNECTIONS false + terminate backends", "503 + Retry-After everywhere, fixed /health message, cause in the log", `${observed.join(", ")}; log lines name the cause; ok again after`);
+    report(
+      "H2 database refusing connections",
+      "one request to each route",
+      "ALLOW_CONNECTIONS false + terminate backends",
+      "503 + Retry-After everywhere, fixed /health message, cause in the log",
+      `${observed.join(", ")}; log lines name the cause; ok again after`,
+    );
   }, 120_000);
 });
 
@@ -125,21 +157,32 @@ function slowBody(url: string, length: number, everyMs: number) {
     socket.on("close", () => resolve({ ms: performance.now() - started, response: received }));
     socket.on("error", () => {});
   });
-  socket.on("connect", () => socket.write(`POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`));
+  socket.on("connect", () =>
+    socket.write(
+      `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`,
+    ),
+  );
   const drip = setInterval(() => !socket.destroyed && socket.writable && socket.write(" "), everyMs);
   return closed.finally(() => clearInterval(drip));
 }
 
 describe("H3. slow request bodies", () => {
   test("1,000 connections dripping a body byte every second: each gets 408/503 by the deadline; /health stays fast", async () => {
-    const { server } = await serverOn("slowbody", { LOG_LEVEL: "error", BODY_TIMEOUT_MS: "2000", MAX_REQUESTS_IN_FLIGHT: "500" });
+    const { server } = await serverOn("slowbody", {
+      LOG_LEVEL: "error",
+      BODY_TIMEOUT_MS: "2000",
+      MAX_REQUESTS_IN_FLIGHT: "500",
+    });
     const slow = Array.from({ length: 1000 }, () => slowBody(server.url, 1000, 1000));
     const healthMs: number[] = [];
     const polling = (async () => {
       const until = performance.now() + 3000;
       while (performance.now() < until) {
         const started = performance.now();
-        const status = await fetch(`${server.url}/health`).then((r) => r.status, () => 0);
+        const status = await fetch(`${server.url}/health`).then(
+          (r) => r.status,
+          () => 0,
+        );
         expect(status).toBe(200);
         healthMs.push(performance.now() - started);
         await Bun.sleep(100);
@@ -149,12 +192,19 @@ describe("H3. slow request bodies", () => {
     await polling;
     expect(outcomes).toBeDefined();
     const byStatus = new Map<string, number>();
-    for (const o of outcomes!) byStatus.set(o.response.slice(9, 12) || "none", (byStatus.get(o.response.slice(9, 12) || "none") ?? 0) + 1);
+    for (const o of outcomes!)
+      byStatus.set(o.response.slice(9, 12) || "none", (byStatus.get(o.response.slice(9, 12) || "none") ?? 0) + 1);
     expect([...byStatus.keys()].filter((s) => s !== "408" && s !== "503")).toEqual([]);
     const slowest = Math.max(...outcomes!.map((o) => o.ms));
     expect(slowest).toBeLessThan(2000 + 3000);
     expect(Math.max(...healthMs)).toBeLessThan(1000);
-    report("H3 slow bodies", "1,000 connections sending one body byte a second", "BODY_TIMEOUT_MS=2000, MAX_REQUESTS_IN_FLIGHT=500", "408 (or 503 past the cap) and closed by the deadline; /health answers", `${byStatus.get("408") ?? 0} x 408, ${byStatus.get("503") ?? 0} x 503, last closed at ${Math.round(slowest)} ms; /health ${healthMs.length} polls, slowest ${Math.round(Math.max(...healthMs))} ms`);
+    report(
+      "H3 slow bodies",
+      "1,000 connections sending one body byte a second",
+      "BODY_TIMEOUT_MS=2000, MAX_REQUESTS_IN_FLIGHT=500",
+      "408 (or 503 past the cap) and closed by the deadline; /health answers",
+      `${byStatus.get("408") ?? 0} x 408, ${byStatus.get("503") ?? 0} x 503, last closed at ${Math.round(slowest)} ms; /health ${healthMs.length} polls, slowest ${Math.round(Math.max(...healthMs))} ms`,
+    );
   }, 120_000);
 });
 
@@ -172,7 +222,11 @@ describe("H4. anonymous /stats crowd beside /earn", () => {
       const until = performance.now() + ms;
       while (performance.now() < until) {
         const started = performance.now();
-        const response = await fetch(`${server.url}/earn`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: '{"amount":1}' });
+        const response = await fetch(`${server.url}/earn`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: '{"amount":1}',
+        });
         expect(response.status).toBe(200);
         latencies.push(performance.now() - started);
       }
@@ -184,8 +238,14 @@ describe("H4. anonymous /stats crowd beside /earn", () => {
     const crowd = Array.from({ length: 32 }, async (_, i) => {
       while (!stop) {
         // half the crowd asks for the whole table, half for a one-hour window
-        const path = i % 2 ? "/stats" : `/stats?from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + "Z")}`;
-        const status = await fetch(`${server.url}${path}`).then((r) => r.status, () => 0);
+        const path =
+          i % 2
+            ? "/stats"
+            : `/stats?from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + "Z")}`;
+        const status = await fetch(`${server.url}${path}`).then(
+          (r) => r.status,
+          () => 0,
+        );
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     });
@@ -194,6 +254,12 @@ describe("H4. anonymous /stats crowd beside /earn", () => {
     await Promise.all(crowd);
     expect([...statuses.keys()].filter((s) => s !== 200 && s !== 503)).toEqual([]);
     expect(busyP50).toBeLessThan(Math.max(100, quietP50 * 5));
-    report("H4 anonymous /stats crowd", "32 clients polling global /stats (whole table and one-hour window) over 200,000 events, one client earning", "RATE_LIMIT_ANON_PER_IP=0 (only the shared, one-at-a-time, 2 s cached count bounds it)", "/earn p50 stays near its quiet value", `/earn p50 ${quietP50.toFixed(1)} ms quiet -> ${busyP50.toFixed(1)} ms with the crowd; /stats answers: ${[...statuses].map(([s, n]) => `${n} x ${s}`).join(", ")}`);
+    report(
+      "H4 anonymous /stats crowd",
+      "32 clients polling global /stats (whole table and one-hour window) over 200,000 events, one client earning",
+      "RATE_LIMIT_ANON_PER_IP=0 (only the shared, one-at-a-time, 2 s cached count bounds it)",
+      "/earn p50 stays near its quiet value",
+      `/earn p50 ${quietP50.toFixed(1)} ms quiet -> ${busyP50.toFixed(1)} ms with the crowd; /stats answers: ${[...statuses].map(([s, n]) => `${n} x ${s}`).join(", ")}`,
+    );
   }, 180_000);
 });

@@ -9,16 +9,42 @@ const work = mkdtempSync(join(tmpdir(), "pipeline-kill-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const digest = (dir: string) =>
-  Object.fromEntries(readdirSync(dir).sort().map((name) => [name, createHash("sha256").update(readFileSync(join(dir, name))).digest("hex")]));
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [
+        name,
+        createHash("sha256")
+          .update(readFileSync(join(dir, name)))
+          .digest("hex"),
+      ]),
+  );
 
 function pipeline(dataDir: string, outDir: string, asOf: string) {
-  return Bun.spawn({ cmd: [process.execPath, "src/pipeline/cli.ts", "--data-dir", dataDir, "--out-dir", outDir, "--as-of", asOf, "--workers", "2"], stdout: "pipe", stderr: "pipe" });
+  return Bun.spawn({
+    cmd: [
+      process.execPath,
+      "src/pipeline/cli.ts",
+      "--data-dir",
+      dataDir,
+      "--out-dir",
+      outDir,
+      "--as-of",
+      asOf,
+      "--workers",
+      "2",
+    ],
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 }
 
 test("SIGKILL halfway through a run: previous reports untouched, next run succeeds", async () => {
   const data = join(work, "data");
   const reports = join(work, "reports");
-  const generated = Bun.spawnSync({ cmd: [process.execPath, "scripts/gen-data.ts", "--out", data, "--purchases", "300000", "--seed", "11", "--quiet"] });
+  const generated = Bun.spawnSync({
+    cmd: [process.execPath, "scripts/gen-data.ts", "--out", data, "--purchases", "300000", "--seed", "11", "--quiet"],
+  });
   expect(generated.exitCode).toBe(0);
 
   const first = pipeline(data, reports, "2025-06-30");
@@ -42,5 +68,7 @@ test("SIGKILL halfway through a run: previous reports untouched, next run succee
   expect(await next.exited).toBe(0);
   expect(digest(reports)).not.toEqual(before);
   expect(JSON.parse(readFileSync(join(reports, "roas_d1.json"), "utf8"))[0].date).toBe("2025-06-28");
-  console.log(`RELIABILITY | 5 pipeline killed | 300,000 purchases, --workers 2 | SIGKILL at ${Math.round(fullMs / 2)} ms of a ${Math.round(fullMs)} ms run | previous reports intact, next run succeeds | 7 report files byte-identical after the kill; next run exit 0 with the new D-1 |`);
+  console.log(
+    `RELIABILITY | 5 pipeline killed | 300,000 purchases, --workers 2 | SIGKILL at ${Math.round(fullMs / 2)} ms of a ${Math.round(fullMs)} ms run | previous reports intact, next run succeeds | 7 report files byte-identical after the kill; next run exit 0 with the new D-1 |`,
+  );
 }, 300_000);

@@ -45,7 +45,14 @@ test("without a campaign column every campaign shares the all-campaign DAU (date
   const o = await run(pool, {
     "purchases_raw.csv": purchases,
     "costs_daily.csv": costs,
-    "sessions.csv": csv("user_id,date", "u1,2025-01-09", "u2,2025-01-09", "u3,2025-01-09", "u1,2025-01-09", "u9,2025-01-10"),
+    "sessions.csv": csv(
+      "user_id,date",
+      "u1,2025-01-09",
+      "u2,2025-01-09",
+      "u3,2025-01-09",
+      "u1,2025-01-09",
+      "u9,2025-01-10",
+    ),
   });
   // DAU on 2025-01-09 = {u1, u2, u3} = 3 for every campaign
   expect(o.arpdau).toEqual([
@@ -59,7 +66,11 @@ test("without a campaign column every campaign shares the all-campaign DAU (date
 test("with an explicit --as-of the D-1 sessions are kept at load time and give the same DAU", async () => {
   const o = await run(
     pool,
-    { "purchases_raw.csv": purchases, "costs_daily.csv": costs, "sessions.csv": csv("user_id,date", "u1,2025-01-09", "u2,2025-01-09", "u1,2025-01-08") },
+    {
+      "purchases_raw.csv": purchases,
+      "costs_daily.csv": costs,
+      "sessions.csv": csv("user_id,date", "u1,2025-01-09", "u2,2025-01-09", "u1,2025-01-08"),
+    },
     { asOf: "2025-01-10" },
   );
   expect(o.arpdau.map((a) => a.dau)).toEqual([2, 2, 2, 2]);

@@ -11,18 +11,40 @@ afterAll(cleanup);
 const CLI = join(import.meta.dir, "..", "..", "src", "pipeline", "cli.ts");
 
 function cli(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, CLI, ...args], { env: { ...process.env, SOURCE_DATE_EPOCH: "1735689600" } });
+  const p = Bun.spawnSync([process.execPath, CLI, ...args], {
+    env: { ...process.env, SOURCE_DATE_EPOCH: "1735689600" },
+  });
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
 describe("parseCli", () => {
   test("defaults and values", () => {
-    expect(parseCli([])).toMatchObject({ dataDir: "data", outDir: "reports", toleranceMin: 10, asOf: undefined, help: false });
-    expect(parseCli(["--data-dir", "d", "--out-dir=o", "--as-of", "2025-01-02", "--tolerance-min", "2.5", "--workers", "3"])).toMatchObject({
-      dataDir: "d", outDir: "o", asOf: "2025-01-02", toleranceMin: 2.5, workers: 3,
+    expect(parseCli([])).toMatchObject({
+      dataDir: "data",
+      outDir: "reports",
+      toleranceMin: 10,
+      asOf: undefined,
+      help: false,
+    });
+    expect(
+      parseCli(["--data-dir", "d", "--out-dir=o", "--as-of", "2025-01-02", "--tolerance-min", "2.5", "--workers", "3"]),
+    ).toMatchObject({
+      dataDir: "d",
+      outDir: "o",
+      asOf: "2025-01-02",
+      toleranceMin: 2.5,
+      workers: 3,
     });
   });
-  const bad = [["--bogus"], ["--workers", "0"], ["--workers", "two"], ["--tolerance-min", "-1"], ["--as-of", "01/02/2025"], ["positional"], ["--data-dir", ""]];
+  const bad = [
+    ["--bogus"],
+    ["--workers", "0"],
+    ["--workers", "two"],
+    ["--tolerance-min", "-1"],
+    ["--as-of", "01/02/2025"],
+    ["positional"],
+    ["--data-dir", ""],
+  ];
   for (const args of bad) {
     test(`${args.join(" ")} is a usage error`, () => {
       expect(() => parseCli(args)).toThrow(UsageError);
@@ -36,7 +58,8 @@ test("a run on the sample: exit 0, one summary line on stdout, stage lines on st
   expect(r.code).toBe(0);
   expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);
   expect(r.stdout).toMatch(/^pipeline ok: as_of=2025-03-10 d1=2025-03-09 curated=\d+ matched=\d+ /);
-  for (const stage of ["load purchases_raw.csv", "load sessions.csv", "dedupe", "reconcile", "write"]) expect(r.stderr).toMatch(new RegExp(`${stage}\\s+[\\d,]+ rows .* rows/s`));
+  for (const stage of ["load purchases_raw.csv", "load sessions.csv", "dedupe", "reconcile", "write"])
+    expect(r.stderr).toMatch(new RegExp(`${stage}\\s+[\\d,]+ rows .* rows/s`));
   expect(readdirSync(ds.out).sort()).toEqual([...OUTPUT_FILES, "run.json"].sort());
   const run = JSON.parse(readFileSync(join(ds.out, "run.json"), "utf8"));
   expect(run).toMatchObject({ trigger: "cli", status: "succeeded", errors: [], summary: { asOf: "2025-03-10" } });

@@ -9,23 +9,52 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { decodeBytes } from "../../src/pipeline/columns/bytes.ts";
-import { guessLineEndings, isUtf8, probeHeader, PROBE_BYTES, scanInto, SCAN_OK, type RowSink } from "../../src/pipeline/read/csvfast.ts";
 import { PipelineInputError } from "../../src/pipeline/errors.ts";
+import {
+  parseDate,
+  parseDateBytes,
+  parseMoney,
+  parseMoneyBytes,
+  parseTime,
+  parseTimeBytes,
+} from "../../src/pipeline/normalise.ts";
+import {
+  guessLineEndings,
+  isUtf8,
+  PROBE_BYTES,
+  probeHeader,
+  type RowSink,
+  SCAN_OK,
+  scanInto,
+} from "../../src/pipeline/read/csvfast.ts";
 import { readWhole } from "../../src/pipeline/read/fallback.ts";
+import { normaliseHeader } from "../../src/pipeline/read/layout.ts";
 import { mergeSegments } from "../../src/pipeline/read/merge.ts";
+import { streamCsv } from "../../src/pipeline/read/papaparse.ts";
 import { chainSegments, noDataCheck, planRead, segmentTasks } from "../../src/pipeline/read/plan.ts";
 import { readSegment, type SegmentTask } from "../../src/pipeline/read/segment.ts";
 import { FILES, type FileKind, type Loaded } from "../../src/pipeline/tables.ts";
-import { parseDate, parseDateBytes, parseMoney, parseMoneyBytes, parseTime, parseTimeBytes } from "../../src/pipeline/normalise.ts";
-import { normaliseHeader } from "../../src/pipeline/read/layout.ts";
-import { streamCsv } from "../../src/pipeline/read/papaparse.ts";
 
 let dir: string;
 let base: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "csvfast-"));
   base = join(dir, "base");
-  const generated = Bun.spawnSync({ cmd: [process.execPath, "scripts/gen-data.ts", "--out", base, "--purchases", "300", "--seed", "11", "--days", "10", "--quiet"] });
+  const generated = Bun.spawnSync({
+    cmd: [
+      process.execPath,
+      "scripts/gen-data.ts",
+      "--out",
+      base,
+      "--purchases",
+      "300",
+      "--seed",
+      "11",
+      "--days",
+      "10",
+      "--quiet",
+    ],
+  });
   if (generated.exitCode !== 0) throw new Error(`gen-data failed: ${generated.stderr}`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,7 +121,10 @@ async function compareRows(text: Uint8Array | string): Promise<boolean> {
     expect(papa).toBe("error"); // header only: the loaders' "no data rows" error either way
     return true;
   }
-  if (papa === "error") throw new Error(`fast reader took a file papaparse rejects: ${JSON.stringify(new TextDecoder().decode(bytes).slice(0, 300))}`);
+  if (papa === "error")
+    throw new Error(
+      `fast reader took a file papaparse rejects: ${JSON.stringify(new TextDecoder().decode(bytes).slice(0, 300))}`,
+    );
   // the header as read/layout.ts normalises it
   expect(fast.rows[0]).toEqual(papa.rows[0]!);
   expect(fast.rows.slice(1)).toEqual(papa.rows.slice(1));
@@ -112,12 +144,27 @@ describe("fast reader = papaparse", () => {
       "h\n\u00e9t\u00e9,\u20ac\n\ud83d\ude00\n", // multi-byte UTF-8
     ];
     // several scanner batches, with quoted newlines and escaped quotes along the way
-    cases.push("id,note,n\n" + Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? `u${i},"multi\nline ""${i}""",${i}` : `u${i},plain ${i},${i}`)).join("\n") + "\n");
+    cases.push(
+      "id,note,n\n" +
+        Array.from({ length: 5000 }, (_, i) =>
+          i % 7 === 0 ? `u${i},"multi\nline ""${i}""",${i}` : `u${i},plain ${i},${i}`,
+        ).join("\n") +
+        "\n",
+    );
     for (const text of cases) expect(await compareRows(text)).toBe(true);
   });
 
   test("irregular files are left to papaparse", async () => {
-    for (const text of ['a,b\nx"y,1\n', 'a,b\n"x"y,1\n', 'a,b\n"open,1\n', "a,b\r\n1,2\n3,4\r\n", '"a",b\n1,2\n', "\na,b\n1,2\n", 'a,b\n"x" ,1\n', "a,b\n1,2\r\n3,4\n"]) {
+    for (const text of [
+      'a,b\nx"y,1\n',
+      'a,b\n"x"y,1\n',
+      'a,b\n"open,1\n',
+      "a,b\r\n1,2\n3,4\r\n",
+      '"a",b\n1,2\n',
+      "\na,b\n1,2\n",
+      'a,b\n"x" ,1\n',
+      "a,b\n1,2\r\n3,4\n",
+    ]) {
       expect(await compareRows(text)).toBe(false);
     }
     expect(await compareRows(new Uint8Array([0x61, 0x2c, 0x62, 0x0a, 0xe4, 0x2c, 0x31, 0x0a]))).toBe(false); // Latin-1
@@ -125,17 +172,25 @@ describe("fast reader = papaparse", () => {
 
   test("random CSV text: whenever the fast reader takes it, papaparse agrees", async () => {
     const cell = fc.oneof(
-      { arbitrary: fc.stringMatching(/^[a-z0-9 .,;:\-+éü€]{0,6}$/).map((s) => (/[",\r\n]/.test(s) ? '"' + s + '"' : s)), weight: 6 },
+      {
+        arbitrary: fc.stringMatching(/^[a-z0-9 .,;:\-+éü€]{0,6}$/).map((s) => (/[",\r\n]/.test(s) ? '"' + s + '"' : s)),
+        weight: 6,
+      },
       { arbitrary: fc.stringMatching(/^[a-z"\r\n, ]{0,6}$/).map((s) => '"' + s.replace(/"/g, '""') + '"'), weight: 3 },
       { arbitrary: fc.stringMatching(/^[a-z"\r\n, ]{0,4}$/), weight: 1 }, // raw: often irregular
     );
     const nl = fc.constantFrom("\n", "\r\n");
     let taken = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(cell, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 12 }), nl, fc.boolean(), async (rows, eol, bom) => {
-        const text = (bom ? "\uFEFF" : "") + "h1,h2,h3" + eol + rows.map((r) => r.join(",")).join(eol) + eol;
-        if (await compareRows(text)) taken++;
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(cell, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 12 }),
+        nl,
+        fc.boolean(),
+        async (rows, eol, bom) => {
+          const text = (bom ? "\uFEFF" : "") + "h1,h2,h3" + eol + rows.map((r) => r.join(",")).join(eol) + eol;
+          if (await compareRows(text)) taken++;
+        },
+      ),
       { numRuns: 400, seed: 20261125 },
     );
     expect(taken).toBeGreaterThan(150);
@@ -147,7 +202,8 @@ function digest(l: Loaded): unknown {
   const out: Record<string, unknown> = { quality: l.quality, usable: l.usable };
   for (const [k, v] of Object.entries(l.table)) {
     if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);
-    else if (v && typeof v === "object" && "bytes" in v) out[k] = [Array.from(v.bytes as Uint8Array), Array.from(v.offsets as Uint32Array)];
+    else if (v && typeof v === "object" && "bytes" in v)
+      out[k] = [Array.from(v.bytes as Uint8Array), Array.from(v.offsets as Uint32Array)];
     else out[k] = v;
   }
   return out;
@@ -236,24 +292,54 @@ describe("byte parsers = string parsers", () => {
   const enc = new TextEncoder();
   test("parseTimeBytes, parseMoneyBytes, parseDateBytes agree with the string versions", () => {
     const timeLike = fc.oneof(
-      fc.tuple(
-        fc.integer({ min: 0, max: 9999 }),
-        fc.integer({ min: 0, max: 13 }),
-        fc.integer({ min: 0, max: 32 }),
-        fc.constantFrom("T", " ", "t", "x"),
-        fc.integer({ min: 0, max: 25 }),
-        fc.integer({ min: 0, max: 61 }),
-        fc.oneof(fc.constant(""), fc.integer({ min: 0, max: 61 }).map((s) => ":" + String(s).padStart(2, "0"))),
-        fc.constantFrom("", ".123", ",5", ".", "Z", "z", "+01:00", "-0530", "+25:00", "Zjunk", " ", "\u00a0"),
-        fc.constantFrom("", " ", "\t", "\u00a0"),
-      ).map(([y, m, d, t, h, mi, s, tail, pad]) => pad + String(y).padStart(4, "0") + "-" + String(m).padStart(2, "0") + "-" + String(d).padStart(2, "0") + t + String(h).padStart(2, "0") + ":" + String(mi).padStart(2, "0") + s + tail + pad),
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 9999 }),
+          fc.integer({ min: 0, max: 13 }),
+          fc.integer({ min: 0, max: 32 }),
+          fc.constantFrom("T", " ", "t", "x"),
+          fc.integer({ min: 0, max: 25 }),
+          fc.integer({ min: 0, max: 61 }),
+          fc.oneof(
+            fc.constant(""),
+            fc.integer({ min: 0, max: 61 }).map((s) => ":" + String(s).padStart(2, "0")),
+          ),
+          fc.constantFrom("", ".123", ",5", ".", "Z", "z", "+01:00", "-0530", "+25:00", "Zjunk", " ", "\u00a0"),
+          fc.constantFrom("", " ", "\t", "\u00a0"),
+        )
+        .map(
+          ([y, m, d, t, h, mi, s, tail, pad]) =>
+            pad +
+            String(y).padStart(4, "0") +
+            "-" +
+            String(m).padStart(2, "0") +
+            "-" +
+            String(d).padStart(2, "0") +
+            t +
+            String(h).padStart(2, "0") +
+            ":" +
+            String(mi).padStart(2, "0") +
+            s +
+            tail +
+            pad,
+        ),
       fc.string({ maxLength: 30 }),
     );
-    const moneyLike = fc.oneof(fc.stringMatching(/^[ +\-]?[0-9.,]{0,12} ?$/), fc.string({ maxLength: 12 }), fc.constantFrom(" 4,99", "\u00a04.99", "1.234,56", "$4.99", "1e3"));
-    const dateLike = fc.oneof(fc.stringMatching(/^ ?[0-9]{4}-[0-9]{2}-[0-9]{2} ?$/), fc.string({ maxLength: 12 }), fc.constantFrom("\u00a02025-01-01", "2024-02-29", "2023-02-29"));
+    const moneyLike = fc.oneof(
+      fc.stringMatching(/^[ +-]?[0-9.,]{0,12} ?$/),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(" 4,99", "\u00a04.99", "1.234,56", "$4.99", "1e3"),
+    );
+    const dateLike = fc.oneof(
+      fc.stringMatching(/^ ?[0-9]{4}-[0-9]{2}-[0-9]{2} ?$/),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom("\u00a02025-01-01", "2024-02-29", "2023-02-29"),
+    );
     fc.assert(
       fc.property(timeLike, moneyLike, dateLike, (t, m, d) => {
-        const tb = enc.encode(t), mb = enc.encode(m), db = enc.encode(d);
+        const tb = enc.encode(t),
+          mb = enc.encode(m),
+          db = enc.encode(d);
         expect(same(parseTimeBytes(tb, 0, tb.length), parseTime(t))).toBe(true);
         expect(same(parseMoneyBytes(mb, 0, mb.length), parseMoney(m))).toBe(true);
         expect(same(parseDateBytes(db, 0, db.length), parseDate(d))).toBe(true);

@@ -10,7 +10,7 @@ test("sorted by event_time_utc, appsflyer_id, receipt_id; canonical times, exact
       PURCHASES_HEADER,
       "b,purchase,2025-01-10T10:00:00Z,4.990,  spring ,r2,success",
       "b,purchase,2025-01-10 10:00:00,1.5,Spring,r1,success", // same time and id as above: receipt r1 < r2
-      "a,purchase,2025-01-10T10:00:00+00:00,\"1.234,5\",x,r9,success", // same time: id a < b
+      'a,purchase,2025-01-10T10:00:00+00:00,"1.234,5",x,r9,success', // same time: id a < b
       "c,purchase,2025-01-10T09:59:59.999Z,2,x,r0,success", // earliest (fraction truncated)
       '"d,1",purchase,2025-01-11T00:00:00Z,0.10,"sale, ""big""",r3,success', // needs CSV quoting on the way out
       "e,purchase,2025-01-11T00:00:00Z,5,x,r4,success",

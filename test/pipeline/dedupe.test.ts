@@ -9,7 +9,7 @@ test("duplicates on the normalised key keep the first row in file order", async 
     "purchases_raw.csv": csv(
       PURCHASES_HEADER,
       "u1,purchase,2025-01-10T10:00:00Z,4.99,A,first,success", // kept
-      "u1,PURCHASE,2025-01-10 10:00:00.700,\"4,990\",B,second,success", // same key once normalised (time truncated, 4,990 = 4.99): dropped
+      'u1,PURCHASE,2025-01-10 10:00:00.700,"4,990",B,second,success', // same key once normalised (time truncated, 4,990 = 4.99): dropped
       "u1,purchase,2025-01-10T12:00:00+02:00,4.99,C,third,success", // 12:00+02:00 = 10:00Z: same key, dropped
       "u1,purchase,2025-01-10T10:00:01Z,4.99,D,other-time,success", // one second later: different key, kept
       "u1,purchase,2025-01-10T10:00:00Z,5.00,E,other-revenue,success", // different revenue: kept

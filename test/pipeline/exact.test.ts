@@ -43,7 +43,10 @@ describe("roundRatio (6 decimals)", () => {
 });
 
 test("usdText prints exactly what JSON.stringify(usd(x)) prints", () => {
-  const samples = [0, 1, -1, 4_990_000, 5_000_000, 100_000, 10_000, 5_000, -5_000, 4_999, -4_999, 1_005_000, -1_005_000, 123_456_789_012_345, -90_000, 1_230_000];
-  for (let i = 0; i < 2_000; i++) samples.push(Math.round((Math.sin(i) * 10 ** (i % 12)) * 1000) * (i % 3 === 0 ? 1 : 7));
+  const samples = [
+    0, 1, -1, 4_990_000, 5_000_000, 100_000, 10_000, 5_000, -5_000, 4_999, -4_999, 1_005_000, -1_005_000,
+    123_456_789_012_345, -90_000, 1_230_000,
+  ];
+  for (let i = 0; i < 2_000; i++) samples.push(Math.round(Math.sin(i) * 10 ** (i % 12) * 1000) * (i % 3 === 0 ? 1 : 7));
   for (const micro of samples) expect(usdText(micro)).toBe(JSON.stringify(usd(micro)));
 });

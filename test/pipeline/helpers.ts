@@ -1,10 +1,11 @@
 /** Shared test helpers: temp datasets from inline CSV, one pool per test file, parsed outputs. */
+
+import { afterAll } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "bun:test";
 import type { Piscina } from "piscina";
-import { createPipelinePool, runPipeline, type RunOptions, type RunResult } from "../../src/pipeline/run.ts";
+import { createPipelinePool, type RunOptions, type RunResult, runPipeline } from "../../src/pipeline/run.ts";
 
 export const SAMPLE_DIR = join(import.meta.dir, "fixtures", "sample");
 
@@ -25,7 +26,11 @@ export type DataFile = keyof typeof DEFAULTS;
 const made: string[] = [];
 
 /** A temp folder with `data/` holding the given files (others defaulted; null = leave the file out). */
-export function dataset(files: Partial<Record<DataFile, string | null>> = {}): { root: string; data: string; out: string } {
+export function dataset(files: Partial<Record<DataFile, string | null>> = {}): {
+  root: string;
+  data: string;
+  out: string;
+} {
   const root = mkdtempSync(join(tmpdir(), "pipeline-test-"));
   made.push(root);
   const data = join(root, "data");
@@ -58,7 +63,9 @@ export interface Outputs {
   roasD1: Record<string, unknown>[];
   anomaly: Record<string, unknown>[];
   arpdau: Record<string, unknown>[];
-  quality: { files: Record<string, { rows: number; skipped: number; reasons: { bad_time: number; bad_number: number } }> };
+  quality: {
+    files: Record<string, { rows: number; skipped: number; reasons: { bad_time: number; bad_number: number } }>;
+  };
 }
 
 /** Reads the seven outputs of a finished run. */
@@ -68,7 +75,11 @@ function readOutputs(out: string, result: RunResult): Outputs {
   return {
     result,
     curated,
-    curatedRows: curated.trimEnd().split("\n").slice(1).map((l) => l.split(",")),
+    curatedRows: curated
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(",")),
     reconciliation: JSON.parse(read("reconciliation.json")),
     roasD1: JSON.parse(read("roas_d1.json")),
     anomaly: JSON.parse(read("roas_anomaly.json")),
@@ -94,6 +105,14 @@ export async function run(
   options: Partial<RunOptions> = {},
 ): Promise<Outputs> {
   const ds = dataset(files);
-  const result = await runPipeline({ dataDir: ds.data, outDir: ds.out, toleranceMin: 10, workers: 2, pool, generatedAt: "2025-01-01T00:00:00.000Z", ...options });
+  const result = await runPipeline({
+    dataDir: ds.data,
+    outDir: ds.out,
+    toleranceMin: 10,
+    workers: 2,
+    pool,
+    generatedAt: "2025-01-01T00:00:00.000Z",
+    ...options,
+  });
   return readOutputs(ds.out, result);
 }

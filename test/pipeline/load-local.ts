@@ -4,8 +4,8 @@
  */
 import { readWhole } from "../../src/pipeline/read/fallback.ts";
 import { mergeSegments } from "../../src/pipeline/read/merge.ts";
-import { chainSegments, noDataCheck, planRead, segmentTasks } from "../../src/pipeline/read/plan.ts";
 import type { ReadProgress } from "../../src/pipeline/read/papaparse.ts";
+import { chainSegments, noDataCheck, planRead, segmentTasks } from "../../src/pipeline/read/plan.ts";
 import { readSegment, type Segment, type SegmentTask } from "../../src/pipeline/read/segment.ts";
 import type {
   ConfirmedTable,
@@ -38,7 +38,6 @@ async function loadLocal(kind: FileKind, path: string, options: LoadOptions = {}
   options.onProgress?.(plan.size, plan.size, loaded.quality.rows);
   return loaded;
 }
-
 
 /** Reads purchases_raw.csv. */
 export async function loadPurchases(path: string, options: LoadOptions = {}): Promise<Loaded<PurchasesTable>> {

@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { strAt } from "../../src/pipeline/columns/bytes.ts";
-import { loadConfirmed, loadCosts, loadPurchases, loadSessions } from "./load-local.ts";
 import { formatDate } from "../../src/pipeline/normalise.ts";
 import { cleanup, csv, dataset, PURCHASES_HEADER } from "./helpers.ts";
+import { loadConfirmed, loadCosts, loadPurchases, loadSessions } from "./load-local.ts";
 
 afterAll(cleanup);
 
@@ -38,12 +38,16 @@ describe("loadPurchases", () => {
     expect(table.revenue[1]).toBeNaN(); // the chargeback row keeps its receipt, no revenue
     expect(strAt(table.receipt, 1)).toBe("r6");
     expect(Array.from(table.charged)).toEqual([0, 1]); // r6 is charged back (only the chargeback row itself carries it); r7's row was skipped
-
   });
 
   test("with revenue before time in the header, a doubly bad row counts as bad_number", async () => {
     const path = pathOf(
-      { "purchases_raw.csv": csv("revenue_usd,appsflyer_id,event_name,event_time_utc,campaign,receipt_id,status", "x,u1,purchase,bad,A,r1,success") },
+      {
+        "purchases_raw.csv": csv(
+          "revenue_usd,appsflyer_id,event_name,event_time_utc,campaign,receipt_id,status",
+          "x,u1,purchase,bad,A,r1,success",
+        ),
+      },
       "purchases_raw.csv",
     );
     const { quality } = await loadPurchases(path);
@@ -52,7 +56,13 @@ describe("loadPurchases", () => {
 
   test("campaigns are trimmed and upper-cased; ids are kept exactly as written", async () => {
     const path = pathOf(
-      { "purchases_raw.csv": csv(PURCHASES_HEADER, " u1 ,purchase,2025-01-10T10:00:00Z,1,  summer ,R1,success", "u1,purchase,2025-01-10T10:00:00Z,1,SUMMER,r1,success") },
+      {
+        "purchases_raw.csv": csv(
+          PURCHASES_HEADER,
+          " u1 ,purchase,2025-01-10T10:00:00Z,1,  summer ,R1,success",
+          "u1,purchase,2025-01-10T10:00:00Z,1,SUMMER,r1,success",
+        ),
+      },
       "purchases_raw.csv",
     );
     const { table } = await loadPurchases(path);
@@ -66,7 +76,14 @@ describe("loadPurchases", () => {
 describe("loadConfirmed / loadCosts", () => {
   test("confirmed: bad time and bad revenue are skipped and counted", async () => {
     const path = pathOf(
-      { "confirmed_purchases.csv": csv("appsflyer_id,event_time_utc,revenue_usd,receipt_id,campaign", "u1,2025-01-10T10:00:00Z,0,r1,x", "u2,yesterday,1,r2,x", "u3,2025-01-10T10:00:00Z,,r3,x") },
+      {
+        "confirmed_purchases.csv": csv(
+          "appsflyer_id,event_time_utc,revenue_usd,receipt_id,campaign",
+          "u1,2025-01-10T10:00:00Z,0,r1,x",
+          "u2,yesterday,1,r2,x",
+          "u3,2025-01-10T10:00:00Z,,r3,x",
+        ),
+      },
       "confirmed_purchases.csv",
     );
     const { quality, usable } = await loadConfirmed(path);
@@ -76,7 +93,15 @@ describe("loadConfirmed / loadCosts", () => {
 
   test("costs: date must be YYYY-MM-DD (bad_time), cost must parse (bad_number, comma rule applies)", async () => {
     const path = pathOf(
-      { "costs_daily.csv": csv("date,campaign,ad_cost_usd", '2025-01-09,a,"1.234,50"', "2025-01-09T00:00:00Z,a,1", "2025-01-09,a,n/a", "2025-02-29,a,x") },
+      {
+        "costs_daily.csv": csv(
+          "date,campaign,ad_cost_usd",
+          '2025-01-09,a,"1.234,50"',
+          "2025-01-09T00:00:00Z,a,1",
+          "2025-01-09,a,n/a",
+          "2025-02-29,a,x",
+        ),
+      },
       "costs_daily.csv",
     );
     const { table, quality } = await loadCosts(path);
@@ -89,7 +114,14 @@ describe("loadConfirmed / loadCosts", () => {
 describe("loadSessions", () => {
   test("the timestamp wins over the date column when both exist", async () => {
     const path = pathOf(
-      { "sessions.csv": csv("date,user_id,event_timestamp_utc", "1999-01-01,u1,2025-01-09T23:59:59Z", "2025-01-09,u2,garbage", "garbage,u3,2025-01-09T00:00:00+01:00") },
+      {
+        "sessions.csv": csv(
+          "date,user_id,event_timestamp_utc",
+          "1999-01-01,u1,2025-01-09T23:59:59Z",
+          "2025-01-09,u2,garbage",
+          "garbage,u3,2025-01-09T00:00:00+01:00",
+        ),
+      },
       "sessions.csv",
     );
     const { table, quality } = await loadSessions(path);
@@ -99,7 +131,17 @@ describe("loadSessions", () => {
   });
 
   test("a date-only sessions file works; onlyDay keeps just that day but validates every row", async () => {
-    const path = pathOf({ "sessions.csv": csv("user_id,date,event_name", "u1,2025-01-09,open", "u2,2025-01-08,open", "u3,2025-01-32,open") }, "sessions.csv");
+    const path = pathOf(
+      {
+        "sessions.csv": csv(
+          "user_id,date,event_name",
+          "u1,2025-01-09,open",
+          "u2,2025-01-08,open",
+          "u3,2025-01-32,open",
+        ),
+      },
+      "sessions.csv",
+    );
     const { table, quality, usable } = await loadSessions(path, { onlyDay: Date.UTC(2025, 0, 9) / 86_400_000 });
     expect(table.n).toBe(1);
     expect(usable).toBe(2);
@@ -108,6 +150,8 @@ describe("loadSessions", () => {
 
   test("neither a timestamp nor a date column is a missing-column error", async () => {
     const path = pathOf({ "sessions.csv": csv("user_id,campaign", "u1,A") }, "sessions.csv");
-    await expect(loadSessions(path)).rejects.toThrow(/sessions\.csv, line 1, column event_timestamp_utc: missing required column/);
+    await expect(loadSessions(path)).rejects.toThrow(
+      /sessions\.csv, line 1, column event_timestamp_utc: missing required column/,
+    );
   });
 });

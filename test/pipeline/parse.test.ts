@@ -62,7 +62,10 @@ describe("streamCsv", () => {
 
   test("blank lines are skipped and not counted; no trailing newline is fine", async () => {
     const r = await read("h1,h2\n\n1,2\n\n3,4");
-    expect(r.rows).toEqual([["1", "2"], ["3", "4"]]);
+    expect(r.rows).toEqual([
+      ["1", "2"],
+      ["3", "4"],
+    ]);
     expect(r.lines).toEqual([3, 5]);
   });
 
@@ -93,7 +96,9 @@ describe("streamCsv", () => {
 describe("line endings", () => {
   test("a CRLF file with LF lines (two exports concatenated) is refused at the first LF line, not merged", async () => {
     const e = await inputError("a,b\r\n1,2\r\n3,4\n5,6\n");
-    expect(e.message).toBe("x.csv, line 3: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending");
+    expect(e.message).toBe(
+      "x.csv, line 3: mixed line endings: this line ends with LF, the first line with CRLF; convert the file to one line ending",
+    );
   });
   test("an LF file with a CRLF line is refused too (its CR would stay in the last field)", async () => {
     const e = await inputError("a,b\n1,2\n3,4\r\n");
@@ -103,12 +108,24 @@ describe("line endings", () => {
   test("LF and CRLF inside quoted fields are data, whatever the file's line ending; CR and LF split across chunks", async () => {
     // 7-byte reads split CR from LF; the first read holds the header line, as a real 1 MiB read does
     const r = await read('a,b\r\n1,"x\ny"\r\n2,"p\r\nq ""z"""\r\n3,4\r\n', 7);
-    expect(r.rows).toEqual([["1", "x\ny"], ["2", 'p\r\nq "z"'], ["3", "4"]]);
+    expect(r.rows).toEqual([
+      ["1", "x\ny"],
+      ["2", 'p\r\nq "z"'],
+      ["3", "4"],
+    ]);
     const lf = await read('a,b\n1,"x\r\ny"\n2,3\n', 7);
-    expect(lf.rows).toEqual([["1", "x\r\ny"], ["2", "3"]]);
+    expect(lf.rows).toEqual([
+      ["1", "x\r\ny"],
+      ["2", "3"],
+    ]);
   });
   test("LineEndingCheck fed one character at a time finds the same line", () => {
-    for (const [text, line] of [["a,b\r\n1,\"\n\"\r\n2,3\n", 4], ['h\r\n"a\nb"\r\nc\n', 4], ["h\r\nx\r\n", undefined], ["h\nx\r\ny\n", 2]] as const) {
+    for (const [text, line] of [
+      ['a,b\r\n1,"\n"\r\n2,3\n', 4],
+      ['h\r\n"a\nb"\r\nc\n', 4],
+      ["h\r\nx\r\n", undefined],
+      ["h\nx\r\ny\n", 2],
+    ] as const) {
       const whole = new LineEndingCheck();
       whole.feed(text);
       const bytewise = new LineEndingCheck();
@@ -125,6 +142,8 @@ describe("resolveColumns", () => {
     expect(cols).toEqual({ a: 2, b: 1, c: -1 });
   });
   test("a missing required column names file, line and column", () => {
-    expect(() => resolveColumns("f.csv", ["a"], 1, ["a", "receipt_id"])).toThrow(/f\.csv, line 1, column receipt_id: missing required column/);
+    expect(() => resolveColumns("f.csv", ["a"], 1, ["a", "receipt_id"])).toThrow(
+      /f\.csv, line 1, column receipt_id: missing required column/,
+    );
   });
 });

@@ -13,7 +13,12 @@ test("per file and reason; a skipped row takes no part in anything", async () =>
       "u2,purchase,2025-01-10T10:00:00Z,4.99.1,A,r2,success", // bad_number
       "u3,purchase,10/01/2025,4.99,A,r3,success", // bad_time
     ),
-    "confirmed_purchases.csv": csv(CONFIRMED_HEADER, "u1,2025-01-10T10:00:00Z,4.99,r1", "u2,2025-01-10T10:00:00Z,4.99,r2", "u3,2025-01-10T10:00:00Z,abc,r3"),
+    "confirmed_purchases.csv": csv(
+      CONFIRMED_HEADER,
+      "u1,2025-01-10T10:00:00Z,4.99,r1",
+      "u2,2025-01-10T10:00:00Z,4.99,r2",
+      "u3,2025-01-10T10:00:00Z,abc,r3",
+    ),
     "sessions.csv": csv(SESSIONS_HEADER, "u1,2025-01-09T10:00:00Z,A", "u2,,A"),
   });
   expect(o.quality).toEqual({

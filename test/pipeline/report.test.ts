@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderReport, type ReportInput } from "../../src/pipeline/report/html.ts";
-import { dayRange, esc, fmtUsd, fmtUsdShort, niceTicks } from "../../src/pipeline/report/format.ts";
 import { CHROMIUM, screenshot } from "../../scripts/screenshot-report.ts";
+import { dayRange, esc, fmtUsd, fmtUsdShort, niceTicks } from "../../src/pipeline/report/format.ts";
+import { type ReportInput, renderReport } from "../../src/pipeline/report/html.ts";
 
 const EVIL = `<script>alert("x")</script>&"' onload="alert(1)`;
 
@@ -36,7 +36,15 @@ function fixture(): ReportInput {
     ],
     reconciliation: {
       tolerance_minutes: 10,
-      summary: { matched: 90, af_only: 10, confirmed_only: 5, matched_revenue_usd: 1234.5, af_only_revenue_usd: 99.9, confirmed_only_revenue_usd: 12, revenue_mismatches: 3 },
+      summary: {
+        matched: 90,
+        af_only: 10,
+        confirmed_only: 5,
+        matched_revenue_usd: 1234.5,
+        af_only_revenue_usd: 99.9,
+        confirmed_only_revenue_usd: 12,
+        revenue_mismatches: 3,
+      },
     },
     quality: {
       files: {
@@ -53,8 +61,8 @@ function fixture(): ReportInput {
 function panel(html: string, name: string): string {
   const start = html.indexOf(`<h3 title="${esc(name)}">`);
   expect(start).toBeGreaterThan(0);
-  const open = html.lastIndexOf("<div class=\"card panel", start);
-  const next = html.indexOf("<div class=\"card panel", start);
+  const open = html.lastIndexOf('<div class="card panel', start);
+  const next = html.indexOf('<div class="card panel', start);
   return html.slice(open, next < 0 ? undefined : next);
 }
 
@@ -65,8 +73,10 @@ describe("renderReport", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html.trimEnd().endsWith("</html>")).toBe(true);
     for (const c of ["ALPHA", "BRAVO"]) expect(html).toContain(`<h3 title="${c}">${c}</h3>`);
-    for (const s of ["D-1 ROAS and anomalies", "ARPDAU D-1", "Reconciliation", "Data quality", "All campaigns"]) expect(html).toContain(s);
-    for (const f of ["purchases_raw.csv", "confirmed_purchases.csv", "costs_daily.csv", "sessions.csv"]) expect(html).toContain(`<td>${f}</td>`);
+    for (const s of ["D-1 ROAS and anomalies", "ARPDAU D-1", "Reconciliation", "Data quality", "All campaigns"])
+      expect(html).toContain(s);
+    for (const f of ["purchases_raw.csv", "confirmed_purchases.csv", "costs_daily.csv", "sessions.csv"])
+      expect(html).toContain(`<td>${f}</td>`);
     expect(html).toContain("$1,234.50"); // matched revenue
     expect(html).toContain("$2.7750"); // ALPHA ARPDAU
     expect((html.match(/<svg viewBox="0 0 \d+ \d+" width="100%"/g) ?? []).length).toBe(4); // overview + 3 panels
@@ -111,15 +121,25 @@ describe("renderReport", () => {
 
   test("handles empty data", () => {
     const empty: ReportInput = {
-      generatedAt: "2025-01-01T00:00:00Z", asOf: "2025-01-02", d1: "2025-01-01", daily: [], roasD1: [], anomalies: [], arpdau: [],
-      reconciliation: { tolerance_minutes: 10, summary: {} }, quality: { files: {} },
+      generatedAt: "2025-01-01T00:00:00Z",
+      asOf: "2025-01-02",
+      d1: "2025-01-01",
+      daily: [],
+      roasD1: [],
+      anomalies: [],
+      arpdau: [],
+      reconciliation: { tolerance_minutes: 10, summary: {} },
+      quality: { files: {} },
     };
     const out = renderReport(empty);
     expect(out).toContain("No daily revenue or cost data.");
     expect(out).toContain("</html>");
     expect(out).not.toMatch(/NaN|Infinity|undefined/);
     // a single day, a single campaign, all nulls
-    const one = renderReport({ ...empty, daily: [{ date: "2025-01-01", campaign: "X", revenue_usd: 0, ad_cost_usd: null, roas: null }] });
+    const one = renderReport({
+      ...empty,
+      daily: [{ date: "2025-01-01", campaign: "X", revenue_usd: 0, ad_cost_usd: null, roas: null }],
+    });
     expect(one).toContain(`<h3 title="X">X</h3>`);
     expect(one).not.toMatch(/NaN|Infinity|undefined/);
   });
@@ -139,7 +159,12 @@ describe("report format helpers", () => {
     expect(fmtUsdShort(25000)).toBe("$25k");
     expect(niceTicks(870, 3)).toEqual([0, 500, 1000]);
     expect(niceTicks(0)).toEqual([0, 1]);
-    expect(dayRange(["2025-03-02", "2025-02-27", "bad"])).toEqual(["2025-02-27", "2025-02-28", "2025-03-01", "2025-03-02"]);
+    expect(dayRange(["2025-03-02", "2025-02-27", "bad"])).toEqual([
+      "2025-02-27",
+      "2025-02-28",
+      "2025-03-01",
+      "2025-03-02",
+    ]);
   });
 });
 

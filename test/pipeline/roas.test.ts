@@ -8,7 +8,7 @@ const files = {
   "purchases_raw.csv": csv(
     PURCHASES_HEADER,
     "u1,purchase,2025-01-09T01:00:00Z,4.99,A,r1,success",
-    "u2,purchase,2025-01-09T23:59:59Z,\"5,01\", a ,r2,success", // campaign normalised: A; A revenue = 4.99 + 5.01 = 10.00
+    'u2,purchase,2025-01-09T23:59:59Z,"5,01", a ,r2,success', // campaign normalised: A; A revenue = 4.99 + 5.01 = 10.00
     "u3,purchase,2025-01-09T12:00:00Z,3,B,r3,success", // B: revenue, no cost row -> ad_cost null, roas null
     "u4,purchase,2025-01-09T12:00:00Z,2,D,r4,success", // D: chargebacked to 0, still a "campaign with revenue"
     "u4,refund,2025-01-10T00:00:00Z,,D,r4,chargeback",

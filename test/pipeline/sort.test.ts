@@ -6,14 +6,32 @@ import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { bytesColumn, hashString } from "../../src/pipeline/columns/bytes.ts";
 import { sortCurated } from "../../src/pipeline/curate.ts";
-import type { PurchasesTable } from "../../src/pipeline/tables.ts";
 import { sortByBytes } from "../../src/pipeline/sort/by-bytes.ts";
 import { insertionSort } from "../../src/pipeline/sort/insertion.ts";
 import { radixSortPairs } from "../../src/pipeline/sort/radix.ts";
+import type { PurchasesTable } from "../../src/pipeline/tables.ts";
 
 /** Ids that stress byte order: shared prefixes, NUL, short ones, and the UTF-8 lead bytes 0xEE-0xF4 (U+E000.. vs supplementary). */
 const id = fc.oneof(
-  fc.constantFrom("", "a", "ab", "ab\u0000", "ab\u0000c", "abc", "abcdefgh", "abcdefghi", "abcdefgh\u0000", "\u00e9", "\ue000", "\uffff", "\ud83d\ude00", "z\ud83d\ude00", "z\ue000", "1729167039506-5020964", "1729167039506-5020965"),
+  fc.constantFrom(
+    "",
+    "a",
+    "ab",
+    "ab\u0000",
+    "ab\u0000c",
+    "abc",
+    "abcdefgh",
+    "abcdefghi",
+    "abcdefgh\u0000",
+    "\u00e9",
+    "\ue000",
+    "\uffff",
+    "\ud83d\ude00",
+    "z\ud83d\ude00",
+    "z\ue000",
+    "1729167039506-5020964",
+    "1729167039506-5020965",
+  ),
   fc.string({ maxLength: 12 }),
   fc.stringMatching(/^[0-9]{10,14}-[0-9]{1,3}$/),
 );
@@ -22,21 +40,30 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 test("sortCurated: time, appsflyer_id, receipt_id, file order", () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), id, fc.constantFrom("r1", "r2", "")), { minLength: 1, maxLength: 80 }), (rows) => {
-      const n = rows.length;
-      const t = {
-        kind: "purchases",
-        n,
-        afid: bytesColumn(rows.map((r) => r[1])),
-        receipt: bytesColumn(rows.map((r) => r[2])),
-        afidHash: Int32Array.from(rows, (r) => hashString(r[1])),
-        time: Float64Array.from(rows, (r) => 1_750_000_000 + r[0]),
-      } as unknown as PurchasesTable;
-      const positions = Uint32Array.from(rows.keys());
-      const out = sortCurated(t, positions, new Float64Array(n), new Uint8Array(n));
-      const expected = [...rows.keys()].sort((x, y) => rows[x]![0] - rows[y]![0] || cmp(rows[x]![1], rows[y]![1]) || cmp(rows[x]![2], rows[y]![2]) || x - y);
-      expect(Array.from(out.rows)).toEqual(expected);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), id, fc.constantFrom("r1", "r2", "")), {
+        minLength: 1,
+        maxLength: 80,
+      }),
+      (rows) => {
+        const n = rows.length;
+        const t = {
+          kind: "purchases",
+          n,
+          afid: bytesColumn(rows.map((r) => r[1])),
+          receipt: bytesColumn(rows.map((r) => r[2])),
+          afidHash: Int32Array.from(rows, (r) => hashString(r[1])),
+          time: Float64Array.from(rows, (r) => 1_750_000_000 + r[0]),
+        } as unknown as PurchasesTable;
+        const positions = Uint32Array.from(rows.keys());
+        const out = sortCurated(t, positions, new Float64Array(n), new Uint8Array(n));
+        const expected = [...rows.keys()].sort(
+          (x, y) =>
+            rows[x]![0] - rows[y]![0] || cmp(rows[x]![1], rows[y]![1]) || cmp(rows[x]![2], rows[y]![2]) || x - y,
+        );
+        expect(Array.from(out.rows)).toEqual(expected);
+      },
+    ),
     { numRuns: 400, seed: 3 },
   );
 });
@@ -69,7 +96,8 @@ test("radixSortPairs: stable, payload carried", () => {
 });
 
 test("insertionSort: stable over positions, with arrays that move together", () => {
-  const key = [3, 1, 2, 1, 3, 0, 2], tag = ["a", "b", "c", "d", "e", "f", "g"];
+  const key = [3, 1, 2, 1, 3, 0, 2],
+    tag = ["a", "b", "c", "d", "e", "f", "g"];
   const swap = (x: number, y: number) => {
     [key[x], key[y]] = [key[y]!, key[x]!];
     [tag[x], tag[y]] = [tag[y]!, tag[x]!];

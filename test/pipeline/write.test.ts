@@ -9,18 +9,18 @@ import { applyChargebacks } from "../../src/pipeline/chargebacks.ts";
 import { afRevenueByRow, sortCurated } from "../../src/pipeline/curate.ts";
 import { dedupeFirst } from "../../src/pipeline/dedupe.ts";
 import { selectPurchases } from "../../src/pipeline/filter.ts";
-import { loadConfirmed, loadPurchases } from "./load-local.ts";
-import { matchPartition } from "../../src/pipeline/reconcile/match.ts";
-import { partitionByAfid } from "../../src/pipeline/reconcile/partition.ts";
-import { addSummaries } from "../../src/pipeline/reconcile/summary.ts";
-import { curatedBytes, curatedChunks, writeChunks, type CuratedChunk } from "../../src/pipeline/format/curated-csv.ts";
+import { type CuratedChunk, curatedBytes, curatedChunks, writeChunks } from "../../src/pipeline/format/curated-csv.ts";
 import {
+  type RenderedPart,
   reconciliationHead,
   reconciliationTail,
   writeReconciliation,
-  type RenderedPart,
 } from "../../src/pipeline/format/reconciliation-json.ts";
+import { matchPartition } from "../../src/pipeline/reconcile/match.ts";
+import { partitionByAfid } from "../../src/pipeline/reconcile/partition.ts";
+import { addSummaries } from "../../src/pipeline/reconcile/summary.ts";
 import { cleanup, dataset, SAMPLE_DIR } from "./helpers.ts";
+import { loadConfirmed, loadPurchases } from "./load-local.ts";
 
 afterAll(cleanup);
 
@@ -38,7 +38,8 @@ test("any chunk size and any completion order give the same curated file", async
   const { root } = dataset();
   // renders finish in a scrambled order; the writer must still write them in chunk order
   let calls = 0;
-  const scrambled = (ch: CuratedChunk) => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(curatedBytes(ch)), (7 * ++calls) % 5));
+  const scrambled = (ch: CuratedChunk) =>
+    new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(curatedBytes(ch)), (7 * ++calls) % 5));
   const write = async (name: string, size: number, window: number) => {
     const path = join(root, name);
     await writeChunks(path, "[", "]", curatedChunks(p, curated, size), scrambled, window);
@@ -60,7 +61,12 @@ test("any number of reconciliation partitions gives the same reconciliation.json
     const summary = addSummaries(results);
     const count = results.reduce((s, r) => s + r.type.length, 0);
     const path = join(root, `recon-${parts}.json`);
-    await writeReconciliation(path, reconciliationHead(10, summary), reconciliationTail(count), results as RenderedPart[]);
+    await writeReconciliation(
+      path,
+      reconciliationHead(10, summary),
+      reconciliationTail(count),
+      results as RenderedPart[],
+    );
     return readFileSync(path, "utf8");
   };
   const one = await write(1);

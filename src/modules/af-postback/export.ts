@@ -8,7 +8,7 @@
  * - status: `success` (AppsFlyer reports purchases that happened; refunds come from the store's export).
  */
 import { open, rename, rm } from "node:fs/promises";
-import { purchaseRows, type PurchaseExportRow } from "./repository";
+import { type PurchaseExportRow, purchaseRows } from "./repository";
 import { PURCHASE_EVENTS } from "./service";
 
 export const PURCHASES_RAW_HEADER = "appsflyer_id,event_name,event_time_utc,revenue_usd,campaign,receipt_id,status";
@@ -20,7 +20,9 @@ function csvField(value: string | null): string {
 }
 
 function csvLine(row: PurchaseExportRow): string {
-  return [row.appsflyer_id, "purchase", row.event_time_utc, row.revenue_usd, row.campaign, row.receipt_id, "success"].map(csvField).join(",");
+  return [row.appsflyer_id, "purchase", row.event_time_utc, row.revenue_usd, row.campaign, row.receipt_id, "success"]
+    .map(csvField)
+    .join(",");
 }
 
 export interface ExportOptions {

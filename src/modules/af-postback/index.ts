@@ -8,7 +8,9 @@ import { AfErrors, AfRecord, AfStored } from "./model";
 import { checkPushToken, receivePostback } from "./service";
 
 export const afPostbackModule = new Elysia({ name: "af-postback", prefix: "/af" })
-  .onTransform(({ headers }) => checkPushToken(headers[config.afPushTokenHeader], config.afPushToken, config.afPushTokenHeader))
+  .onTransform(({ headers }) =>
+    checkPushToken(headers[config.afPushTokenHeader], config.afPushToken, config.afPushTokenHeader),
+  )
   .post(
     "/postback",
     async ({ body, set }) => {

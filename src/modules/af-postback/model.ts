@@ -14,10 +14,23 @@ const optionalText = (maxLength: number, description: string) =>
 export const AfRecord = t.Object(
   {
     appsflyer_id: t.String({ minLength: 1, maxLength: 255, pattern: printable, examples: ["1733570000000-1234567"] }),
-    event_name: t.String({ minLength: 1, maxLength: 255, pattern: printable, description: "`af_purchase` for purchases; installs and other in-app events are stored too", examples: ["af_purchase"] }),
-    event_time: t.String({ pattern: AF_TIME, description: "UTC, `yyyy-mm-dd hh:mm:ss.sss`", examples: ["2025-01-10 12:00:00.123"] }),
+    event_name: t.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: printable,
+      description: "`af_purchase` for purchases; installs and other in-app events are stored too",
+      examples: ["af_purchase"],
+    }),
+    event_time: t.String({
+      pattern: AF_TIME,
+      description: "UTC, `yyyy-mm-dd hh:mm:ss.sss`",
+      examples: ["2025-01-10 12:00:00.123"],
+    }),
     event_revenue_usd: t.Optional(
-      t.Union([t.String({ pattern: DECIMAL }), t.Number(), t.Null()], { description: "required for af_purchase; a decimal number or string", examples: ["4.99"] }),
+      t.Union([t.String({ pattern: DECIMAL }), t.Number(), t.Null()], {
+        description: "required for af_purchase; a decimal number or string",
+        examples: ["4.99"],
+      }),
     ),
     campaign: optionalText(1000, "campaign name (omitted for organic)"),
     media_source: optionalText(1000, "media source (omitted for organic)"),
@@ -33,10 +46,19 @@ export const AfRecord = t.Object(
 export type AfRecord = typeof AfRecord.static;
 
 export const AfStored = t.Object(
-  { ok: t.Literal(true), recordId: t.Integer({ description: "the stored record; a replay answers the first one's id" }) },
   {
-    description: "Stored, or already stored (a retry): then the header Idempotent-Replayed is true and nothing new is stored",
-    headers: { "Idempotent-Replayed": { description: "`true` when the record's purchase key was already stored", schema: { type: "string", enum: ["true"] } } },
+    ok: t.Literal(true),
+    recordId: t.Integer({ description: "the stored record; a replay answers the first one's id" }),
+  },
+  {
+    description:
+      "Stored, or already stored (a retry): then the header Idempotent-Replayed is true and nothing new is stored",
+    headers: {
+      "Idempotent-Replayed": {
+        description: "`true` when the record's purchase key was already stored",
+        schema: { type: "string", enum: ["true"] },
+      },
+    },
   },
 );
 

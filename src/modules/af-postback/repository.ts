@@ -9,11 +9,23 @@ returning id`;
 
 /** Inserts the row unless its purchase key is stored; then answers the stored row's id. */
 export async function insertRecord(row: PostbackRow): Promise<{ recordId: number; replayed: boolean }> {
-  const params = [row.purchaseKey, row.appsflyerId, row.eventName, row.eventTime, row.revenueUsd, row.campaign, row.mediaSource, row.receiptId, row.record];
+  const params = [
+    row.purchaseKey,
+    row.appsflyerId,
+    row.eventName,
+    row.eventTime,
+    row.revenueUsd,
+    row.campaign,
+    row.mediaSource,
+    row.receiptId,
+    row.record,
+  ];
   const [inserted] = await rawQuery<{ id: string | number }>(INSERT, params);
   if (inserted) return { recordId: Number(inserted.id), replayed: false };
   // the conflicting insert has committed (on conflict waits for it), so the row is visible
-  const [stored] = await rawQuery<{ id: string | number }>("select id from af_postbacks where purchase_key = $1", [row.purchaseKey]);
+  const [stored] = await rawQuery<{ id: string | number }>("select id from af_postbacks where purchase_key = $1", [
+    row.purchaseKey,
+  ]);
   return { recordId: Number(stored.id), replayed: true };
 }
 
@@ -45,10 +57,22 @@ limit $6`;
  * Purchase rows with event_time in [from, to), in (event_time, id) order, `batch` at a time (keyset pages),
  * so an export of millions of rows never holds them all.
  */
-export async function* purchaseRows(from: Date, to: Date, eventNames: string[], batch = 10_000): AsyncGenerator<PurchaseExportRow[]> {
+export async function* purchaseRows(
+  from: Date,
+  to: Date,
+  eventNames: string[],
+  batch = 10_000,
+): AsyncGenerator<PurchaseExportRow[]> {
   let after: [string, string] = [new Date(0).toISOString(), "0"];
   for (;;) {
-    const rows = await rawQuery<PurchaseExportRow>(PURCHASES, [from.toISOString(), to.toISOString(), eventNames, after[0], after[1], batch]);
+    const rows = await rawQuery<PurchaseExportRow>(PURCHASES, [
+      from.toISOString(),
+      to.toISOString(),
+      eventNames,
+      after[0],
+      after[1],
+      batch,
+    ]);
     if (rows.length === 0) return;
     yield rows;
     const last = rows[rows.length - 1];

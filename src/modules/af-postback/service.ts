@@ -22,19 +22,31 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest();
  * equals `expected`. Compares SHA-256 digests with timingSafeEqual: constant time, length included.
  */
 export function checkPushToken(given: string | undefined, expected: string | undefined, header: string): void {
-  if (expected === undefined) throw new AppError(503, "postback_disabled", "the AppsFlyer postback is disabled: AF_PUSH_TOKEN is not set");
+  if (expected === undefined)
+    throw new AppError(503, "postback_disabled", "the AppsFlyer postback is disabled: AF_PUSH_TOKEN is not set");
   let token = given ?? "";
   if (header === "authorization") token = token.replace(/^Bearer\s+/i, "");
-  if (!timingSafeEqual(sha256(token), sha256(expected))) throw new UnauthorizedError(`missing or wrong push token in ${header}`);
+  if (!timingSafeEqual(sha256(token), sha256(expected)))
+    throw new UnauthorizedError(`missing or wrong push token in ${header}`);
 }
 
 const invalid = (field: string, message: string) => new ValidationError(`${field}: ${message}`, { field }, 422);
 
 /** `yyyy-mm-dd hh:mm:ss[.ffffff]` (pattern-checked) to ISO 8601 UTC, and the same truncated to the second. */
 function parseAfTime(value: string): { iso: string; second: string } {
-  const [, y, mo, d, h, mi, s, fraction = ""] = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) ?? [];
+  const [, y, mo, d, h, mi, s, fraction = ""] =
+    /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) ?? [];
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
-  if (!y || Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+  if (
+    !y ||
+    Number(mo) < 1 ||
+    Number(mo) > 12 ||
+    Number(d) < 1 ||
+    Number(d) > daysInMonth ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
     throw invalid("event_time", "not a real UTC date and time (yyyy-mm-dd hh:mm:ss.sss)");
   }
   const second = `${y}-${mo}-${d}T${h}:${mi}:${s}Z`;
@@ -46,7 +58,8 @@ function canonicalRevenue(value: string | number | null | undefined): string | n
   if (value === undefined || value === null) return null;
   const text = typeof value === "number" ? String(value) : value;
   const match = /^(-?)(\d{1,12})(?:\.(\d{1,12}))?$/.exec(text);
-  if (typeof value === "number" && (!Number.isFinite(value) || !match)) throw invalid("event_revenue_usd", "must be a plain decimal number");
+  if (typeof value === "number" && (!Number.isFinite(value) || !match))
+    throw invalid("event_revenue_usd", "must be a plain decimal number");
   if (!match) throw invalid("event_revenue_usd", "must be a plain decimal number");
   const whole = match[2].replace(/^0+(?=\d)/, "");
   const fraction = (match[3] ?? "").replace(/0+$/, "");
@@ -67,7 +80,11 @@ function receiptId(eventValue: string | null | undefined): string | null {
   for (const key of RECEIPT_KEYS) {
     const value = (parsed as Record<string, unknown>)[key];
     if (value === undefined || value === null || value === "") continue;
-    if ((typeof value !== "string" && typeof value !== "number") || /[\u0000-\u001f\u007f-\u009f]/.test(String(value)) || String(value).length > 255) {
+    if (
+      (typeof value !== "string" && typeof value !== "number") ||
+      /[\u0000-\u001f\u007f-\u009f]/.test(String(value)) ||
+      String(value).length > 255
+    ) {
       throw invalid(`event_value.${key}`, "must be a string of at most 255 printable characters");
     }
     return String(value);
@@ -113,9 +130,12 @@ function toRow(record: AfRecord): PostbackRow {
   const eventName = record.event_name.trim();
   const { iso, second } = parseAfTime(record.event_time);
   const revenueUsd = canonicalRevenue(record.event_revenue_usd);
-  if (revenueUsd === null && PURCHASE_EVENTS.includes(eventName.toLowerCase())) throw invalid("event_revenue_usd", `required for ${eventName}`);
+  if (revenueUsd === null && PURCHASE_EVENTS.includes(eventName.toLowerCase()))
+    throw invalid("event_revenue_usd", `required for ${eventName}`);
   // SPEC 4 rule 3's key, as the pipeline normalises it: time to the second, name case-insensitive, revenue exact
-  const purchaseKey = sha256(JSON.stringify([record.appsflyer_id, second, eventName.toLowerCase(), revenueUsd ?? ""])).toString("hex");
+  const purchaseKey = sha256(
+    JSON.stringify([record.appsflyer_id, second, eventName.toLowerCase(), revenueUsd ?? ""]),
+  ).toString("hex");
   return {
     purchaseKey,
     appsflyerId: record.appsflyer_id,

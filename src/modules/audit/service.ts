@@ -4,7 +4,7 @@
  * whose ledger grew (a ledger-id watermark, read through the primary key), after one full check in
  * the background at start-up; `npm run audit:wallet` runs the full check on demand.
  */
-import { rawQuery, type RawQuery } from "../../db/client";
+import { type RawQuery, rawQuery } from "../../db/client";
 import { log } from "../../logger";
 import { auditDuration, auditRuns, auditUsersChecked, balanceDiscrepancies } from "../metrics/service";
 
@@ -27,7 +27,9 @@ interface Row {
 
 const SUM = "coalesce((select sum(l.amount) from wallet_ledger l where l.user_id = u.user_id), 0)";
 const toDrifts = (rows: Row[]): Drift[] =>
-  rows.filter((r) => Number(r.balance) !== Number(r.ledger_sum)).map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
+  rows
+    .filter((r) => Number(r.balance) !== Number(r.ledger_sum))
+    .map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
 
 /** Compares balance and ledger sum of the given users (each sum read through wallet_ledger_user_id_idx). */
 async function checkUsers(userIds: string[], query: RawQuery = rawQuery): Promise<Drift[]> {
@@ -48,7 +50,10 @@ export async function checkAllUsers(query: RawQuery = rawQuery): Promise<{ check
   const drifts: Drift[] = [];
   let checked = 0;
   for (let after = 0; ; ) {
-    const rows = await query<Row>(`select u.id, u.user_id, u.balance, ${SUM} as ledger_sum from users u where u.id > $1 order by u.id limit ${CHUNK}`, [after]);
+    const rows = await query<Row>(
+      `select u.id, u.user_id, u.balance, ${SUM} as ledger_sum from users u where u.id > $1 order by u.id limit ${CHUNK}`,
+      [after],
+    );
     if (rows.length === 0) break;
     checked += rows.length;
     drifts.push(...toDrifts(rows));
@@ -65,7 +70,9 @@ async function ledgerHighWater(query: RawQuery = rawQuery): Promise<number> {
 
 /** Users with a ledger row above the watermark (a range scan of the primary key). */
 async function usersWithLedgerAfter(watermark: number, query: RawQuery = rawQuery): Promise<string[]> {
-  const rows = await query<{ user_id: string }>("select distinct user_id from wallet_ledger where id > $1", [watermark]);
+  const rows = await query<{ user_id: string }>("select distinct user_id from wallet_ledger where id > $1", [
+    watermark,
+  ]);
   return rows.map((r) => r.user_id);
 }
 
@@ -109,7 +116,10 @@ export class LedgerAuditor {
     this.seenMax = high;
     for (const drift of result.drifts) {
       this.inDrift.set(drift.userId, drift);
-      log("error", "balance discrepancy: users.balance != sum(wallet_ledger.amount)", { ...drift, difference: drift.balance - drift.ledgerSum });
+      log("error", "balance discrepancy: users.balance != sum(wallet_ledger.amount)", {
+        ...drift,
+        difference: drift.balance - drift.ledgerSum,
+      });
     }
     balanceDiscrepancies.set(this.inDrift.size);
     auditRuns.inc();
@@ -122,7 +132,10 @@ export class LedgerAuditor {
 let timer: ReturnType<typeof setInterval> | undefined;
 
 /** Starts the continuous audit (first pass after one interval); 0 = off. */
-export async function startLedgerAudit(intervalS: number, auditor = new LedgerAuditor()): Promise<LedgerAuditor | undefined> {
+export async function startLedgerAudit(
+  intervalS: number,
+  auditor = new LedgerAuditor(),
+): Promise<LedgerAuditor | undefined> {
   if (intervalS <= 0) return undefined;
   await auditor.prime();
   let busy = false;
@@ -132,7 +145,9 @@ export async function startLedgerAudit(intervalS: number, auditor = new LedgerAu
     try {
       await auditor.runOnce();
     } catch (error) {
-      log("warn", "ledger audit failed; retried at the next interval", { error: String((error as Error)?.message ?? error) });
+      log("warn", "ledger audit failed; retried at the next interval", {
+        error: String((error as Error)?.message ?? error),
+      });
     } finally {
       busy = false;
     }

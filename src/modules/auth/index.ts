@@ -1,11 +1,11 @@
-import { Elysia } from "elysia";
 import { jwt } from "@elysiajs/jwt";
+import { Elysia } from "elysia";
 import { config } from "../../config";
 import { UnauthorizedError } from "../../errors";
+import { clientAddress, loginLimiter } from "../../plugins/client-limits";
 import { requestInfo } from "../../plugins/request-context";
 import { ErrorResponse } from "../../shared-models";
 import { LoginBody, LoginResponse } from "./model";
-import { clientAddress, loginLimiter } from "../../plugins/client-limits";
 import { bearerToken, ensureUser, normaliseUserId, verifyHs256 } from "./service";
 import { TokenCache } from "./token-cache";
 
@@ -44,21 +44,19 @@ export const optionalAuth = new Elysia({ name: "optional-auth" }).resolve({ as: 
   return { userId };
 });
 
-export const authModule = new Elysia({ name: "auth", prefix: "" })
-  .use(jwtPlugin)
-  .post(
-    "/login",
-    async ({ body, jwt }) => {
-      const userId = normaliseUserId(body.userId, "userId");
-      await ensureUser(userId);
-      const exp = Math.floor(Date.now() / 1000) + config.jwtTtlMin * 60;
-      const token = await jwt.sign({ sub: userId, exp });
-      return { token, userId, expiresAt: new Date(exp * 1000).toISOString() };
-    },
-    {
-      beforeHandle: ({ request, server }) => loginLimiter.check(clientAddress(request, server)),
-      body: LoginBody,
-      response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
-      detail: { tags: ["auth"], summary: "Log in (creates the user on first login) and get a JWT" },
-    },
-  );
+export const authModule = new Elysia({ name: "auth", prefix: "" }).use(jwtPlugin).post(
+  "/login",
+  async ({ body, jwt }) => {
+    const userId = normaliseUserId(body.userId, "userId");
+    await ensureUser(userId);
+    const exp = Math.floor(Date.now() / 1000) + config.jwtTtlMin * 60;
+    const token = await jwt.sign({ sub: userId, exp });
+    return { token, userId, expiresAt: new Date(exp * 1000).toISOString() };
+  },
+  {
+    beforeHandle: ({ request, server }) => loginLimiter.check(clientAddress(request, server)),
+    body: LoginBody,
+    response: { 200: LoginResponse, 400: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
+    detail: { tags: ["auth"], summary: "Log in (creates the user on first login) and get a JWT" },
+  },
+);

@@ -19,4 +19,3 @@ export const LoginResponse = t.Object({
   expiresAt: t.String({ format: "date-time" }),
 });
 export type LoginResponse = typeof LoginResponse.static;
-

@@ -1,7 +1,8 @@
 /** Login: create the user row once, however many first logins race for it. */
+
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { db } from "../../db/client";
 import { users } from "../../db/schema";
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { UnauthorizedError, ValidationError } from "../../errors";
 
 // format characters (zero-width, bidi controls, BOM, soft hyphen...) render as nothing or reorder text
@@ -13,10 +14,17 @@ const SURROUNDING_SPACE = /^\s|\s$/u;
  * and leading or trailing white space are a 422, since they make look-alike ids that differ invisibly.
  */
 export function normaliseUserId(raw: string, field: string): string {
-  if (FORMAT_CHAR.test(raw)) throw new ValidationError(`${field} must not contain invisible format characters (zero-width, bidi controls)`, { field }, 422);
-  if (SURROUNDING_SPACE.test(raw)) throw new ValidationError(`${field} must not start or end with white space`, { field }, 422);
+  if (FORMAT_CHAR.test(raw))
+    throw new ValidationError(
+      `${field} must not contain invisible format characters (zero-width, bidi controls)`,
+      { field },
+      422,
+    );
+  if (SURROUNDING_SPACE.test(raw))
+    throw new ValidationError(`${field} must not start or end with white space`, { field }, 422);
   const normalised = raw.normalize("NFC");
-  if (normalised.length > 255) throw new ValidationError(`${field} must be at most 255 characters in NFC`, { field }, 422);
+  if (normalised.length > 255)
+    throw new ValidationError(`${field} must be at most 255 characters in NFC`, { field }, 422);
   return normalised;
 }
 

@@ -22,7 +22,9 @@ export const docsModule = new Elysia({ name: "docs" })
       const asset = docsAsset(params.file);
       if (!asset) throw new NotFoundError("no such docs asset");
       // the bundles change only with the dependency version; an hour of caching spares reloads
-      return new Response(asset.body, { headers: { "content-type": asset.contentType, "cache-control": "public, max-age=3600" } });
+      return new Response(asset.body, {
+        headers: { "content-type": asset.contentType, "cache-control": "public, max-age=3600" },
+      });
     },
     { params: t.Object({ file: t.String() }), detail: { hide: true } },
   );

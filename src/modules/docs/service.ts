@@ -23,7 +23,11 @@ interface Asset {
 const ASSETS: Record<string, Asset> = {
   "swagger-ui-bundle.js": { module: "swagger-ui-dist/swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
   "swagger-ui.css": { module: "swagger-ui-dist/swagger-ui.css", type: "text/css; charset=utf-8" },
-  "redoc.standalone.js": { module: "redoc/bundles/redoc.standalone.js", type: "text/javascript; charset=utf-8", replace: [REDOC_CDN_LOGO, BLANK_SVG] },
+  "redoc.standalone.js": {
+    module: "redoc/bundles/redoc.standalone.js",
+    type: "text/javascript; charset=utf-8",
+    replace: [REDOC_CDN_LOGO, BLANK_SVG],
+  },
 };
 
 export const ASSET_NAMES = Object.keys(ASSETS);

@@ -24,5 +24,9 @@ export const eventsModule = new Elysia({ name: "events" })
   .get("/events", ({ userId, query }) => listEvents(userId, query), {
     query: EventsQuery,
     response: { 200: EventsResponse, 401: ErrorResponse, 422: ErrorResponse },
-    detail: { tags: ["events"], summary: "The caller's events, newest first, keyset-paginated", security: [{ bearer: [] }] },
+    detail: {
+      tags: ["events"],
+      summary: "The caller's events, newest first, keyset-paginated",
+      security: [{ bearer: [] }],
+    },
   });

@@ -9,7 +9,13 @@ export const EventBody = t.Object(
   {
     eventType: EventType,
     meta: t.Optional(t.String({ maxLength: 5000, pattern: storableText(), examples: ['{"level": 42}'] })),
-    timestampUtc: t.Optional(t.String({ pattern: ISO_TIMESTAMP, description: "ISO 8601 with Z or an offset; default now", examples: ["2025-10-25T10:30:00Z"] })),
+    timestampUtc: t.Optional(
+      t.String({
+        pattern: ISO_TIMESTAMP,
+        description: "ISO 8601 with Z or an offset; default now",
+        examples: ["2025-10-25T10:30:00Z"],
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -26,10 +32,18 @@ export const EventsQuery = t.Object({
 });
 export type EventsQuery = typeof EventsQuery.static;
 
-const EventItem = t.Object({ eventId: t.Integer(), eventType: t.String(), tsUtc: t.String({ format: "date-time" }), meta: t.Union([t.String(), t.Null()]) });
+const EventItem = t.Object({
+  eventId: t.Integer(),
+  eventType: t.String(),
+  tsUtc: t.String({ format: "date-time" }),
+  meta: t.Union([t.String(), t.Null()]),
+});
 export const EventsResponse = t.Object({ events: t.Array(EventItem), nextCursor: t.Union([t.String(), t.Null()]) });
 
-export const StatsQuery = t.Object({ from: t.Optional(t.String({ pattern: ISO_TIMESTAMP })), to: t.Optional(t.String({ pattern: ISO_TIMESTAMP })) });
+export const StatsQuery = t.Object({
+  from: t.Optional(t.String({ pattern: ISO_TIMESTAMP })),
+  to: t.Optional(t.String({ pattern: ISO_TIMESTAMP })),
+});
 export const StatsResponse = t.Object({
   scope: t.Union([t.Literal("user"), t.Literal("global")]),
   totalEvents: t.Integer(),

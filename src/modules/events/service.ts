@@ -21,12 +21,20 @@ function parseTimestamp(value: string, field: string): Date {
   const [, y, mo, d, h, mi, s] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(value) ?? [];
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
   const date = new Date(value);
-  const valid = Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= daysInMonth && Number(h) < 24 && Number(mi) < 60 && Number(s) < 60;
+  const valid =
+    Number(mo) >= 1 &&
+    Number(mo) <= 12 &&
+    Number(d) >= 1 &&
+    Number(d) <= daysInMonth &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(s) < 60;
   const offset = /([+-])(\d{2}):(\d{2})$/.exec(value);
   if (!valid || Number.isNaN(date.getTime()) || (offset && (Number(offset[2]) > 23 || Number(offset[3]) > 59))) {
     throw new ValidationError(`${field} is not a real date and time`, { field, value }, 422);
   }
-  if (!storableInstant(date.getTime())) throw new ValidationError(`${field} must be between years 0001 and 9999 in UTC`, { field, value }, 422);
+  if (!storableInstant(date.getTime()))
+    throw new ValidationError(`${field} must be between years 0001 and 9999 in UTC`, { field, value }, 422);
   return date;
 }
 
@@ -41,16 +49,30 @@ const KEYED_EVENT = `select e.id, e.request_hash from users u join events e on e
   where u.user_id = $1 and e.idempotency_key = $2`;
 
 /** Stores one event; with an Idempotency-Key, a retry returns the first eventId and a different body is a 422. */
-export async function recordEvent(userId: string, body: EventBody, idempotencyKey: string | null): Promise<{ eventId: number; replayed: boolean }> {
+export async function recordEvent(
+  userId: string,
+  body: EventBody,
+  idempotencyKey: string | null,
+): Promise<{ eventId: number; replayed: boolean }> {
   const tsUtc = body.timestampUtc ? parseTimestamp(body.timestampUtc, "timestampUtc") : new Date();
-  const requestHash = idempotencyKey === null ? null : JSON.stringify([body.eventType, body.meta ?? null, body.timestampUtc ?? null]);
-  const [inserted] = await rawQuery(INSERT_EVENT, [userId, body.eventType, tsUtc.toISOString(), body.meta ?? null, idempotencyKey, requestHash]);
+  const requestHash =
+    idempotencyKey === null ? null : JSON.stringify([body.eventType, body.meta ?? null, body.timestampUtc ?? null]);
+  const [inserted] = await rawQuery(INSERT_EVENT, [
+    userId,
+    body.eventType,
+    tsUtc.toISOString(),
+    body.meta ?? null,
+    idempotencyKey,
+    requestHash,
+  ]);
   if (inserted) return { eventId: Number(inserted.id), replayed: false };
   // no row: the user is gone, or (with a key) the key was used before
   const [first] = idempotencyKey === null ? [] : await rawQuery(KEYED_EVENT, [userId, idempotencyKey]);
   if (!first) throw new UnauthorizedError(USER_GONE);
   if (first.request_hash !== requestHash) {
-    throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", { field: "Idempotency-Key" });
+    throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", {
+      field: "Idempotency-Key",
+    });
   }
   return { eventId: Number(first.id), replayed: true };
 }
@@ -66,7 +88,8 @@ function rangeSql(from: string | undefined, to: string | undefined, params: unkn
 /** The `<epoch ms>.<id>` cursor of a page's last row, checked like any other input. */
 function parseCursor(cursor: string): { ms: number; id: number } {
   const [ms, id] = cursor.split(".").map(Number);
-  if (!storableInstant(ms) || !Number.isSafeInteger(id)) throw new ValidationError("cursor is not a cursor this API returned", { field: "cursor" }, 422);
+  if (!storableInstant(ms) || !Number.isSafeInteger(id))
+    throw new ValidationError("cursor is not a cursor this API returned", { field: "cursor" }, 422);
   return { ms, id };
 }
 
@@ -96,13 +119,25 @@ export async function listEvents(userId: string, query: EventsQuery) {
   const { text, params } = eventsPageQuery(userId, query);
   const found = await rawQuery(text, params);
   if (found.length === 0) throw new UnauthorizedError(USER_GONE);
-  const rows = found.filter((row) => row.id !== null).map((row) => ({ id: Number(row.id), eventType: row.event_type as string, ms: Number(row.ts_ms), meta: row.meta as string | null }));
+  const rows = found
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      id: Number(row.id),
+      eventType: row.event_type as string,
+      ms: Number(row.ts_ms),
+      meta: row.meta as string | null,
+    }));
   // the subquery's LIMIT picked the right rows; SQL does not promise the join keeps their order, so sort the <= 101 here
   rows.sort((a, b) => b.ms - a.ms || b.id - a.id);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    events: page.map((row) => ({ eventId: row.id, eventType: row.eventType, tsUtc: new Date(row.ms).toISOString(), meta: row.meta })),
+    events: page.map((row) => ({
+      eventId: row.id,
+      eventType: row.eventType,
+      tsUtc: new Date(row.ms).toISOString(),
+      meta: row.meta,
+    })),
     nextCursor: rows.length > limit ? `${last.ms}.${last.id}` : null,
   };
 }
@@ -110,7 +145,11 @@ export async function listEvents(userId: string, query: EventsQuery) {
 type ByType = { eventType: string; count: number }[];
 
 function summary(byType: ByType) {
-  return { totalEvents: byType.reduce((sum, row) => sum + row.count, 0), byType, deeplinks: byType.find((row) => row.eventType === DEEPLINK_EVENT)?.count ?? 0 };
+  return {
+    totalEvents: byType.reduce((sum, row) => sum + row.count, 0),
+    byType,
+    deeplinks: byType.find((row) => row.eventType === DEEPLINK_EVENT)?.count ?? 0,
+  };
 }
 
 /** Counts per event type of one user; a user that does not exist (deleted) is a 401. */
@@ -124,7 +163,9 @@ export async function userEventStats(userId: string, from?: string, to?: string)
     params,
   );
   if (rows.length === 0) throw new UnauthorizedError(USER_GONE);
-  const byType = rows.filter((row) => row.event_type !== null).map((row) => ({ eventType: row.event_type as string, count: Number(row.count) }));
+  const byType = rows
+    .filter((row) => row.event_type !== null)
+    .map((row) => ({ eventType: row.event_type as string, count: Number(row.count) }));
   return { scope: "user" as const, ...summary(byType) };
 }
 
@@ -133,7 +174,10 @@ export async function globalEventStats(from?: string, to?: string) {
   const params: unknown[] = [];
   const conditions = rangeSql(from, to, params);
   const [byTypeRows, [{ total }]] = await Promise.all([
-    rawQuery(`select event_type, count(*)::int as count from events where true${conditions} group by event_type order by count desc, event_type`, params),
+    rawQuery(
+      `select event_type, count(*)::int as count from events where true${conditions} group by event_type order by count desc, event_type`,
+      params,
+    ),
     rawQuery("select count(*)::int as total from users", []),
   ]);
   const byType = byTypeRows.map((row) => ({ eventType: row.event_type as string, count: Number(row.count) }));
@@ -142,10 +186,19 @@ export async function globalEventStats(from?: string, to?: string) {
 
 /** A deeplink click becomes a deeplink_open event of user af_id (or "anon"). */
 export async function recordDeeplink(query: TrackQuery): Promise<number> {
-  const meta = JSON.stringify({ campaign: query.campaign, character: query.character ?? null, source: query.source ?? null });
+  const meta = JSON.stringify({
+    campaign: query.campaign,
+    character: query.character ?? null,
+    source: query.source ?? null,
+  });
   const [row] = await db
     .insert(events)
-    .values({ userId: query.af_id === undefined ? "anon" : normaliseUserId(query.af_id, "af_id"), eventType: DEEPLINK_EVENT, tsUtc: new Date(), meta })
+    .values({
+      userId: query.af_id === undefined ? "anon" : normaliseUserId(query.af_id, "af_id"),
+      eventType: DEEPLINK_EVENT,
+      tsUtc: new Date(),
+      meta,
+    })
     .returning({ id: events.id });
   return row.id;
 }

@@ -9,7 +9,12 @@ let lastFailureLoggedAt = 0;
 
 const HealthResponse = t.Object({
   status: t.Union([t.Literal("ok"), t.Literal("degraded")]),
-  db: t.Object({ status: t.Union([t.Literal("up"), t.Literal("down")]), driver: t.String(), latencyMs: t.Union([t.Number(), t.Null()]), error: t.Optional(t.String()) }),
+  db: t.Object({
+    status: t.Union([t.Literal("up"), t.Literal("down")]),
+    driver: t.String(),
+    latencyMs: t.Union([t.Number(), t.Null()]),
+    error: t.Optional(t.String()),
+  }),
   version: t.String(),
   instance: t.String(),
   uptimeS: t.Number(),
@@ -19,7 +24,12 @@ const HealthResponse = t.Object({
 export const healthModule = new Elysia({ name: "health" }).get(
   "/health",
   async ({ set }) => {
-    const base = { version: config.version, instance: config.instanceId, uptimeS: Math.floor((Date.now() - startedAt) / 1000), timestamp: new Date().toISOString() };
+    const base = {
+      version: config.version,
+      instance: config.instanceId,
+      uptimeS: Math.floor((Date.now() - startedAt) / 1000),
+      timestamp: new Date().toISOString(),
+    };
     try {
       const latencyMs = await pingDatabase(2000);
       return { status: "ok" as const, db: { status: "up" as const, driver, latencyMs }, ...base };
@@ -31,8 +41,15 @@ export const healthModule = new Elysia({ name: "health" }).get(
         lastFailureLoggedAt = Date.now(); // one line a second, however often a load balancer polls
         log("error", "health check: database unreachable", { cause: rootCause(error) });
       }
-      return { status: "degraded" as const, db: { status: "down" as const, driver, latencyMs: null, error: "database unreachable" }, ...base };
+      return {
+        status: "degraded" as const,
+        db: { status: "down" as const, driver, latencyMs: null, error: "database unreachable" },
+        ...base,
+      };
     }
   },
-  { response: { 200: HealthResponse, 503: HealthResponse }, detail: { tags: ["ops"], summary: "Liveness and database round trip (503 degraded after 2 s)" } },
+  {
+    response: { 200: HealthResponse, 503: HealthResponse },
+    detail: { tags: ["ops"], summary: "Liveness and database round trip (503 degraded after 2 s)" },
+  },
 );

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import { NotFoundError } from "../../errors";
 import { config } from "../../config";
+import { NotFoundError } from "../../errors";
 import { registry } from "./service";
 
 /** GET /metrics on the API port, unless METRICS_PORT moves it to a port of its own (src/index.ts). */
@@ -11,5 +11,10 @@ export const metricsModule = new Elysia({ name: "metrics" }).get(
     set.headers["content-type"] = registry.contentType;
     return registry.metrics();
   },
-  { detail: { tags: ["ops"], summary: "Prometheus metrics: request durations, wallet batch sizes, mailbox depth, live actors, commits" } },
+  {
+    detail: {
+      tags: ["ops"],
+      summary: "Prometheus metrics: request durations, wallet batch sizes, mailbox depth, live actors, commits",
+    },
+  },
 );

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client): one registry, observed on the hot paths, read by GET /metrics. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -33,8 +33,16 @@ export const commitDuration = new Histogram({
   registers: [registry],
 });
 
-export const walletCommits = new Counter({ name: "wallet_commits_total", help: "Wallet transactions committed", registers: [registry] });
-export const walletCommitFailures = new Counter({ name: "wallet_commit_failures_total", help: "Wallet transactions that failed after retries", registers: [registry] });
+export const walletCommits = new Counter({
+  name: "wallet_commits_total",
+  help: "Wallet transactions committed",
+  registers: [registry],
+});
+export const walletCommitFailures = new Counter({
+  name: "wallet_commit_failures_total",
+  help: "Wallet transactions that failed after retries",
+  registers: [registry],
+});
 
 /** Gauges read from live state at scrape time, so the hot path pays nothing for them. */
 export function registerWalletGauges(
@@ -42,12 +50,54 @@ export function registerWalletGauges(
   poolMax: number,
   groupMax: number,
 ): void {
-  new Gauge({ name: "wallet_inflight_limit", help: "Group commits allowed in flight now (measured)", registers: [registry], collect() { this.set(depth().inFlightLimit); } });
-  new Gauge({ name: "wallet_group_limit", help: "Most users' drains in one group commit", registers: [registry], collect() { this.set(groupMax); } });
-  new Gauge({ name: "wallet_live_actors", help: "User actors with queued or in-flight work", registers: [registry], collect() { this.set(depth().actors); } });
-  new Gauge({ name: "wallet_mailbox_depth", help: "Wallet requests queued in all mailboxes", registers: [registry], collect() { this.set(depth().queued); } });
-  new Gauge({ name: "db_pool_in_use", help: "Database connections held by wallet transactions", registers: [registry], collect() { this.set(depth().inFlight); } });
-  new Gauge({ name: "db_pool_max", help: "Database pool size", registers: [registry], collect() { this.set(poolMax); } });
+  new Gauge({
+    name: "wallet_inflight_limit",
+    help: "Group commits allowed in flight now (measured)",
+    registers: [registry],
+    collect() {
+      this.set(depth().inFlightLimit);
+    },
+  });
+  new Gauge({
+    name: "wallet_group_limit",
+    help: "Most users' drains in one group commit",
+    registers: [registry],
+    collect() {
+      this.set(groupMax);
+    },
+  });
+  new Gauge({
+    name: "wallet_live_actors",
+    help: "User actors with queued or in-flight work",
+    registers: [registry],
+    collect() {
+      this.set(depth().actors);
+    },
+  });
+  new Gauge({
+    name: "wallet_mailbox_depth",
+    help: "Wallet requests queued in all mailboxes",
+    registers: [registry],
+    collect() {
+      this.set(depth().queued);
+    },
+  });
+  new Gauge({
+    name: "db_pool_in_use",
+    help: "Database connections held by wallet transactions",
+    registers: [registry],
+    collect() {
+      this.set(depth().inFlight);
+    },
+  });
+  new Gauge({
+    name: "db_pool_max",
+    help: "Database pool size",
+    registers: [registry],
+    collect() {
+      this.set(poolMax);
+    },
+  });
 }
 
 /** Every answered request per route and status; the error-rate alert divides its 5xx by its total. */
@@ -65,8 +115,16 @@ export const balanceDiscrepancies = new Gauge({
   registers: [registry],
 });
 
-export const auditRuns = new Counter({ name: "wallet_audit_runs_total", help: "Ledger audits completed", registers: [registry] });
-export const auditUsersChecked = new Counter({ name: "wallet_audit_users_checked_total", help: "Users whose balance the audit compared with their ledger", registers: [registry] });
+export const auditRuns = new Counter({
+  name: "wallet_audit_runs_total",
+  help: "Ledger audits completed",
+  registers: [registry],
+});
+export const auditUsersChecked = new Counter({
+  name: "wallet_audit_users_checked_total",
+  help: "Users whose balance the audit compared with their ledger",
+  registers: [registry],
+});
 export const auditDuration = new Histogram({
   name: "wallet_audit_duration_seconds",
   help: "Time one ledger audit took",
@@ -85,7 +143,8 @@ export interface PipelineRunState {
 export function registerPipelineGauges(read: () => Promise<PipelineRunState>): void {
   let cached: { at: number; state: Promise<PipelineRunState> } | undefined;
   const state = () => {
-    if (!cached || performance.now() - cached.at > 2000) cached = { at: performance.now(), state: read().catch(() => ({ runningS: 0 })) };
+    if (!cached || performance.now() - cached.at > 2000)
+      cached = { at: performance.now(), state: read().catch(() => ({ runningS: 0 })) };
     return cached.state;
   };
   const gauge = (name: string, help: string, value: (s: PipelineRunState) => number | undefined) =>
@@ -99,9 +158,19 @@ export function registerPipelineGauges(read: () => Promise<PipelineRunState>): v
       },
     });
   gauge("pipeline_last_run_duration_seconds", "Duration of the last finished pipeline run", (s) => s.last?.durationS);
-  gauge("pipeline_last_run_success", "1 when the last finished pipeline run succeeded, 0 when it failed", (s) => (s.last ? Number(s.last.succeeded) : undefined));
-  gauge("pipeline_last_run_end_timestamp_seconds", "Unix time the last pipeline run finished", (s) => s.last?.finishedAtS);
-  gauge("pipeline_run_in_progress_seconds", "Seconds the pipeline run in progress has been going (0: none)", (s) => s.runningS);
+  gauge("pipeline_last_run_success", "1 when the last finished pipeline run succeeded, 0 when it failed", (s) =>
+    s.last ? Number(s.last.succeeded) : undefined,
+  );
+  gauge(
+    "pipeline_last_run_end_timestamp_seconds",
+    "Unix time the last pipeline run finished",
+    (s) => s.last?.finishedAtS,
+  );
+  gauge(
+    "pipeline_run_in_progress_seconds",
+    "Seconds the pipeline run in progress has been going (0: none)",
+    (s) => s.runningS,
+  );
 }
 
 /** Serves GET /metrics alone on its own port (METRICS_PORT), so the API port need not expose it. */

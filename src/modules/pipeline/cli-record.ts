@@ -12,7 +12,12 @@ export interface CliRunRecord {
   startedAt: string;
   /** false when the run is not in the database (PGlite, or the database could not be reached) */
   stored: boolean;
-  finish(end: { status: "succeeded" | "failed"; stages: Stage[]; summary: Record<string, unknown> | null; errors: RunError[] }): Promise<RunView>;
+  finish(end: {
+    status: "succeeded" | "failed";
+    stages: Stage[];
+    summary: Record<string, unknown> | null;
+    errors: RunError[];
+  }): Promise<RunView>;
 }
 
 /** Starts the record, "busy" when another run holds the lock; warn() gets the reason a run is not stored. */
@@ -20,7 +25,12 @@ export async function beginCliRun(warn: (message: string) => void): Promise<CliR
   const local = (): CliRunRecord => {
     const runId = crypto.randomUUID();
     const startedAt = new Date().toISOString();
-    return { runId, startedAt, stored: false, finish: async (end) => ({ runId, trigger: "cli", startedAt, finishedAt: new Date().toISOString(), ...end }) };
+    return {
+      runId,
+      startedAt,
+      stored: false,
+      finish: async (end) => ({ runId, trigger: "cli", startedAt, finishedAt: new Date().toISOString(), ...end }),
+    };
   };
   if (!/^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? "")) return local();
   let close = async () => {};
@@ -31,7 +41,9 @@ export async function beginCliRun(warn: (message: string) => void): Promise<CliR
     const { INSTANCE, failInterruptedRuns, finishRun, insertRun, runningRunId } = await import("./repository");
     const lock = await tryRunLock();
     if (!lock) {
-      warn(`another pipeline run is in progress (runId ${(await runningRunId(rawQuery)) ?? "unknown"}); one run at a time`);
+      warn(
+        `another pipeline run is in progress (runId ${(await runningRunId(rawQuery)) ?? "unknown"}); one run at a time`,
+      );
       await close();
       return "busy";
     }

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { config } from "../../config";
 import { UnauthorizedError } from "../../errors";
 import { ErrorResponse } from "../../shared-models";
-import { RunList, RunParams, RunStarted, RunView, RunsQuery } from "./model";
+import { RunList, RunParams, RunStarted, RunsQuery, RunView } from "./model";
 import { getRun, getRuns, startRun } from "./service";
 
 /** With ADMIN_TOKEN set, the caller must send it as a Bearer token; unset, the routes are open. */
@@ -11,7 +11,8 @@ function requireAdmin(authorization: string | undefined): void {
   if (config.adminToken === undefined) return;
   const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? "");
   const expected = Buffer.from(config.adminToken);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthorizedError("admin token required");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new UnauthorizedError("admin token required");
 }
 
 export const pipelineModule = new Elysia({ name: "pipeline" })
@@ -25,16 +26,29 @@ export const pipelineModule = new Elysia({ name: "pipeline" })
     },
     {
       response: { 202: RunStarted, 401: ErrorResponse, 409: ErrorResponse },
-      detail: { tags: ["pipeline"], summary: "Start a revenue pipeline run (DATA_DIR -> REPORTS_DIR) in the worker pool; one at a time across all instances", security: [{ bearer: [] }] },
+      detail: {
+        tags: ["pipeline"],
+        summary:
+          "Start a revenue pipeline run (DATA_DIR -> REPORTS_DIR) in the worker pool; one at a time across all instances",
+        security: [{ bearer: [] }],
+      },
     },
   )
   .get("/pipeline/runs", ({ query }) => getRuns(query.limit ?? 20, query.cursor), {
     query: RunsQuery,
     response: { 200: RunList, 401: ErrorResponse, 422: ErrorResponse },
-    detail: { tags: ["pipeline"], summary: "The latest runs (HTTP and CLI), newest first; pass nextCursor back as cursor", security: [{ bearer: [] }] },
+    detail: {
+      tags: ["pipeline"],
+      summary: "The latest runs (HTTP and CLI), newest first; pass nextCursor back as cursor",
+      security: [{ bearer: [] }],
+    },
   })
   .get("/pipeline/runs/:runId", ({ params }) => getRun(params.runId), {
     params: RunParams,
     response: { 200: RunView, 401: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse },
-    detail: { tags: ["pipeline"], summary: "Status, per-stage timings, summary and errors of a run", security: [{ bearer: [] }] },
+    detail: {
+      tags: ["pipeline"],
+      summary: "Status, per-stage timings, summary and errors of a run",
+      security: [{ bearer: [] }],
+    },
   });

@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import { config } from "../../config";
-import { driver, rawTransaction, type RawQuery } from "../../db/client";
+import { driver, type RawQuery, rawTransaction } from "../../db/client";
 import { log } from "../../logger";
 
 /** pg_advisory_lock key of the pipeline run lock ("pipe" in ASCII) */
@@ -38,7 +38,9 @@ export async function tryRunLock(): Promise<RunLock | undefined> {
   try {
     // no max_lifetime: the session must live as long as the run
     session = postgres(config.databaseUrl!, { max: 1, max_lifetime: 0, connect_timeout: 10, onnotice: () => {} });
-    const [row] = await session.unsafe<{ locked: boolean }[]>("select pg_try_advisory_lock($1) as locked", [RUN_LOCK_KEY]);
+    const [row] = await session.unsafe<{ locked: boolean }[]>("select pg_try_advisory_lock($1) as locked", [
+      RUN_LOCK_KEY,
+    ]);
     if (!row?.locked) {
       heldInProcess = false;
       await session.end({ timeout: 1 });

@@ -44,14 +44,23 @@ function toView(row: RunRow): RunView & { trigger: Trigger } {
 }
 
 /** Inserts a running run; the partial unique index refuses a second running row. */
-export async function insertRun(query: RawQuery, run: { id: string; trigger: Trigger; instance: string }): Promise<RunView & { trigger: Trigger }> {
-  const rows = await query<RunRow>(`insert into pipeline_runs (id, trigger, status, instance) values ($1, $2, 'running', $3) returning ${COLUMNS}`, [run.id, run.trigger, run.instance]);
+export async function insertRun(
+  query: RawQuery,
+  run: { id: string; trigger: Trigger; instance: string },
+): Promise<RunView & { trigger: Trigger }> {
+  const rows = await query<RunRow>(
+    `insert into pipeline_runs (id, trigger, status, instance) values ($1, $2, 'running', $3) returning ${COLUMNS}`,
+    [run.id, run.trigger, run.instance],
+  );
   return toView(rows[0]!);
 }
 
 /** Records the stages finished so far of a running run. */
 export async function saveStages(query: RawQuery, id: string, stages: Stage[]): Promise<void> {
-  await query(`update pipeline_runs set stages = $2::text::jsonb where id = $1 and status = 'running'`, [id, JSON.stringify(stages)]);
+  await query(`update pipeline_runs set stages = $2::text::jsonb where id = $1 and status = 'running'`, [
+    id,
+    JSON.stringify(stages),
+  ]);
 }
 
 /** Marks a running run succeeded or failed, with its stages and summary or errors. */
@@ -63,7 +72,13 @@ export async function finishRun(
   const rows = await query<RunRow>(
     `update pipeline_runs set status = $2, finished_at = now(), stages = $3::text::jsonb, summary = $4::text::jsonb, errors = $5::text::jsonb
      where id = $1 and status = 'running' returning ${COLUMNS}`,
-    [id, end.status, JSON.stringify(end.stages), end.summary === null ? null : JSON.stringify(end.summary), JSON.stringify(end.errors)],
+    [
+      id,
+      end.status,
+      JSON.stringify(end.stages),
+      end.summary === null ? null : JSON.stringify(end.summary),
+      JSON.stringify(end.errors),
+    ],
   );
   return rows[0] && toView(rows[0]);
 }
@@ -73,7 +88,10 @@ export async function finishRun(
  * can be running one: those rows belong to a process that died mid-run.
  */
 export async function failInterruptedRuns(query: RawQuery): Promise<string[]> {
-  const error: RunError = { code: "interrupted", message: "the process running the pipeline stopped before the run finished" };
+  const error: RunError = {
+    code: "interrupted",
+    message: "the process running the pipeline stopped before the run finished",
+  };
   const rows = await query<{ id: string }>(
     `update pipeline_runs set status = 'failed', finished_at = now(), errors = errors || $1::text::jsonb where status = 'running' returning id`,
     [JSON.stringify([error])],
@@ -92,7 +110,11 @@ export async function runningRunId(query: RawQuery): Promise<string | undefined>
 }
 
 /** Newest first; `before` is the seq cursor of the previous page. */
-export async function listRuns(query: RawQuery, limit: number, before?: number): Promise<{ runs: (RunView & { trigger: Trigger })[]; nextCursor: string | null }> {
+export async function listRuns(
+  query: RawQuery,
+  limit: number,
+  before?: number,
+): Promise<{ runs: (RunView & { trigger: Trigger })[]; nextCursor: string | null }> {
   const rows = await query<RunRow>(
     before === undefined
       ? `select ${COLUMNS} from pipeline_runs order by seq desc limit $1`
@@ -115,7 +137,11 @@ export async function pipelineState(query: RawQuery): Promise<PipelineRunState> 
   const last = rows.find((r) => r.status !== "running");
   const running = rows.find((r) => r.status === "running");
   return {
-    last: last && { durationS: Number(last.duration_s), succeeded: last.status === "succeeded", finishedAtS: Number(last.finished_s) },
+    last: last && {
+      durationS: Number(last.duration_s),
+      succeeded: last.status === "succeeded",
+      finishedAtS: Number(last.finished_s),
+    },
     runningS: running ? Number(running.duration_s) : 0,
   };
 }

@@ -12,10 +12,22 @@ import { log } from "../../logger";
 import { PipelineInputError } from "../../pipeline/errors";
 import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../pipeline/messages";
 import { pipelineRunsFinished, registerPipelineGauges } from "../metrics/service";
-import { recoverInterruptedRuns, tryRunLock, type RunLock } from "./lock";
+import { type RunLock, recoverInterruptedRuns, tryRunLock } from "./lock";
 import type { RunView } from "./model";
+import {
+  failInterruptedRuns,
+  findRun,
+  finishRun,
+  INSTANCE,
+  insertRun,
+  listRuns,
+  pipelineState,
+  type RunError,
+  runningRunId,
+  saveStages,
+  type Trigger,
+} from "./repository";
 import { writeRunJson } from "./run-json";
-import { INSTANCE, failInterruptedRuns, findRun, finishRun, insertRun, listRuns, pipelineState, runningRunId, saveStages, type RunError, type Trigger } from "./repository";
 
 const ORCHESTRATOR_FILE = new URL("../../../workers/orchestrator.ts", import.meta.url);
 
@@ -35,7 +47,9 @@ registerPipelineGauges(() => pipelineState(rawQuery));
 /** The pipeline thread and its pool, started on first use (src/index.ts starts it at start-up). */
 export function startPipelineThread(): Worker {
   if (thread) return thread;
-  const worker = new Worker(ORCHESTRATOR_FILE, { workerData: { workers: config.pipelineWorkers } satisfies OrchestratorData });
+  const worker = new Worker(ORCHESTRATOR_FILE, {
+    workerData: { workers: config.pipelineWorkers } satisfies OrchestratorData,
+  });
   worker.unref(); // the HTTP server keeps the process alive, not this thread
   worker.on("message", (event: OrchestratorEvent) => onEvent(event));
   // a thread that dies (an error, an exit nobody asked for) fails its run; the next run starts a new one
@@ -58,7 +72,10 @@ export async function closePipelineThread(): Promise<void> {
   thread = undefined;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 5000);
-    closed = () => (clearTimeout(timer), resolve());
+    closed = () => {
+      clearTimeout(timer);
+      resolve();
+    };
     worker.postMessage({ type: "close" } satisfies OrchestratorRequest);
   });
   await worker.terminate();
@@ -73,7 +90,11 @@ export async function recoverRuns(): Promise<string[]> {
 }
 
 const running = (runId: string | undefined) =>
-  new ConflictError("pipeline_running", "a pipeline run is already in progress", runId === undefined ? undefined : { runId });
+  new ConflictError(
+    "pipeline_running",
+    "a pipeline run is already in progress",
+    runId === undefined ? undefined : { runId },
+  );
 
 /** Starts a run in the background; a second start while one runs, on any instance, is a 409. */
 export async function startRun(): Promise<RunView> {
@@ -83,38 +104,62 @@ export async function startRun(): Promise<RunView> {
   let view: CurrentRun["view"];
   try {
     const interrupted = await failInterruptedRuns(rawQuery);
-    if (interrupted.length > 0) log("warn", "pipeline runs interrupted by a stopped process marked failed", { runIds: interrupted });
+    if (interrupted.length > 0)
+      log("warn", "pipeline runs interrupted by a stopped process marked failed", { runIds: interrupted });
     view = await insertRun(rawQuery, { id: crypto.randomUUID(), trigger: "http", instance: INSTANCE });
   } catch (error) {
     await lock.release(async () => {});
     throw error;
   }
   current = { view, lock, writes: Promise.resolve() };
-  startPipelineThread().postMessage({ type: "run", runId: view.runId, dataDir: config.dataDir, outDir: config.reportsDir, toleranceMin: 10 } satisfies OrchestratorRequest);
+  startPipelineThread().postMessage({
+    type: "run",
+    runId: view.runId,
+    dataDir: config.dataDir,
+    outDir: config.reportsDir,
+    toleranceMin: 10,
+  } satisfies OrchestratorRequest);
   return view;
 }
 
 function onEvent(event: OrchestratorEvent): void {
-  if (event.type === "closed") return closed?.();
+  if (event.type === "closed") {
+    closed?.();
+    return;
+  }
   const run = current;
   if (!run || run.view.runId !== event.runId) return;
   switch (event.type) {
     case "stage": {
       run.view.stages.push({ name: event.name, ms: 0, rows: event.rows });
       const stages = [...run.view.stages];
-      run.writes = run.writes.then(() => saveStages(rawQuery, run.view.runId, stages)).catch((error) => log("warn", "pipeline run: stage not recorded", { error: String(error) }));
+      run.writes = run.writes
+        .then(() => saveStages(rawQuery, run.view.runId, stages))
+        .catch((error) => log("warn", "pipeline run: stage not recorded", { error: String(error) }));
       return;
     }
     case "succeeded":
-      run.view.stages = event.result.stages.map((s) => ({ name: s.name, ms: Math.round(s.ms * 10) / 10, rows: s.rows }));
+      run.view.stages = event.result.stages.map((s) => ({
+        name: s.name,
+        ms: Math.round(s.ms * 10) / 10,
+        rows: s.rows,
+      }));
       run.view.summary = { ...event.result.summary };
       log("info", "pipeline run succeeded", { runId: run.view.runId, ms: event.result.summary.ms });
       void finish(run);
       return;
     case "failed": {
       const bad = event.badInput ? PipelineInputError.fromJSON(event.badInput) : undefined;
-      log(bad ? "warn" : "error", "pipeline run failed", { runId: run.view.runId, error: bad?.message ?? event.message });
-      void finish(run, bad ? { code: "bad_input", message: bad.message } : { code: "internal_error", message: "the pipeline failed unexpectedly" });
+      log(bad ? "warn" : "error", "pipeline run failed", {
+        runId: run.view.runId,
+        error: bad?.message ?? event.message,
+      });
+      void finish(
+        run,
+        bad
+          ? { code: "bad_input", message: bad.message }
+          : { code: "internal_error", message: "the pipeline failed unexpectedly" },
+      );
       return;
     }
   }
@@ -129,11 +174,17 @@ async function finish(run: CurrentRun, error?: RunError): Promise<void> {
   view.status = error ? "failed" : "succeeded";
   await run.writes;
   await run.lock.release(async (query) => {
-    const saved = await finishRun(query, view.runId, { status: view.status as "succeeded" | "failed", stages: view.stages, summary: view.summary, errors: view.errors });
+    const saved = await finishRun(query, view.runId, {
+      status: view.status as "succeeded" | "failed",
+      stages: view.stages,
+      summary: view.summary,
+      errors: view.errors,
+    });
     view.finishedAt = saved?.finishedAt ?? new Date().toISOString();
   });
   pipelineRunsFinished.inc({ trigger: "http", status: view.status });
-  if (!error) await writeRunJson(config.reportsDir, view).catch((e) => log("warn", "run.json not written", { error: String(e) }));
+  if (!error)
+    await writeRunJson(config.reportsDir, view).catch((e) => log("warn", "run.json not written", { error: String(e) }));
 }
 
 export async function getRun(runId: string): Promise<RunView> {

@@ -1,15 +1,16 @@
 import { Elysia } from "elysia";
+import { anonymousStatsLimiter, clientAddress } from "../../plugins/client-limits";
 import { ErrorResponse } from "../../shared-models";
 import { optionalAuth } from "../auth";
 import { StatsQuery, StatsResponse } from "../events/model";
 import { eventStats } from "./service";
-import { anonymousStatsLimiter, clientAddress } from "../../plugins/client-limits";
 
 export const statsModule = new Elysia({ name: "stats" })
   .use(optionalAuth)
   .get("/stats", ({ userId, query }) => eventStats(userId, query.from, query.to), {
     // after optionalAuth's resolve: only calls without a token are limited per address
-    beforeHandle: ({ userId, request, server }) => (userId === undefined ? anonymousStatsLimiter.check(clientAddress(request, server)) : undefined),
+    beforeHandle: ({ userId, request, server }) =>
+      userId === undefined ? anonymousStatsLimiter.check(clientAddress(request, server)) : undefined,
     query: StatsQuery,
     response: { 200: StatsResponse, 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
     detail: {

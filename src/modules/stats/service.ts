@@ -19,7 +19,8 @@ let globalQueue: Promise<unknown> = Promise.resolve();
 let waiting = 0;
 
 function queued<T>(run: () => Promise<T>): Promise<T> {
-  if (waiting >= GLOBAL_QUEUE_MAX) throw new OverloadedError(503, "busy", "too many global /stats queries waiting; retry shortly", 1);
+  if (waiting >= GLOBAL_QUEUE_MAX)
+    throw new OverloadedError(503, "busy", "too many global /stats queries waiting; retry shortly", 1);
   waiting++;
   const start = () => {
     waiting--;

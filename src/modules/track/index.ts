@@ -1,13 +1,17 @@
 import { Elysia } from "elysia";
+import { clientAddress, trackLimiter } from "../../plugins/client-limits";
 import { ErrorResponse } from "../../shared-models";
 import { TrackQuery, TrackResponse } from "../events/model";
 import { recordDeeplink } from "../events/service";
-import { clientAddress, trackLimiter } from "../../plugins/client-limits";
 
 /** Deeplink attribution clicks. Answers JSON only: it never redirects, so it cannot be an open redirect. */
-export const trackModule = new Elysia({ name: "track" }).get("/track", async ({ query }) => ({ ok: true as const, trackedId: await recordDeeplink(query) }), {
-  beforeHandle: ({ request, server }) => trackLimiter.check(clientAddress(request, server)),
-  query: TrackQuery,
-  response: { 200: TrackResponse, 422: ErrorResponse, 429: ErrorResponse },
-  detail: { tags: ["events"], summary: "Record a deeplink_open event under af_id (or anon)" },
-});
+export const trackModule = new Elysia({ name: "track" }).get(
+  "/track",
+  async ({ query }) => ({ ok: true as const, trackedId: await recordDeeplink(query) }),
+  {
+    beforeHandle: ({ request, server }) => trackLimiter.check(clientAddress(request, server)),
+    query: TrackQuery,
+    response: { 200: TrackResponse, 422: ErrorResponse, 429: ErrorResponse },
+    detail: { tags: ["events"], summary: "Record a deeplink_open event under af_id (or anon)" },
+  },
+);

@@ -11,7 +11,13 @@
  */
 import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../../errors";
 import { log } from "../../logger";
-import { commitDuration, commitGroupSize, earnBatchSize, walletCommitFailures, walletCommits } from "../metrics/service";
+import {
+  commitDuration,
+  commitGroupSize,
+  earnBatchSize,
+  walletCommitFailures,
+  walletCommits,
+} from "../metrics/service";
 import { InFlightLimit } from "./in-flight-limit";
 import { RateLimiter } from "./rate-limit";
 import { applyBatches, BUSY, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
@@ -48,10 +54,17 @@ const MAX_ATTEMPTS = 3;
 /** error code of a statement that has not settled long after the request timeout */
 const COMMIT_STALLED = "COMMIT_STALLED";
 
-const timeoutError = () => new OverloadedError(503, "timeout", "the wallet did not answer in time; nothing was applied, retry", 1);
+const timeoutError = () =>
+  new OverloadedError(503, "timeout", "the wallet did not answer in time; nothing was applied, retry", 1);
 const unknownError = () =>
-  new OverloadedError(503, "outcome_unknown", "the wallet did not confirm in time; the request may or may not be applied: retry with the same Idempotency-Key", 1);
-const failedError = () => new OverloadedError(503, "database_unavailable", "the wallet could not commit; nothing was applied, retry", 1);
+  new OverloadedError(
+    503,
+    "outcome_unknown",
+    "the wallet did not confirm in time; the request may or may not be applied: retry with the same Idempotency-Key",
+    1,
+  );
+const failedError = () =>
+  new OverloadedError(503, "database_unavailable", "the wallet could not commit; nothing was applied, retry", 1);
 
 /** Tunables of the wallet engine; the defaults come from config. */
 export interface WalletEngineOptions {
@@ -113,7 +126,8 @@ export class WalletEngine {
   submit(userId: string, op: WalletOp): Promise<WalletResult> {
     if (this.stopping) return Promise.reject(new OverloadedError(503, "shutting_down", "server is shutting down", 5));
     const waitS = this.limiter.take(userId);
-    if (waitS > 0) return Promise.reject(new OverloadedError(429, "rate_limited", "too many wallet requests for this user", waitS));
+    if (waitS > 0)
+      return Promise.reject(new OverloadedError(429, "rate_limited", "too many wallet requests for this user", waitS));
     let actor = this.actors.get(userId);
     if (!actor) {
       actor = { userId, mailbox: [], draining: false };
@@ -248,7 +262,11 @@ export class WalletEngine {
     const opsMax = this.options.groupOpsMax ?? Infinity;
     let count = 0;
     let ops = 0;
-    while (count < this.ready.length && count < this.options.groupMax && (count === 0 || ops + this.ready[count].ops.length <= opsMax)) {
+    while (
+      count < this.ready.length &&
+      count < this.options.groupMax &&
+      (count === 0 || ops + this.ready[count].ops.length <= opsMax)
+    ) {
       ops += this.ready[count++].ops.length;
     }
     return this.ready.splice(0, count);
@@ -309,7 +327,8 @@ export class WalletEngine {
     if (this.options.timeoutMs <= 0) return statement;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      const stall = () => reject(Object.assign(new Error("the statement did not settle in time"), { code: COMMIT_STALLED }));
+      const stall = () =>
+        reject(Object.assign(new Error("the statement did not settle in time"), { code: COMMIT_STALLED }));
       timer = setTimeout(stall, this.options.timeoutMs + 1000);
     });
     statement.catch(() => {}); // a late failure after the watchdog fired is already answered
@@ -356,7 +375,9 @@ export class WalletEngine {
         }
         walletCommitFailures.inc();
         log("error", "wallet commit failed", { error: (error as Error).message, code, users: live.length, rolledBack });
-        for (const drain of live) for (const op of drain.ops) if (op.state === State.Sent) answer(op).reject(rolledBack ? failedError() : unknownError());
+        for (const drain of live)
+          for (const op of drain.ops)
+            if (op.state === State.Sent) answer(op).reject(rolledBack ? failedError() : unknownError());
         return busy;
       }
     }
@@ -392,10 +413,19 @@ function settle(op: QueuedOp, outcome: OpOutcome, stats: WalletEngine["stats"]):
       op.resolve({ txId: outcome.txId, amount: outcome.amount, balance: outcome.balance, replayed: true });
       break;
     case "insufficient_funds":
-      op.reject(new ConflictError("insufficient_funds", "balance too low for this spend", { balance: outcome.balance, amount: outcome.amount }));
+      op.reject(
+        new ConflictError("insufficient_funds", "balance too low for this spend", {
+          balance: outcome.balance,
+          amount: outcome.amount,
+        }),
+      );
       break;
     case "idempotency_mismatch":
-      op.reject(new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", { field: "Idempotency-Key" }));
+      op.reject(
+        new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", {
+          field: "Idempotency-Key",
+        }),
+      );
       break;
     case "unknown_user":
       op.reject(new UnauthorizedError("user of this token does not exist; log in again"));

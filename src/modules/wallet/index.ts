@@ -1,16 +1,33 @@
 import { Elysia } from "elysia";
+import { UnauthorizedError } from "../../errors";
 import { ErrorResponse, IdempotencyHeaders } from "../../shared-models";
 import { authGuard } from "../auth";
 import { BalanceResponse, LedgerQuery, LedgerResponse, WalletBody, WalletResponse } from "./model";
 import { readBalance, readLedger } from "./repository";
 import { wallet } from "./service";
-import { UnauthorizedError } from "../../errors";
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  409: ErrorResponse,
+  422: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+};
 
 /** /earn (sign 1) and /spend (sign -1) through the user's actor; a replay is marked in a header. */
-async function submit(userId: string, body: WalletBody, sign: 1 | -1, idempotencyKey: string | undefined, responseHeaders: Record<string, unknown>) {
-  const result = await wallet.submit(userId, { amount: sign * body.amount, reason: body.reason ?? null, idempotencyKey: idempotencyKey ?? null });
+async function submit(
+  userId: string,
+  body: WalletBody,
+  sign: 1 | -1,
+  idempotencyKey: string | undefined,
+  responseHeaders: Record<string, unknown>,
+) {
+  const result = await wallet.submit(userId, {
+    amount: sign * body.amount,
+    reason: body.reason ?? null,
+    idempotencyKey: idempotencyKey ?? null,
+  });
   if (result.replayed) responseHeaders["idempotent-replayed"] = "true";
   return { ok: true as const, amount: result.amount, balance: result.balance, txId: result.txId };
 }
@@ -23,12 +40,20 @@ export const walletModule = new Elysia({ name: "wallet" })
     response: { 200: WalletResponse, ...errors },
     detail: { tags: ["wallet"], summary: "Credit in-game currency", security: [{ bearer: [] }] },
   })
-  .post("/spend", ({ body, userId, headers, set }) => submit(userId, body, -1, headers["idempotency-key"], set.headers), {
-    body: WalletBody,
-    headers: IdempotencyHeaders,
-    response: { 200: WalletResponse, ...errors },
-    detail: { tags: ["wallet"], summary: "Debit in-game currency (409 insufficient_funds below zero)", security: [{ bearer: [] }] },
-  })
+  .post(
+    "/spend",
+    ({ body, userId, headers, set }) => submit(userId, body, -1, headers["idempotency-key"], set.headers),
+    {
+      body: WalletBody,
+      headers: IdempotencyHeaders,
+      response: { 200: WalletResponse, ...errors },
+      detail: {
+        tags: ["wallet"],
+        summary: "Debit in-game currency (409 insufficient_funds below zero)",
+        security: [{ bearer: [] }],
+      },
+    },
+  )
   .get(
     "/balance",
     async ({ userId }) => {
@@ -36,7 +61,10 @@ export const walletModule = new Elysia({ name: "wallet" })
       if (balance === undefined) throw new UnauthorizedError("user of this token does not exist; log in again");
       return { userId, balance };
     },
-    { response: { 200: BalanceResponse, 401: ErrorResponse }, detail: { tags: ["wallet"], summary: "Current balance", security: [{ bearer: [] }] } },
+    {
+      response: { 200: BalanceResponse, 401: ErrorResponse },
+      detail: { tags: ["wallet"], summary: "Current balance", security: [{ bearer: [] }] },
+    },
   )
   .get(
     "/wallet/ledger",
@@ -59,6 +87,10 @@ export const walletModule = new Elysia({ name: "wallet" })
     {
       query: LedgerQuery,
       response: { 200: LedgerResponse, 401: ErrorResponse, 422: ErrorResponse },
-      detail: { tags: ["wallet"], summary: "Ledger entries, newest first, keyset-paginated", security: [{ bearer: [] }] },
+      detail: {
+        tags: ["wallet"],
+        summary: "Ledger entries, newest first, keyset-paginated",
+        security: [{ bearer: [] }],
+      },
     },
   );

@@ -28,14 +28,23 @@ export type PlannedOutcome =
  * mismatch (nothing written); a spend below zero is refused with the balance it met (nothing
  * written, so the key stays free); anything else is applied and moves the balance.
  */
-export function planUser(balance: number | undefined, ops: WalletOp[], known: ReadonlyMap<string, KeyedEntry>): PlannedOutcome[] {
+export function planUser(
+  balance: number | undefined,
+  ops: WalletOp[],
+  known: ReadonlyMap<string, KeyedEntry>,
+): PlannedOutcome[] {
   if (balance === undefined) return ops.map(() => ({ kind: "unknown_user" }));
   let running = balance;
   return ops.map((op): PlannedOutcome => {
     const previous = op.idempotencyKey === null ? undefined : known.get(op.idempotencyKey);
     if (previous) {
       if (previous.amount !== op.amount || previous.reason !== op.reason) return { kind: "idempotency_mismatch" };
-      return { kind: "replayed", txId: previous.txId, amount: Math.abs(previous.amount), balance: previous.balanceAfter };
+      return {
+        kind: "replayed",
+        txId: previous.txId,
+        amount: Math.abs(previous.amount),
+        balance: previous.balanceAfter,
+      };
     }
     if (running + op.amount < 0) return { kind: "insufficient_funds", balance: running, amount: -op.amount };
     running += op.amount;

@@ -4,7 +4,13 @@ import { storableText } from "../../shared-models";
 /** t.Number with multipleOf, not t.Integer: t.Integer coerces "10" to 10, and the contract forbids coercion. */
 export const WalletBody = t.Object(
   {
-    amount: t.Number({ minimum: 1, maximum: 100_000, multipleOf: 1, description: "integer 1..100000", examples: [500] }),
+    amount: t.Number({
+      minimum: 1,
+      maximum: 100_000,
+      multipleOf: 1,
+      description: "integer 1..100000",
+      examples: [500],
+    }),
     reason: t.Optional(t.String({ maxLength: 200, pattern: storableText(), examples: ["daily login bonus"] })),
   },
   { additionalProperties: true },

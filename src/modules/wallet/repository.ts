@@ -39,7 +39,12 @@ const READ_BALANCES = "select user_id, balance from users where user_id = any($1
 /** wallet_apply's outcome codes, in the order the function numbers them. */
 const OUTCOMES = ["applied", "replayed", "insufficient_funds", "idempotency_mismatch", "unknown_user", BUSY] as const;
 
-type ApplyRow = { outcome: number; tx_id: string | number | null; amount: number | null; balance: string | number | null };
+type ApplyRow = {
+  outcome: number;
+  tx_id: string | number | null;
+  amount: number | null;
+  balance: string | number | null;
+};
 
 /**
  * Applies every batch in ONE statement and returns one outcome per op, batch by batch.
@@ -63,7 +68,8 @@ export async function applyBatches(batches: UserBatch[], wait: boolean): Promise
     }
   }
   const rows = await rawQuery<ApplyRow>(APPLY, [userIds, opUser, amounts, reasons, keys, wait]);
-  if (rows.length !== opUser.length) throw new Error(`wallet_apply returned ${rows.length} outcomes for ${opUser.length} ops`);
+  if (rows.length !== opUser.length)
+    throw new Error(`wallet_apply returned ${rows.length} outcomes for ${opUser.length} ops`);
   let next = 0;
   return batches.map((batch) => {
     const outcomes: OpOutcome[] = [];
@@ -133,8 +139,11 @@ export async function readLedger(userId: string, limit: number, before?: number)
   return db
     .select()
     .from(walletLedger)
-    .where(before === undefined ? eq(walletLedger.userId, userId) : and(eq(walletLedger.userId, userId), lt(walletLedger.id, before)))
+    .where(
+      before === undefined
+        ? eq(walletLedger.userId, userId)
+        : and(eq(walletLedger.userId, userId), lt(walletLedger.id, before)),
+    )
     .orderBy(desc(walletLedger.id))
     .limit(limit);
 }
-

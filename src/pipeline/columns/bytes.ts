@@ -138,10 +138,12 @@ export const BYTE_WEIGHT = (() => {
 
 /** Code-unit order of two UTF-8 byte strings (what `a < b` gives on the decoded strings). */
 export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
-  const la = ae - as, lb = be - bs;
-  const n = la < lb ? la : lb;
+  const la = ae - as,
+    lb = be - bs;
+  const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
-    const x = a[as + i]!, y = b[bs + i]!;
+    const x = a[as + i]!,
+      y = b[bs + i]!;
     if (x !== y) return BYTE_WEIGHT[x]! - BYTE_WEIGHT[y]!;
   }
   return la - lb;

@@ -18,8 +18,24 @@ function putUint(buf: Uint8Array, at: number, v: number): number {
     // 32-bit integer maths (the common case: dollars, cents, seconds)
     let x = v | 0;
     // Unrolled on purpose (hot: every number written): digit count by comparisons, no loop or log10.
-    const digits = x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6
-      : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+    const digits =
+      x < 100
+        ? 2
+        : x < 1000
+          ? 3
+          : x < 10000
+            ? 4
+            : x < 100000
+              ? 5
+              : x < 1000000
+                ? 6
+                : x < 10000000
+                  ? 7
+                  : x < 100000000
+                    ? 8
+                    : x < 1000000000
+                      ? 9
+                      : 10;
     for (let i = at + digits - 1; i >= at; i--) {
       const q = (x / 10) | 0;
       buf[i] = 48 + x - q * 10;
@@ -98,12 +114,14 @@ export function putUsd(buf: Uint8Array, at: number, micro: number): number {
     cents = Math.round(Math.abs(value) * 100);
     negative = value < 0;
   }
-  const whole = Math.floor(cents / 100), frac = cents - whole * 100;
+  const whole = Math.floor(cents / 100),
+    frac = cents - whole * 100;
   if (negative) buf[at++] = 45;
   at = putUint(buf, at, whole);
   if (frac !== 0) {
     buf[at++] = 46;
-    const tens = (frac / 10) | 0, ones = frac - tens * 10;
+    const tens = (frac / 10) | 0,
+      ones = frac - tens * 10;
     buf[at++] = 48 + tens;
     if (ones !== 0) buf[at++] = 48 + ones;
   }
@@ -152,8 +170,13 @@ export function putTime(buf: Uint8Array, at: number, seconds: number): number {
     } else at = putDateSlow(buf, at, day);
   } else at = putDateSlow(buf, at, day);
   const s = (seconds - day * SECONDS_PER_DAY) | 0; // 0..86399
-  const h = (s / 3600) | 0, rest = s - h * 3600, m = (rest / 60) | 0, sec = rest - m * 60;
-  const h1 = (h / 10) | 0, m1 = (m / 10) | 0, s1 = (sec / 10) | 0;
+  const h = (s / 3600) | 0,
+    rest = s - h * 3600,
+    m = (rest / 60) | 0,
+    sec = rest - m * 60;
+  const h1 = (h / 10) | 0,
+    m1 = (m / 10) | 0,
+    s1 = (sec / 10) | 0;
   // Unrolled on purpose (hot: every time written): HH:MM:SSZ as nine direct byte writes.
   buf[at] = 48 + h1;
   buf[at + 1] = 48 + h - h1 * 10;

@@ -41,14 +41,22 @@ const T_FALSE = ascii(",false\n");
  * values one after another. The arrays are module-level (one set per worker thread).
  */
 const BATCH = 256;
-const gIdS = new Int32Array(BATCH), gIdE = new Int32Array(BATCH);
-const gRcS = new Int32Array(BATCH), gRcE = new Int32Array(BATCH);
-const gTime = new Float64Array(BATCH), gCamp = new Int32Array(BATCH);
+const gIdS = new Int32Array(BATCH),
+  gIdE = new Int32Array(BATCH);
+const gRcS = new Int32Array(BATCH),
+  gRcE = new Int32Array(BATCH);
+const gTime = new Float64Array(BATCH),
+  gCamp = new Int32Array(BATCH);
+// biome-ignore lint/correctness/noUnusedVariables: a sink, so the warming reads are not optimised away
 let touched = 0;
 
 /** Gathers curated rows [from, to) of a chunk into the batch arrays. */
 function gatherCurated(ch: CuratedChunk, from: number, to: number): void {
-  const rows = ch.rows, io = ch.afid.offsets, ro = ch.receipt.offsets, time = ch.time, campaign = ch.campaign;
+  const rows = ch.rows,
+    io = ch.afid.offsets,
+    ro = ch.receipt.offsets,
+    time = ch.time,
+    campaign = ch.campaign;
   // Deliberately separate loops, one column each (not fused): independent loads the CPU overlaps.
   for (let k = from; k < to; k++) {
     const r = rows[k]!;
@@ -63,7 +71,8 @@ function gatherCurated(ch: CuratedChunk, from: number, to: number): void {
   for (let k = from; k < to; k++) gTime[k - from] = time[rows[k]!]!;
   for (let k = from; k < to; k++) gCamp[k - from] = campaign[rows[k]!]!;
   // pull the id bytes into cache
-  const ib = ch.afid.bytes, rb = ch.receipt.bytes;
+  const ib = ch.afid.bytes,
+    rb = ch.receipt.bytes;
   let x = 0;
   for (let k = 0; k < to - from; k++) x ^= ib[gIdS[k]!]! ^ rb[gRcS[k]!]!;
   touched ^= x;
@@ -72,11 +81,17 @@ function gatherCurated(ch: CuratedChunk, from: number, to: number): void {
 /** Writes curated rows [from, to) of a chunk (gathered first). */
 function curatedBatch(out: Out, ch: CuratedChunk, campaigns: Uint8Array[], from: number, to: number): void {
   gatherCurated(ch, from, to);
-  const idBytes = ch.afid.bytes, rcBytes = ch.receipt.bytes, revenue = ch.revenue, chargeback = ch.chargeback;
+  const idBytes = ch.afid.bytes,
+    rcBytes = ch.receipt.bytes,
+    revenue = ch.revenue,
+    chargeback = ch.chargeback;
   for (let j = from; j < to; j++) {
     const x = j - from;
     const cb = campaigns[gCamp[x]!]!;
-    const is = gIdS[x]!, ie = gIdE[x]!, rs = gRcS[x]!, re = gRcE[x]!;
+    const is = gIdS[x]!,
+      ie = gIdE[x]!,
+      rs = gRcS[x]!,
+      re = gRcE[x]!;
     const buf = out.room(2 * (ie - is + re - rs) + cb.length + 128);
     let at = out.at;
     at = putCsv(buf, at, idBytes, is, ie);
@@ -119,7 +134,9 @@ export function curatedChunks(p: PurchasesTable, curated: Curated, size: number)
       time: p.time,
       campaign: p.campaign,
       campaignDict: p.campaignDict,
-      rows: curated.rows.slice(a, b), revenue: curated.revenue.slice(a, b), chargeback: curated.chargeback.slice(a, b),
+      rows: curated.rows.slice(a, b),
+      revenue: curated.revenue.slice(a, b),
+      chargeback: curated.chargeback.slice(a, b),
     });
   }
   return out;

@@ -61,7 +61,8 @@ export class DetailWriter {
   private head(buf: Uint8Array, template: Uint8Array): number {
     let at = put(buf, this.out.at, T_NEXT);
     at = put(buf, at, template);
-    const id = this.id, n = this.idLen;
+    const id = this.id,
+      n = this.idLen;
     for (let i = 0; i < n; i++) buf[at + i] = id[i]!;
     return at + n;
   }

@@ -4,9 +4,9 @@
  * curated-csv.ts and reconciliation-json.ts.
  */
 import type { ArpdauRow } from "../arpdau.ts";
-import { ratio, roundRatio, usd, type Ratio } from "../exact.ts";
+import { type Ratio, ratio, roundRatio, usd } from "../exact.ts";
 import { formatDate, MICRO } from "../normalise.ts";
-import { roasOf, type Anomaly, type DailyRow } from "../roas.ts";
+import { type Anomaly, type DailyRow, roasOf } from "../roas.ts";
 
 /** Pretty JSON with a trailing newline (the small outputs). */
 export function jsonText(value: unknown): string {

@@ -10,7 +10,10 @@ export class Out {
   buf: Uint8Array;
   at = 0;
   /** shared: the bytes live in a SharedArrayBuffer (other threads write them out without a copy) */
-  constructor(capacity: number, private readonly shared = false) {
+  constructor(
+    capacity: number,
+    private readonly shared = false,
+  ) {
     this.buf = this.alloc(Math.max(1024, capacity));
   }
   private alloc(n: number): Uint8Array {

@@ -70,13 +70,18 @@ interface DetailsPlan {
 function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
   const groups = parts.map((p) => p.idOff.length - 1);
   let cap = 1024;
-  let part = new Int32Array(cap), start = new Float64Array(cap), end = new Float64Array(cap);
-  let n = 0, total = 0;
-  const chunks = [0], offsets = [0];
+  let part = new Int32Array(cap),
+    start = new Float64Array(cap),
+    end = new Float64Array(cap);
+  let n = 0,
+    total = 0;
+  const chunks = [0],
+    offsets = [0];
   const next = new Int32Array(parts.length); // next group per partition
   for (;;) {
     // the partition whose next id is smallest, and the runner-up
-    let best = -1, second = -1;
+    let best = -1,
+      second = -1;
     for (let j = 0; j < parts.length; j++) {
       if (next[j]! >= groups[j]!) continue;
       if (best === -1 || compareGroups(parts[j]!, next[j]!, parts[best]!, next[best]!) < 0) {
@@ -85,17 +90,21 @@ function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
       } else if (second === -1 || compareGroups(parts[j]!, next[j]!, parts[second]!, next[second]!) < 0) second = j;
     }
     if (best === -1) break;
-    const d = parts[best]!, g = next[best]!;
+    const d = parts[best]!,
+      g = next[best]!;
     // the stretch of its ids below the runner-up's next id goes at once
     let h = g + 1;
     if (second === -1) h = groups[best]!;
     else {
-      const o = parts[second]!, og = next[second]!;
+      const o = parts[second]!,
+        og = next[second]!;
       while (h < groups[best]! && compareGroups(d, h, o, og) < 0) h++;
     }
     if (n === cap) {
       cap *= 2;
-      const p2 = new Int32Array(cap), s2 = new Float64Array(cap), e2 = new Float64Array(cap);
+      const p2 = new Int32Array(cap),
+        s2 = new Float64Array(cap),
+        e2 = new Float64Array(cap);
       p2.set(part);
       s2.set(start);
       e2.set(end);
@@ -134,15 +143,11 @@ export interface DetailsChunkTask {
 }
 
 /** The tasks that write the planned details, the first piece at file offset `base`. */
-function detailsChunkTasks(
-  path: string,
-  base: number,
-  parts: RenderedPart[],
-  plan: DetailsPlan,
-): DetailsChunkTask[] {
+function detailsChunkTasks(path: string, base: number, parts: RenderedPart[], plan: DetailsPlan): DetailsChunkTask[] {
   const tasks: DetailsChunkTask[] = [];
   for (let k = 0; k + 1 < plan.chunks.length; k++) {
-    const a = plan.chunks[k]!, b = plan.chunks[k + 1]!;
+    const a = plan.chunks[k]!,
+      b = plan.chunks[k + 1]!;
     tasks.push({
       path,
       position: base + plan.offsets[k]!,
@@ -164,7 +169,9 @@ export function writeDetailsChunk(task: DetailsChunkTask): number {
   if (chunkBuffer.length < size) chunkBuffer = new Uint8Array(Math.max(size, 8 << 20));
   let at = 0;
   for (let i = 0; i < task.part.length; i++) {
-    const src = task.bytes[task.part[i]!]!, s = task.start[i]!, e = task.end[i]!;
+    const src = task.bytes[task.part[i]!]!,
+      s = task.start[i]!,
+      e = task.end[i]!;
     chunkBuffer.set(src.subarray(s, e), at);
     at += e - s;
   }

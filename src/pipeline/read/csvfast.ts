@@ -16,7 +16,10 @@
  * field is a blank line (skipped, like papaparse.ts does with papaparse's [""] rows).
  */
 
-const QUOTE = 34, COMMA = 44, LF = 10, CR = 13;
+const QUOTE = 34,
+  COMMA = 44,
+  LF = 10,
+  CR = 13;
 
 /** Field stop bytes outside quotes: comma, LF, quote (CRLF mode: CR too). */
 const STOP_LF = new Uint8Array(256);
@@ -30,7 +33,9 @@ STOP_CRLF[CR] = 1;
 const BATCH_RECORDS = 1024;
 
 const SCAN_MORE = 0;
-export const SCAN_OK = 1, SCAN_IRREGULAR = 2, SCAN_NEED_MORE = 3;
+export const SCAN_OK = 1,
+  SCAN_IRREGULAR = 2,
+  SCAN_NEED_MORE = 3;
 
 /**
  * Scans records that start before a stop mark, a batch at a time: for record r of a batch, the
@@ -71,9 +76,13 @@ export class Scanner {
   }
   /** Scans the next batch; returns how many records it holds (see status). */
   next(buf: Uint8Array, stopAt: number, eof: boolean): number {
-    const len = buf.length, crlf = this.crlf;
+    const len = buf.length,
+      crlf = this.crlf;
     const stop = crlf ? STOP_CRLF : STOP_LF;
-    const fs = this.fs, fe = this.fe, lines = this.lines, slotOf = this.slotOf;
+    const fs = this.fs,
+      fe = this.fe,
+      lines = this.lines,
+      slotOf = this.slotOf;
     const nSlots = this.slots;
     const maxCol = slotOf.length;
     let pos = this.pos;
@@ -100,6 +109,7 @@ export class Scanner {
           let escapes = 0;
           for (;;) {
             let b = 0;
+            // biome-ignore lint/suspicious/noAssignInExpressions: hot loop, deliberately unrolled (one load per byte)
             while (p < len && (b = buf[p]!) !== QUOTE) {
               if (b === LF) newlines++;
               p++;
@@ -168,7 +178,8 @@ export class Scanner {
             reason = "LF without CR in a CRLF file";
             break records;
           }
-          if (pos > 0 && buf[pos - 1] === CR) { // the byte before the LF: a closing quote when the field was quoted
+          if (pos > 0 && buf[pos - 1] === CR) {
+            // the byte before the LF: a closing quote when the field was quoted
             status = SCAN_IRREGULAR;
             reason = "CRLF line in an LF file";
             break records;
@@ -269,7 +280,7 @@ export function probeHeader(head: Uint8Array, size: number): HeaderProbe {
 
 /** papaparse 5's guessLineEndings with quoteChar `"`, verbatim in effect. */
 export function guessLineEndings(text: string): string {
-  const input = text.substring(0, 1024 * 1024).replace(/"([^]*?)"/gm, "");
+  const input = text.substring(0, 1024 * 1024).replace(/"([\s\S]*?)"/gm, "");
   const r = input.split("\r");
   const n = input.split("\n");
   const nAppearsFirst = n.length > 1 && n[0]!.length < r[0]!.length;

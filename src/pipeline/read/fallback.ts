@@ -1,9 +1,9 @@
 /** The papaparse fallback: a file the fast reader does not take, read whole into the same row logic. */
 import { FILES, type FileKind } from "../tables.ts";
 import { layoutFor } from "./layout.ts";
-import { streamCsv, type ReadProgress } from "./papaparse.ts";
+import { type ReadProgress, streamCsv } from "./papaparse.ts";
 import type { Segment } from "./segment.ts";
-import { sinkFor, type AnySink } from "./sinks/sink-for.ts";
+import { type AnySink, sinkFor } from "./sinks/sink-for.ts";
 
 /**
  * Reads a whole file through papaparse (the fallback for files the fast reader does not take):

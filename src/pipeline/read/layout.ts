@@ -7,7 +7,10 @@ import { FILES, type FileKind } from "../tables.ts";
 
 /** Header cell as compared: BOM stripped, trimmed, lower-cased. */
 export function normaliseHeader(cell: string): string {
-  return cell.replace(/^\uFEFF/, "").trim().toLowerCase();
+  return cell
+    .replace(/^\uFEFF/, "")
+    .trim()
+    .toLowerCase();
 }
 
 /**

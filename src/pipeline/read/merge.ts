@@ -1,6 +1,6 @@
 /** A file's segments merged, in file order, into one table whose big arrays are shared memory. */
 import { chargedRows } from "../chargebacks.ts";
-import { type BytesColumn } from "../columns/bytes.ts";
+import type { BytesColumn } from "../columns/bytes.ts";
 import { Interner, renormalise } from "../columns/interner.ts";
 import { shared } from "../columns/memory.ts";
 import { normaliseCampaign } from "../normalise.ts";
@@ -50,7 +50,8 @@ function concatBytes(parts: BytesColumn[], n: number): BytesColumn {
   if (total > 0xffffffff) throw new RangeError("string column beyond 4 GiB");
   const bytes = shared(Uint8Array, total);
   const offsets = shared(Uint32Array, n + 1);
-  let at = 0, row = 0;
+  let at = 0,
+    row = 0;
   for (const p of parts) {
     bytes.set(p.bytes, at);
     const o = p.offsets;
@@ -91,20 +92,45 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const cols = segments.map((s) => s.cols as PurchasesCols);
       const n = cols.reduce((s, c) => s + c.n, 0);
       const campaign = concatCampaigns(cols, n);
-      const receipt = concatBytes(cols.map((c) => c.receipt), n);
-      const receiptHash = concatInto(shared(Int32Array, n), cols.map((c) => c.receiptHash));
+      const receipt = concatBytes(
+        cols.map((c) => c.receipt),
+        n,
+      );
+      const receiptHash = concatInto(
+        shared(Int32Array, n),
+        cols.map((c) => c.receiptHash),
+      );
       const t: PurchasesTable = {
         kind,
         n,
-        afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
-        flags: concatInto(shared(Uint8Array, n), cols.map((c) => c.flags)),
-        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
-        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
+        afid: concatBytes(
+          cols.map((c) => c.afid),
+          n,
+        ),
+        afidHash: concatInto(
+          shared(Int32Array, n),
+          cols.map((c) => c.afidHash),
+        ),
+        flags: concatInto(
+          shared(Uint8Array, n),
+          cols.map((c) => c.flags),
+        ),
+        time: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.time),
+        ),
+        revenue: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.revenue),
+        ),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
         receipt,
-        charged: chargedRows(receipt, receiptHash, cols.map((c) => c.chargebacks)),
+        charged: chargedRows(
+          receipt,
+          receiptHash,
+          cols.map((c) => c.chargebacks),
+        ),
       };
       table = t;
       break;
@@ -115,11 +141,26 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: ConfirmedTable = {
         kind,
         n,
-        afid: concatBytes(cols.map((c) => c.afid), n),
-        afidHash: concatInto(shared(Int32Array, n), cols.map((c) => c.afidHash)),
-        time: concatInto(shared(Float64Array, n), cols.map((c) => c.time)),
-        revenue: concatInto(shared(Float64Array, n), cols.map((c) => c.revenue)),
-        receipt: concatBytes(cols.map((c) => c.receipt), n),
+        afid: concatBytes(
+          cols.map((c) => c.afid),
+          n,
+        ),
+        afidHash: concatInto(
+          shared(Int32Array, n),
+          cols.map((c) => c.afidHash),
+        ),
+        time: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.time),
+        ),
+        revenue: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.revenue),
+        ),
+        receipt: concatBytes(
+          cols.map((c) => c.receipt),
+          n,
+        ),
       };
       table = t;
       break;
@@ -131,10 +172,16 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: CostsTable = {
         kind,
         n,
-        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
+        day: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.day),
+        ),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
-        cost: concatInto(shared(Float64Array, n), cols.map((c) => c.cost)),
+        cost: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.cost),
+        ),
       };
       table = t;
       break;
@@ -147,9 +194,18 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: SessionsTable = {
         kind,
         n,
-        day: concatInto(shared(Float64Array, n), cols.map((c) => c.day)),
-        user: concatBytes(cols.map((c) => c.user), n),
-        userHash: concatInto(shared(Int32Array, n), cols.map((c) => c.userHash)),
+        day: concatInto(
+          shared(Float64Array, n),
+          cols.map((c) => c.day),
+        ),
+        user: concatBytes(
+          cols.map((c) => c.user),
+          n,
+        ),
+        userHash: concatInto(
+          shared(Int32Array, n),
+          cols.map((c) => c.userHash),
+        ),
         campaign: campaign ? campaign.codes : null,
         campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
       };

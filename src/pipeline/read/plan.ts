@@ -7,7 +7,7 @@ import { PipelineInputError } from "../errors.ts";
 import { FILES, type FileKind } from "../tables.ts";
 import { PROBE_BYTES, probeHeader } from "./csvfast.ts";
 import { inputSize } from "./io.ts";
-import { layoutFor, normaliseHeader, type Layout } from "./layout.ts";
+import { type Layout, layoutFor, normaliseHeader } from "./layout.ts";
 import type { Irregular, Segment, SegmentTask } from "./segment.ts";
 
 /** What the main thread learns from a file's head before reading it: the fast plan, or the fallback. */
@@ -22,9 +22,7 @@ export interface FastPlan {
   lineBytes: number;
 }
 
-export type ReadPlan =
-  | FastPlan
-  | { fast: false; size: number; reason: string };
+export type ReadPlan = FastPlan | { fast: false; size: number; reason: string };
 
 /** Probes a file's head; a regular file's header is resolved here (missing columns throw). */
 export async function planRead(kind: FileKind, path: string): Promise<ReadPlan> {
@@ -69,8 +67,17 @@ export function segmentTasks(
   for (let k = 0; k < count; k++) {
     const from = dataStart + k * step;
     tasks.push({
-      kind, path, size, layout: plan.layout, crlf: plan.crlf, dataStart, onlyDay,
-      from, to: k === count - 1 ? size : Math.min(size, from + step), speculative: true, lineBytes: plan.lineBytes,
+      kind,
+      path,
+      size,
+      layout: plan.layout,
+      crlf: plan.crlf,
+      dataStart,
+      onlyDay,
+      from,
+      to: k === count - 1 ? size : Math.min(size, from + step),
+      speculative: true,
+      lineBytes: plan.lineBytes,
     });
   }
   return tasks;

@@ -4,10 +4,10 @@
  */
 import { closeSync, openSync } from "node:fs";
 import type { FileKind, FileQuality } from "../tables.ts";
-import { isUtf8, scanInto, SCAN_IRREGULAR, SCAN_NEED_MORE } from "./csvfast.ts";
+import { isUtf8, SCAN_IRREGULAR, SCAN_NEED_MORE, scanInto } from "./csvfast.ts";
 import { lineStartAfter, readAt } from "./io.ts";
 import type { Layout } from "./layout.ts";
-import { sinkFor, type SegmentCols } from "./sinks/sink-for.ts";
+import { type SegmentCols, sinkFor } from "./sinks/sink-for.ts";
 
 /** One byte range of a file, read. Lines in it count from `lineBase` (set by the merge for fast segments). */
 export interface Segment {

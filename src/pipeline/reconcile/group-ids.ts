@@ -21,10 +21,12 @@ export function groupIds(
   let keys = scratch(Uint8Array, "keys", Math.max(1024, off[n]! >> 2));
   const keyOff = scratch(Uint32Array, "keyOff", n + 1);
   keyOff[0] = 0;
-  let count = 0, used = 0;
+  let count = 0,
+    used = 0;
   for (let i = 0; i < n; i++) {
     const h = hash[i]!;
-    const s = off[i]!, e = off[i + 1]!;
+    const s = off[i]!,
+      e = off[i + 1]!;
     for (let slot = slots.first(h); ; slot = slots.next(slot)) {
       const g = slots.entry(slot);
       if (g < 0) {

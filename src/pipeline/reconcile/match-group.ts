@@ -31,7 +31,8 @@ export function matchGroup(
   cand.dt.length = 0;
   let lo = 0;
   for (let x = 0; x < ao.length; x++) {
-    const a = ao[x]!, ta = mTime[a]!;
+    const a = ao[x]!,
+      ta = mTime[a]!;
     while (lo < co.length && mTime[co[lo]!]! < ta - tol) lo++;
     for (let y = lo; y < co.length; y++) {
       const c = co[y]!;
@@ -49,7 +50,10 @@ export function matchGroup(
   const { af: ca, conf: cc, dt } = cand;
   // |dt|, AF time, confirmed time, AF file order, confirmed file order (combined index follows file order per side)
   order.sort((i, j) => {
-    const ai = ca[i]!, aj = ca[j]!, ci = cc[i]!, cj = cc[j]!;
+    const ai = ca[i]!,
+      aj = ca[j]!,
+      ci = cc[i]!,
+      cj = cc[j]!;
     return (
       dt[i]! - dt[j]! ||
       mTime[ai]! - mTime[aj]! ||
@@ -61,7 +65,8 @@ export function matchGroup(
   let matched = 0;
   for (let x = 0; x < m; x++) {
     const i = order[x]!;
-    const a = ca[i]!, c = cc[i]!;
+    const a = ca[i]!,
+      c = cc[i]!;
     if (mMatch[a] !== -1 || mTaken[c]) continue;
     mMatch[a] = c;
     mTaken[c] = 1;

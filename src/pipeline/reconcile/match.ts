@@ -14,13 +14,13 @@ import { scratch } from "../columns/memory.ts";
 import { sortByBytes } from "../sort/by-bytes.ts";
 import { insertionSort } from "../sort/insertion.ts";
 import { groupIds } from "./group-ids.ts";
-import { matchGroup, type Cand } from "./match-group.ts";
+import { type Cand, matchGroup } from "./match-group.ts";
 import { renderDetails } from "./render.ts";
 import {
   AF_ONLY,
   CONFIRMED_ONLY,
-  MATCHED,
   type Details,
+  MATCHED,
   type PartitionResult,
   type PartitionTask,
   type Side,
@@ -38,11 +38,15 @@ import {
  */
 export function matchPartition(task: PartitionTask): PartitionResult {
   const { af, conf, toleranceSec: tol } = task;
-  const nAf = af.rows.length, nConf = conf.rows.length, n = nAf + nConf;
+  const nAf = af.rows.length,
+    nConf = conf.rows.length,
+    n = nAf + nConf;
   // this partition's ids, times, hashes and rows in combined order, local and dense
   // working arrays are thread scratch memory (reused by the next partition this thread runs)
-  const time = scratch(Float64Array, "time", n), hash = scratch(Int32Array, "hash", n);
-  const row = scratch(Int32Array, "row", n), off = scratch(Uint32Array, "off", n + 1);
+  const time = scratch(Float64Array, "time", n),
+    hash = scratch(Int32Array, "hash", n);
+  const row = scratch(Int32Array, "row", n),
+    off = scratch(Uint32Array, "off", n + 1);
   off[0] = 0;
   let total = 0;
   // Written out once per side on purpose (hot: every row of the partition): no per-row side test.
@@ -88,7 +92,8 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   // each group's members by (time, combined index)
   const byTime = memberOrder(mIdx, mTime);
   for (let g = 0; g < count; g++) {
-    const a = gStart[g]!, b = gStart[g + 1]!;
+    const a = gStart[g]!,
+      b = gStart[g + 1]!;
     if (b - a > 1) sortRun(mIdx, mTime, a, b, byTime);
   }
   const mRow = scratch(Int32Array, "mRow", n);
@@ -97,18 +102,21 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   // matching, group by group: mMatch[x] = member position of the confirmed row AF member x took
   const mMatch = scratch(Int32Array, "mMatch", n).fill(-1);
   const mTaken = scratch(Uint8Array, "mTaken", n, true);
-  const ao: number[] = [], co: number[] = [];
+  const ao: number[] = [],
+    co: number[] = [];
   const cand: Cand = { af: [], conf: [], dt: [], order: [] };
   let taken = 0;
   for (let g = 0; g < count; g++) {
-    const a = gStart[g]!, b = gStart[g + 1]!;
+    const a = gStart[g]!,
+      b = gStart[g + 1]!;
     if (b - a < 2) continue;
     let afs = 0;
     for (let x = a; x < b; x++) if (mIdx[x]! < nAf) afs++;
     if (afs === 0 || afs === b - a) continue;
     if (b - a === 2) {
       // the common case: one purchase, one confirmation
-      const x = mIdx[a]! < nAf ? a : a + 1, y = x === a ? a + 1 : a;
+      const x = mIdx[a]! < nAf ? a : a + 1,
+        y = x === a ? a + 1 : a;
       if (Math.abs(mTime[x]! - mTime[y]!) <= tol) {
         mMatch[x] = y;
         mTaken[y] = 1;
@@ -140,10 +148,14 @@ export function matchPartition(task: PartitionTask): PartitionResult {
   let k = 0;
   for (let g = 0; g < count; g++) {
     out.runs[g] = k;
-    const from = gStart[g]!, to = gStart[g + 1]!;
+    const from = gStart[g]!,
+      to = gStart[g + 1]!;
     {
       // the id, into the rank-ordered id arena (the merge compares these, in order)
-      const kg = ranked[g]!, ks = keyOff[kg]!, ke = keyOff[kg + 1]!, at = out.idOff[g]!;
+      const kg = ranked[g]!,
+        ks = keyOff[kg]!,
+        ke = keyOff[kg + 1]!,
+        at = out.idOff[g]!;
       for (let j = ks; j < ke; j++) out.ids[at + j - ks] = keys[j]!;
       out.idOff[g + 1] = at + ke - ks;
     }
@@ -176,7 +188,8 @@ export function matchPartition(task: PartitionTask): PartitionResult {
 
 /** Copies one side's ids (its rows, in order) into the partition's arena at combined index `base`. */
 function copyIds(ids: Uint8Array, off: Uint32Array, base: number, side: Side): void {
-  const src = side.ids.bytes, so = side.ids.offsets;
+  const src = side.ids.bytes,
+    so = side.ids.offsets;
   for (let i = 0; i < side.rows.length; i++) {
     const r = side.rows[i]!;
     let at = off[base + i]!;
@@ -189,7 +202,8 @@ function memberOrder(mIdx: Uint32Array, mTime: Float64Array) {
   return {
     after: (x: number, y: number) => mTime[x]! > mTime[y]! || (mTime[x] === mTime[y] && mIdx[x]! > mIdx[y]!),
     swap: (x: number, y: number) => {
-      const i = mIdx[x]!, t = mTime[x]!;
+      const i = mIdx[x]!,
+        t = mTime[x]!;
       mIdx[x] = mIdx[y]!;
       mTime[x] = mTime[y]!;
       mIdx[y] = i;

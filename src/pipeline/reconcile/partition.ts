@@ -18,7 +18,8 @@ export function partitionByAfid(
   const partOf = (hash: number) => (hash >>> 0) % parts;
   // file order: the worker's stable sorts keep it as the last tie-break
   const afRows = Uint32Array.from(curated.rows).sort();
-  const afCount = new Uint32Array(parts), confCount = new Uint32Array(parts);
+  const afCount = new Uint32Array(parts),
+    confCount = new Uint32Array(parts);
   for (let j = 0; j < afRows.length; j++) afCount[partOf(p.afidHash[afRows[j]!]!)]!++;
   for (let i = 0; i < c.n; i++) confCount[partOf(c.afidHash[i]!)]!++;
   const tasks: PartitionTask[] = [];
@@ -46,7 +47,8 @@ export function partitionByAfid(
   }
   const fill = new Uint32Array(parts);
   for (let j = 0; j < afRows.length; j++) {
-    const row = afRows[j]!, k = partOf(p.afidHash[row]!);
+    const row = afRows[j]!,
+      k = partOf(p.afidHash[row]!);
     tasks[k]!.af.rows[fill[k]!++] = row;
   }
   fill.fill(0);

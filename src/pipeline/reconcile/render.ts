@@ -22,28 +22,34 @@ export function renderDetails(
   keyOff: Uint32Array,
 ): void {
   const { af, conf } = task;
-  const n = mIdx.length, count = ranked.length, details = out.type.length;
+  const n = mIdx.length,
+    count = ranked.length,
+    details = out.type.length;
   // the tables are read in combined order (their rows ascending: sequential reads), then
   // permuted into member order through local arrays
-  const afRev = af.revenue!, confRev = conf.revenue!;
+  const afRev = af.revenue!,
+    confRev = conf.revenue!;
   const rev = scratch(Float64Array, "rev", n);
   // one loop per side on purpose (hot): no per-row side test
   for (let i = 0; i < nAf; i++) rev[i] = afRev[row[i]!]!;
   for (let i = nAf; i < n; i++) rev[i] = confRev[row[i]!]!;
   const mRev = scratch(Float64Array, "mRev", n);
   for (let x = 0; x < n; x++) mRev[x] = rev[mIdx[x]!]!;
-  const afRc = af.receipt!, confRc = conf.receipt!;
+  const afRc = af.receipt!,
+    confRc = conf.receipt!;
   const rcOff = scratch(Uint32Array, "rcOff", n + 1);
   rcOff[0] = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const o = i < nAf ? afRc.offsets : confRc.offsets, r = row[i]!;
+    const o = i < nAf ? afRc.offsets : confRc.offsets,
+      r = row[i]!;
     total += o[r + 1]! - o[r]!;
     rcOff[i + 1] = total;
   }
   const rc = scratch(Uint8Array, "rc", total);
   for (let i = 0; i < n; i++) {
-    const col = i < nAf ? afRc : confRc, r = row[i]!;
+    const col = i < nAf ? afRc : confRc,
+      r = row[i]!;
     const src = col.bytes;
     let at = rcOff[i]!;
     for (let j = col.offsets[r]!, e = col.offsets[r + 1]!; j < e; j++) rc[at++] = src[j]!;
@@ -61,19 +67,24 @@ export function renderDetails(
   for (let x = 0; x < n; x++) dst[mIdx[x]!] = mRcOff[x]!;
   const mRc = scratch(Uint8Array, "mRc", total);
   for (let i = 0; i < n; i++) {
-    const j0 = rcOff[i]!, len = rcOff[i + 1]! - j0, at = dst[i]!;
+    const j0 = rcOff[i]!,
+      len = rcOff[i + 1]! - j0,
+      at = dst[i]!;
     for (let j = 0; j < len; j++) mRc[at + j] = rc[j0 + j]!;
   }
   const s = emptySummary();
   const w = new DetailWriter(Math.max(1 << 16, details * 320));
   const runBytes = new Float64Array(count + 1);
-  const type = out.type, runs = out.runs;
+  const type = out.type,
+    runs = out.runs;
   for (let g = 0; g < count; g++) {
     runBytes[g] = w.size;
     const kg = ranked[g]!;
     w.setId(keys, keyOff[kg]!, keyOff[kg + 1]!);
     for (let d = runs[g]!; d < runs[g + 1]!; d++) {
-      const x = dPos[d]!, t = type[d]!, rev = mRev[x]!;
+      const x = dPos[d]!,
+        t = type[d]!,
+        rev = mRev[x]!;
       if (t === CONFIRMED_ONLY) {
         s.confirmedOnly++;
         s.confirmedOnlyMicro += rev;
@@ -83,7 +94,8 @@ export function renderDetails(
         s.afOnlyMicro += rev;
         w.afOnly(mTime[x]!, rev, mRc, mRcOff[x]!, mRcOff[x + 1]!);
       } else {
-        const m = mMatch[x]!, crev = mRev[m]!;
+        const m = mMatch[x]!,
+          crev = mRev[m]!;
         s.matched++;
         s.matchedMicro += rev;
         if (Math.abs(rev - crev) > MISMATCH_OVER) s.revenueMismatches++;

@@ -2,7 +2,9 @@
 import type { BytesColumn } from "../columns/bytes.ts";
 
 /** Detail kinds, in their tie-break order. */
-export const MATCHED = 0, AF_ONLY = 1, CONFIRMED_ONLY = 2;
+export const MATCHED = 0,
+  AF_ONLY = 1,
+  CONFIRMED_ONLY = 2;
 
 /** One side of a partition: the table's id, id hash and time columns (shared), and the partition's rows of it. */
 export interface Side {

@@ -19,11 +19,25 @@ export interface Marks {
   anomaly: boolean;
 }
 
-const COLORS = { revenue: "#3b82f6", cost: "#f59e0b", roas: "#0f766e", anomaly: "#dc2626", grid: "#e5e7eb", axis: "#6b7280", d1: "#fef3c7", base: "#eef2ff" };
+const COLORS = {
+  revenue: "#3b82f6",
+  cost: "#f59e0b",
+  roas: "#0f766e",
+  anomaly: "#dc2626",
+  grid: "#e5e7eb",
+  axis: "#6b7280",
+  d1: "#fef3c7",
+  base: "#eef2ff",
+};
 
 const r1 = (n: number): string => (Math.round(n * 10) / 10).toFixed(1).replace(/\.0$/, "");
 
-interface Frame { x: (i: number) => number; bw: number; left: number; right: number }
+interface Frame {
+  x: (i: number) => number;
+  bw: number;
+  left: number;
+  right: number;
+}
 
 function frame(n: number, width: number, left: number, right: number): Frame {
   const bw = (width - left - right) / Math.max(1, n);
@@ -32,11 +46,15 @@ function frame(n: number, width: number, left: number, right: number): Frame {
 
 function yAxis(f: Frame, top: number, h: number, ticks: number[], label: (v: number) => string): string {
   const max = ticks[ticks.length - 1]!;
-  return ticks.map((t) => {
-    const y = top + h - (t / max) * h;
-    return `<line x1="${r1(f.left)}" x2="${r1(f.right)}" y1="${r1(y)}" y2="${r1(y)}" stroke="${COLORS.grid}" stroke-width="1"/>` +
-      `<text x="${r1(f.left - 6)}" y="${r1(y + 3.5)}" text-anchor="end" class="tick">${esc(label(t))}</text>`;
-  }).join("");
+  return ticks
+    .map((t) => {
+      const y = top + h - (t / max) * h;
+      return (
+        `<line x1="${r1(f.left)}" x2="${r1(f.right)}" y1="${r1(y)}" y2="${r1(y)}" stroke="${COLORS.grid}" stroke-width="1"/>` +
+        `<text x="${r1(f.left - 6)}" y="${r1(y + 3.5)}" text-anchor="end" class="tick">${esc(label(t))}</text>`
+      );
+    })
+    .join("");
 }
 
 /** Polyline paths that break at nulls. */
@@ -44,7 +62,10 @@ function linePath(values: (number | null)[], x: (i: number) => number, y: (v: nu
   let d = "";
   let pen = false;
   values.forEach((v, i) => {
-    if (v === null) { pen = false; return; }
+    if (v === null) {
+      pen = false;
+      return;
+    }
     d += `${pen ? "L" : "M"}${r1(x(i))} ${r1(y(v))}`;
     pen = true;
   });
@@ -61,7 +82,8 @@ function xLabels(dates: string[], f: Frame, y: number, d1: string): string {
     if (d1i >= 0 && Math.abs(i - d1i) < step / 2 && i !== d1i) continue; // D-1 label wins
     out.push(`<text x="${r1(f.x(i))}" y="${y}" text-anchor="middle" class="tick">${esc(dates[i]!.slice(5))}</text>`);
   }
-  if (d1i >= 0 && d1i % step !== 0) out.push(`<text x="${r1(f.x(d1i))}" y="${y}" text-anchor="middle" class="tick d1">${esc(d1.slice(5))}</text>`);
+  if (d1i >= 0 && d1i % step !== 0)
+    out.push(`<text x="${r1(f.x(d1i))}" y="${y}" text-anchor="middle" class="tick d1">${esc(d1.slice(5))}</text>`);
   return out.join("");
 }
 
@@ -79,8 +101,12 @@ export function panelSvg(s: Series, m: Marks, opts: { width?: number; big?: bool
 
   // Money chart: revenue bars, cost line.
   let moneyMax = 0;
-  s.revenue.forEach((v) => { if (v > moneyMax) moneyMax = v; });
-  s.cost.forEach((v) => { if (v !== null && v > moneyMax) moneyMax = v; });
+  s.revenue.forEach((v) => {
+    if (v > moneyMax) moneyMax = v;
+  });
+  s.cost.forEach((v) => {
+    if (v !== null && v > moneyMax) moneyMax = v;
+  });
   const mTicks = niceTicks(moneyMax, 3);
   const mMax = mTicks[mTicks.length - 1]!;
   const ym = (v: number): number => top + topH - (Math.max(0, v) / mMax) * topH;
@@ -105,7 +131,9 @@ export function panelSvg(s: Series, m: Marks, opts: { width?: number; big?: bool
     }
     const col = `x="${r1(f.left + d1i * f.bw)}" width="${r1(f.bw)}"`;
     const fill = m.anomaly ? "#fee2e2" : COLORS.d1;
-    parts.push(`<rect ${col} y="${top}" height="${topH}" fill="${fill}"/><rect ${col} y="${roasTop}" height="${roasH}" fill="${fill}"/>`);
+    parts.push(
+      `<rect ${col} y="${top}" height="${topH}" fill="${fill}"/><rect ${col} y="${roasTop}" height="${roasH}" fill="${fill}"/>`,
+    );
   }
   parts.push(yAxis(f, top, topH, mTicks, fmtUsdShort));
   if (finiteRoas.length > 0) parts.push(yAxis(f, roasTop, roasH, rTicks, (v) => fmtRatio(v, v % 1 === 0 ? 0 : 1)));
@@ -116,37 +144,58 @@ export function panelSvg(s: Series, m: Marks, opts: { width?: number; big?: bool
   s.revenue.forEach((v, i) => {
     if (v <= 0) return;
     const y = ym(v);
-    parts.push(`<rect x="${r1(f.x(i) - bar / 2)}" y="${r1(y)}" width="${r1(bar)}" height="${r1(top + topH - y)}" fill="${COLORS.revenue}" opacity="0.8"/>`);
+    parts.push(
+      `<rect x="${r1(f.x(i) - bar / 2)}" y="${r1(y)}" width="${r1(bar)}" height="${r1(top + topH - y)}" fill="${COLORS.revenue}" opacity="0.8"/>`,
+    );
   });
   const costPath = linePath(s.cost, f.x, ym);
-  if (costPath) parts.push(`<path d="${costPath}" fill="none" stroke="${COLORS.cost}" stroke-width="2" stroke-linejoin="round"/>`);
+  if (costPath)
+    parts.push(`<path d="${costPath}" fill="none" stroke="${COLORS.cost}" stroke-width="2" stroke-linejoin="round"/>`);
   s.cost.forEach((v, i) => {
     const isolated = v !== null && (i === 0 || s.cost[i - 1] === null) && (i === n - 1 || s.cost[i + 1] === null);
     if (isolated) parts.push(`<circle cx="${r1(f.x(i))}" cy="${r1(ym(v!))}" r="2" fill="${COLORS.cost}"/>`);
   });
 
   // ROAS line, 1.0 reference, avg7 over the baseline window, D-1 point.
-  if (rMax >= 1 && finiteRoas.length > 0) parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${r1(yr(1))}" y2="${r1(yr(1))}" stroke="${COLORS.axis}" stroke-dasharray="2 3"/>`);
-  if (finiteRoas.length === 0) parts.push(`<text x="${r1((f.left + f.right) / 2)}" y="${r1(roasTop + roasH / 2 + 3)}" text-anchor="middle" class="tick">no ad cost: ROAS n/a</text>`);
+  if (rMax >= 1 && finiteRoas.length > 0)
+    parts.push(
+      `<line x1="${f.left}" x2="${f.right}" y1="${r1(yr(1))}" y2="${r1(yr(1))}" stroke="${COLORS.axis}" stroke-dasharray="2 3"/>`,
+    );
+  if (finiteRoas.length === 0)
+    parts.push(
+      `<text x="${r1((f.left + f.right) / 2)}" y="${r1(roasTop + roasH / 2 + 3)}" text-anchor="middle" class="tick">no ad cost: ROAS n/a</text>`,
+    );
   const roasPath = linePath(s.roas, f.x, yr);
-  if (roasPath) parts.push(`<path d="${roasPath}" fill="none" stroke="${COLORS.roas}" stroke-width="1.8" stroke-linejoin="round"/>`);
+  if (roasPath)
+    parts.push(
+      `<path d="${roasPath}" fill="none" stroke="${COLORS.roas}" stroke-width="1.8" stroke-linejoin="round"/>`,
+    );
   s.roas.forEach((v, i) => {
     if (v === null || i === d1i) return;
     const clipped = v > rMax;
-    parts.push(`<circle cx="${r1(f.x(i))}" cy="${r1(yr(v))}" r="${clipped ? 2.6 : 1.6}" fill="${clipped ? "#fff" : COLORS.roas}" stroke="${COLORS.roas}"/>`);
+    parts.push(
+      `<circle cx="${r1(f.x(i))}" cy="${r1(yr(v))}" r="${clipped ? 2.6 : 1.6}" fill="${clipped ? "#fff" : COLORS.roas}" stroke="${COLORS.roas}"/>`,
+    );
   });
   if (d1i >= 0 && m.avg7 !== null && d1i > 0) {
     const x0 = f.left + Math.max(0, d1i - 7) * f.bw;
     const x1 = f.left + d1i * f.bw;
-    parts.push(`<line x1="${r1(x0)}" x2="${r1(x1)}" y1="${r1(yr(m.avg7))}" y2="${r1(yr(m.avg7))}" stroke="#4338ca" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+    parts.push(
+      `<line x1="${r1(x0)}" x2="${r1(x1)}" y1="${r1(yr(m.avg7))}" y2="${r1(yr(m.avg7))}" stroke="#4338ca" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+    );
     const th = yr(m.avg7 * 0.5);
-    parts.push(`<line x1="${r1(x1 - 2)}" x2="${r1(x1 + f.bw + 2)}" y1="${r1(th)}" y2="${r1(th)}" stroke="${COLORS.anomaly}" stroke-width="1.2" stroke-dasharray="2 2"/>`);
+    parts.push(
+      `<line x1="${r1(x1 - 2)}" x2="${r1(x1 + f.bw + 2)}" y1="${r1(th)}" y2="${r1(th)}" stroke="${COLORS.anomaly}" stroke-width="1.2" stroke-dasharray="2 2"/>`,
+    );
   }
   if (d1i >= 0 && s.roas[d1i] !== null && s.roas[d1i] !== undefined) {
-    const cx = f.x(d1i), cy = yr(s.roas[d1i]!);
-    parts.push(m.anomaly
-      ? `<circle cx="${r1(cx)}" cy="${r1(cy)}" r="7" fill="none" stroke="${COLORS.anomaly}" stroke-width="2"/><circle cx="${r1(cx)}" cy="${r1(cy)}" r="3.2" fill="${COLORS.anomaly}"/>`
-      : `<circle cx="${r1(cx)}" cy="${r1(cy)}" r="3.2" fill="${COLORS.roas}" stroke="#fff" stroke-width="1"/>`);
+    const cx = f.x(d1i),
+      cy = yr(s.roas[d1i]!);
+    parts.push(
+      m.anomaly
+        ? `<circle cx="${r1(cx)}" cy="${r1(cy)}" r="7" fill="none" stroke="${COLORS.anomaly}" stroke-width="2"/><circle cx="${r1(cx)}" cy="${r1(cy)}" r="3.2" fill="${COLORS.anomaly}"/>`
+        : `<circle cx="${r1(cx)}" cy="${r1(cy)}" r="3.2" fill="${COLORS.roas}" stroke="#fff" stroke-width="1"/>`,
+    );
   }
   if (m.anomaly && d1i >= 0) {
     const tx = Math.min(f.right - 2, f.x(d1i) + 10);
@@ -156,10 +205,14 @@ export function panelSvg(s: Series, m: Marks, opts: { width?: number; big?: bool
   // Invisible per-day hover targets with exact values.
   s.dates.forEach((d, i) => {
     const title = `${s.name} ${d}: revenue ${fmtUsd(s.revenue[i])}, cost ${fmtUsd(s.cost[i])}, ROAS ${fmtRatio(s.roas[i], 3)}`;
-    parts.push(`<rect x="${r1(f.left + i * f.bw)}" y="${top}" width="${r1(f.bw)}" height="${roasTop + roasH - top}" fill="transparent"><title>${esc(title)}</title></rect>`);
+    parts.push(
+      `<rect x="${r1(f.left + i * f.bw)}" y="${top}" width="${r1(f.bw)}" height="${roasTop + roasH - top}" fill="transparent"><title>${esc(title)}</title></rect>`,
+    );
   });
   parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${top + topH}" y2="${top + topH}" stroke="${COLORS.axis}"/>`);
-  parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${roasTop + roasH}" y2="${roasTop + roasH}" stroke="${COLORS.axis}"/>`);
+  parts.push(
+    `<line x1="${f.left}" x2="${f.right}" y1="${roasTop + roasH}" y2="${roasTop + roasH}" stroke="${COLORS.axis}"/>`,
+  );
   parts.push(xLabels(s.dates, f, roasTop + roasH + 15, m.d1));
   parts.push("</svg>");
   return parts.join("");
@@ -172,10 +225,23 @@ export function legendHtml(): string {
     [sw(`<rect x="5" y="1" width="12" height="10" fill="${COLORS.revenue}" opacity="0.8"/>`), "Revenue (USD)"],
     [sw(`<line x1="1" x2="21" y1="6" y2="6" stroke="${COLORS.cost}" stroke-width="2"/>`), "Ad cost (USD)"],
     [sw(`<line x1="1" x2="21" y1="6" y2="6" stroke="${COLORS.roas}" stroke-width="2"/>`), "ROAS (revenue / cost)"],
-    [sw(`<rect x="1" y="1" width="20" height="10" fill="${COLORS.base}"/><line x1="1" x2="21" y1="6" y2="6" stroke="#4338ca" stroke-width="1.5" stroke-dasharray="5 3"/>`), "Baseline D-8..D-2 and avg7"],
-    [sw(`<line x1="4" x2="18" y1="6" y2="6" stroke="${COLORS.anomaly}" stroke-width="1.5" stroke-dasharray="2 2"/>`), "Anomaly threshold ½ × avg7"],
+    [
+      sw(
+        `<rect x="1" y="1" width="20" height="10" fill="${COLORS.base}"/><line x1="1" x2="21" y1="6" y2="6" stroke="#4338ca" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      ),
+      "Baseline D-8..D-2 and avg7",
+    ],
+    [
+      sw(`<line x1="4" x2="18" y1="6" y2="6" stroke="${COLORS.anomaly}" stroke-width="1.5" stroke-dasharray="2 2"/>`),
+      "Anomaly threshold ½ × avg7",
+    ],
     [sw(`<rect x="6" y="0" width="10" height="12" fill="${COLORS.d1}"/>`), "D-1"],
-    [sw(`<circle cx="11" cy="6" r="5" fill="none" stroke="${COLORS.anomaly}" stroke-width="1.5"/><circle cx="11" cy="6" r="2.4" fill="${COLORS.anomaly}"/>`), "D-1 anomaly"],
+    [
+      sw(
+        `<circle cx="11" cy="6" r="5" fill="none" stroke="${COLORS.anomaly}" stroke-width="1.5"/><circle cx="11" cy="6" r="2.4" fill="${COLORS.anomaly}"/>`,
+      ),
+      "D-1 anomaly",
+    ],
   ];
   return `<div class="legend">${items.map(([s, t]) => `<span>${s}${esc(t)}</span>`).join("")}</div>`;
 }

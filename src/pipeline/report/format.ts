@@ -39,7 +39,11 @@ export function fmtUsd(n: number | null | undefined): string {
 export function fmtUsdShort(n: number): string {
   const a = Math.abs(n);
   const sign = n < 0 ? "-" : "";
-  const trim = (x: number, d: number): string => x.toFixed(d).replace(/\.0+$/, "").replace(/(\.\d*?)0+$/, "$1");
+  const trim = (x: number, d: number): string =>
+    x
+      .toFixed(d)
+      .replace(/\.0+$/, "")
+      .replace(/(\.\d*?)0+$/, "$1");
   if (a >= 1e6) return `${sign}$${trim(a / 1e6, 1)}M`;
   if (a >= 1e3) return `${sign}$${trim(a / 1e3, a >= 1e4 ? 0 : 1)}k`;
   return `${sign}$${trim(a, a < 10 && a !== Math.round(a) ? 1 : 0)}`;

@@ -13,10 +13,19 @@ export interface ReportInput {
   d1: string; // YYYY-MM-DD
   daily: { date: string; campaign: string; revenue_usd: number; ad_cost_usd: number | null; roas: number | null }[];
   roasD1: unknown[];
-  anomalies: { date: string; campaign: string; roas_d1: number | null; avg7: number | null; baseline_days: number; anomaly: boolean }[];
+  anomalies: {
+    date: string;
+    campaign: string;
+    roas_d1: number | null;
+    avg7: number | null;
+    baseline_days: number;
+    anomaly: boolean;
+  }[];
   arpdau: { date: string; campaign: string; revenue_usd: number; dau: number; arpdau: number | null }[];
   reconciliation: { tolerance_minutes: number; summary: Record<string, number> };
-  quality: { files: Record<string, { rows: number; skipped: number; reasons: { bad_time: number; bad_number: number } }> };
+  quality: {
+    files: Record<string, { rows: number; skipped: number; reasons: { bad_time: number; bad_number: number } }>;
+  };
 }
 
 type Anomaly = ReportInput["anomalies"][number];
@@ -73,7 +82,11 @@ function buildSeries(input: ReportInput): { dates: string[]; total: Series; camp
   const dates = dayRange([...daily.map((r) => String(r.date)), String(input.d1)]);
   const index = new Map(dates.map((d, i) => [d, i]));
   const blank = (name: string): Series => ({
-    name, dates, revenue: dates.map(() => 0), cost: dates.map(() => null), roas: dates.map(() => null),
+    name,
+    dates,
+    revenue: dates.map(() => 0),
+    cost: dates.map(() => null),
+    roas: dates.map(() => null),
   });
   const byName = new Map<string, Series>();
   const total = blank("All campaigns");
@@ -82,7 +95,10 @@ function buildSeries(input: ReportInput): { dates: string[]; total: Series; camp
     if (i === undefined) continue;
     const name = String(r.campaign);
     let s = byName.get(name);
-    if (!s) byName.set(name, (s = blank(name)));
+    if (!s) {
+      s = blank(name);
+      byName.set(name, s);
+    }
     s.revenue[i] = num(s.revenue[i]) + num(r.revenue_usd);
     const cost = numOrNull(r.ad_cost_usd);
     if (cost !== null) s.cost[i] = num(s.cost[i]) + cost;
@@ -96,46 +112,87 @@ function buildSeries(input: ReportInput): { dates: string[]; total: Series; camp
 
 function panelsHtml(input: ReportInput, anomalies: Map<string, Anomaly>): string {
   const { dates, total, campaigns } = buildSeries(input);
-  if (dates.length === 0 || campaigns.length === 0) return `<div class="card"><p class="empty">No daily revenue or cost data.</p></div>`;
+  if (dates.length === 0 || campaigns.length === 0)
+    return `<div class="card"><p class="empty">No daily revenue or cost data.</p></div>`;
   const sum = (s: Series): number => s.revenue.reduce((a, b) => a + b, 0);
   const totals = new Map(campaigns.map((s) => [s.name, sum(s)]));
   campaigns.sort((a, b) => {
-    const fa = anomalies.get(a.name)?.anomaly ? 0 : 1, fb = anomalies.get(b.name)?.anomaly ? 0 : 1;
+    const fa = anomalies.get(a.name)?.anomaly ? 0 : 1,
+      fb = anomalies.get(b.name)?.anomaly ? 0 : 1;
     return fa - fb || totals.get(b.name)! - totals.get(a.name)! || cmp(a.name, b.name);
   });
-  const overview = `<div class="card"><div class="ph"><h3>All campaigns</h3><small>${esc(dates[0]!)} – ${esc(dates[dates.length - 1]!)} · ${fmtInt(dates.length)} days · revenue ${esc(fmtUsd(sum(total)))}</small></div>` +
-    panelSvg(total, { d1: input.d1, avg7: null, anomaly: false }, { width: 1180, big: true, label: "All campaigns: daily revenue, cost and ROAS" }) + `</div>`;
+  const overview =
+    `<div class="card"><div class="ph"><h3>All campaigns</h3><small>${esc(dates[0]!)} – ${esc(dates[dates.length - 1]!)} · ${fmtInt(dates.length)} days · revenue ${esc(fmtUsd(sum(total)))}</small></div>` +
+    panelSvg(
+      total,
+      { d1: input.d1, avg7: null, anomaly: false },
+      { width: 1180, big: true, label: "All campaigns: daily revenue, cost and ROAS" },
+    ) +
+    `</div>`;
   const panels = campaigns.map((s) => {
     const a = anomalies.get(s.name);
-    const badge = !a ? `<span class="badge">no D-1 data</span>` : a.anomaly ? `<span class="badge bad">ANOMALY</span>` : `<span class="badge ok">OK</span>`;
+    const badge = !a
+      ? `<span class="badge">no D-1 data</span>`
+      : a.anomaly
+        ? `<span class="badge bad">ANOMALY</span>`
+        : `<span class="badge ok">OK</span>`;
     const stats = a ? `D-1 ROAS ${fmtRatio(a.roas_d1)} · avg7 ${fmtRatio(a.avg7)}` : "";
-    return `<div class="card panel${a?.anomaly ? " anomaly" : ""}"><div class="ph"><h3 title="${esc(s.name)}">${esc(s.name)}</h3><small>${esc(stats)}${badge}</small></div>` +
-      panelSvg(s, { d1: input.d1, avg7: a ? numOrNull(a.avg7) : null, anomaly: Boolean(a?.anomaly) }, { label: `${s.name}: daily revenue, cost and ROAS` }) + `</div>`;
+    return (
+      `<div class="card panel${a?.anomaly ? " anomaly" : ""}"><div class="ph"><h3 title="${esc(s.name)}">${esc(s.name)}</h3><small>${esc(stats)}${badge}</small></div>` +
+      panelSvg(
+        s,
+        { d1: input.d1, avg7: a ? numOrNull(a.avg7) : null, anomaly: Boolean(a?.anomaly) },
+        { label: `${s.name}: daily revenue, cost and ROAS` },
+      ) +
+      `</div>`
+    );
   });
   return `${legendHtml()}${overview}<h2>Per campaign</h2><div class="grid">${panels.join("\n")}</div>`;
 }
 
 function d1Table(input: ReportInput, anomalies: Map<string, Anomaly>): string {
   const money = new Map<string, { revenue: number; cost: number | null }>();
-  for (const r of input.daily ?? []) if (r.date === input.d1) money.set(String(r.campaign), { revenue: num(r.revenue_usd), cost: numOrNull(r.ad_cost_usd) });
-  for (const r of input.roasD1 ?? []) { // fallback when daily lacks a D-1 row
+  for (const r of input.daily ?? [])
+    if (r.date === input.d1)
+      money.set(String(r.campaign), { revenue: num(r.revenue_usd), cost: numOrNull(r.ad_cost_usd) });
+  for (const r of input.roasD1 ?? []) {
+    // fallback when daily lacks a D-1 row
     const o = r as Record<string, unknown> | null;
-    if (o && typeof o.campaign === "string" && !money.has(o.campaign)) money.set(o.campaign, { revenue: num(o.revenue_usd), cost: numOrNull(o.ad_cost_usd) });
+    if (o && typeof o.campaign === "string" && !money.has(o.campaign))
+      money.set(o.campaign, { revenue: num(o.revenue_usd), cost: numOrNull(o.ad_cost_usd) });
   }
   const names = [...new Set([...anomalies.keys(), ...money.keys()])].sort(cmp);
   const rows = names.map((c) => {
-    const a = anomalies.get(c), m = money.get(c);
+    const a = anomalies.get(c),
+      m = money.get(c);
     const vs = a && a.roas_d1 !== null && a.avg7 ? `${((100 * (a.roas_d1 - a.avg7)) / a.avg7).toFixed(1)}%` : "—";
-    return [td(c), td(fmtUsd(m?.revenue)), td(fmtUsd(m?.cost ?? null)), td(fmtRatio(a?.roas_d1 ?? null, 3)), td(fmtRatio(a?.avg7 ?? null, 3)),
-      td(fmtInt(a?.baseline_days ?? null)), td(vs, a?.anomaly ? "neg" : ""), td(a?.anomaly ? "ANOMALY" : a ? "ok" : "—", a?.anomaly ? "neg" : "")];
+    return [
+      td(c),
+      td(fmtUsd(m?.revenue)),
+      td(fmtUsd(m?.cost ?? null)),
+      td(fmtRatio(a?.roas_d1 ?? null, 3)),
+      td(fmtRatio(a?.avg7 ?? null, 3)),
+      td(fmtInt(a?.baseline_days ?? null)),
+      td(vs, a?.anomaly ? "neg" : ""),
+      td(a?.anomaly ? "ANOMALY" : a ? "ok" : "—", a?.anomaly ? "neg" : ""),
+    ];
   });
-  return table(["Campaign", "Revenue", "Ad cost", "ROAS D-1", "avg7", "Baseline days", "vs avg7", "Status"], rows,
-    (i) => (anomalies.get(names[i]!)?.anomaly ? "bad" : ""));
+  return table(
+    ["Campaign", "Revenue", "Ad cost", "ROAS D-1", "avg7", "Baseline days", "vs avg7", "Status"],
+    rows,
+    (i) => (anomalies.get(names[i]!)?.anomaly ? "bad" : ""),
+  );
 }
 
 function arpdauTable(input: ReportInput): string {
-  const rows = [...(input.arpdau ?? [])].sort((a, b) => cmp(String(a.campaign), String(b.campaign)))
-    .map((r) => [td(String(r.campaign)), td(fmtUsd(r.revenue_usd)), td(fmtInt(r.dau)), td(r.arpdau === null ? "— (no DAU)" : `$${fmtRatio(r.arpdau, 4)}`)]);
+  const rows = [...(input.arpdau ?? [])]
+    .sort((a, b) => cmp(String(a.campaign), String(b.campaign)))
+    .map((r) => [
+      td(String(r.campaign)),
+      td(fmtUsd(r.revenue_usd)),
+      td(fmtInt(r.dau)),
+      td(r.arpdau === null ? "— (no DAU)" : `$${fmtRatio(r.arpdau, 4)}`),
+    ]);
   return table(["Campaign", "Revenue", "DAU", "ARPDAU"], rows);
 }
 
@@ -149,11 +206,26 @@ function reconTable(input: ReportInput): string {
   const s = input.reconciliation?.summary ?? {};
   const known = new Set(["revenue_mismatches", ...RECON.flatMap(([, a, b]) => [a, b])]);
   const all = RECON.reduce((acc, [, k]) => acc + num(s[k]), 0);
-  const rows = RECON.map(([label, k, rev]) => [td(label), td(fmtInt(numOrNull(s[k]))), td(fmtPct(num(s[k]), all)), td(fmtUsd(numOrNull(s[rev])))]);
-  rows.push([td("Revenue mismatches (> $0.01)"), td(fmtInt(numOrNull(s.revenue_mismatches))), td(fmtPct(num(s.revenue_mismatches), num(s.matched))), td("")]);
-  for (const k of Object.keys(s).filter((k) => !known.has(k)).sort(cmp)) rows.push([td(k), td(fmtPlain(s[k])), td(""), td("")]);
-  return table(["Reconciliation", "Count", "Share", "Revenue"], rows) +
-    `<p class="note">AppsFlyer purchases matched one-to-one with store-confirmed purchases of the same appsflyer_id within ±${esc(fmtInt(numOrNull(input.reconciliation?.tolerance_minutes)))} min.</p>`;
+  const rows = RECON.map(([label, k, rev]) => [
+    td(label),
+    td(fmtInt(numOrNull(s[k]))),
+    td(fmtPct(num(s[k]), all)),
+    td(fmtUsd(numOrNull(s[rev]))),
+  ]);
+  rows.push([
+    td("Revenue mismatches (> $0.01)"),
+    td(fmtInt(numOrNull(s.revenue_mismatches))),
+    td(fmtPct(num(s.revenue_mismatches), num(s.matched))),
+    td(""),
+  ]);
+  for (const k of Object.keys(s)
+    .filter((k) => !known.has(k))
+    .sort(cmp))
+    rows.push([td(k), td(fmtPlain(s[k])), td(""), td("")]);
+  return (
+    table(["Reconciliation", "Count", "Share", "Revenue"], rows) +
+    `<p class="note">AppsFlyer purchases matched one-to-one with store-confirmed purchases of the same appsflyer_id within ±${esc(fmtInt(numOrNull(input.reconciliation?.tolerance_minutes)))} min.</p>`
+  );
 }
 
 const fmtPlain = (v: unknown): string => (typeof v === "number" && Number.isFinite(v) ? String(v) : "—");
@@ -162,23 +234,35 @@ function qualityTable(input: ReportInput): string {
   const files = input.quality?.files ?? {};
   const rows = Object.keys(files).map((f) => {
     const q = files[f]!;
-    return [td(f), td(fmtInt(q.rows)), td(fmtInt(q.skipped), q.skipped ? "neg" : ""), td(fmtInt(q.reasons?.bad_time)), td(fmtInt(q.reasons?.bad_number)),
-      td(fmtPct(num(q.rows) - num(q.skipped), num(q.rows)))];
+    return [
+      td(f),
+      td(fmtInt(q.rows)),
+      td(fmtInt(q.skipped), q.skipped ? "neg" : ""),
+      td(fmtInt(q.reasons?.bad_time)),
+      td(fmtInt(q.reasons?.bad_number)),
+      td(fmtPct(num(q.rows) - num(q.skipped), num(q.rows))),
+    ];
   });
   return table(["File", "Rows read", "Skipped", "Bad time", "Bad number", "Usable"], rows);
 }
 
 function kpis(input: ReportInput, anomalies: Map<string, Anomaly>): string {
-  let rev = 0, cost = 0, hasCost = false;
+  let rev = 0,
+    cost = 0,
+    hasCost = false;
   for (const r of input.daily ?? []) {
     if (r.date !== input.d1) continue;
     rev += num(r.revenue_usd);
-    if (numOrNull(r.ad_cost_usd) !== null) { cost += r.ad_cost_usd!; hasCost = true; }
+    if (numOrNull(r.ad_cost_usd) !== null) {
+      cost += r.ad_cost_usd!;
+      hasCost = true;
+    }
   }
   const s = input.reconciliation?.summary ?? {};
   const flagged = [...anomalies.values()].filter((a) => a.anomaly).length;
   const skipped = Object.values(input.quality?.files ?? {}).reduce((a, q) => a + num(q.skipped), 0);
-  const k = (label: string, value: string, alert = false): string => `<div class="kpi${alert ? " alert" : ""}"><span>${esc(label)}</span><b>${esc(value)}</b></div>`;
+  const k = (label: string, value: string, alert = false): string =>
+    `<div class="kpi${alert ? " alert" : ""}"><span>${esc(label)}</span><b>${esc(value)}</b></div>`;
   return `<div class="kpis">${[
     k("Revenue D-1", fmtUsd(rev)),
     k("Ad cost D-1", hasCost ? fmtUsd(cost) : "—"),

@@ -7,21 +7,21 @@ import { join } from "node:path";
 import type { Piscina } from "piscina";
 import { arpdauD1 } from "../arpdau.ts";
 import { applyChargebacks } from "../chargebacks.ts";
-import { afRevenueByRow, sortCurated, type Curated } from "../curate.ts";
+import { afRevenueByRow, type Curated, sortCurated } from "../curate.ts";
 import { dedupeFirst } from "../dedupe.ts";
 import { selectPurchases } from "../filter.ts";
-import { chunkSize, curatedChunks, CURATED_HEADER, writeChunks, type CuratedChunk } from "../format/curated-csv.ts";
+import { CURATED_HEADER, type CuratedChunk, chunkSize, curatedChunks, writeChunks } from "../format/curated-csv.ts";
 import { anomalyJson, arpdauJson, dailyRoasJson, jsonText } from "../format/json.ts";
 import {
+  type RenderedPart,
   reconciliationHead,
   reconciliationSummary,
   reconciliationTail,
   writeReconciliation,
-  type RenderedPart,
 } from "../format/reconciliation-json.ts";
 import { formatDate } from "../normalise.ts";
 import { taskBuffers } from "../pool.ts";
-import { qualityReport, type QualityReport } from "../quality.ts";
+import { type QualityReport, qualityReport } from "../quality.ts";
 import { partitionByAfid } from "../reconcile/partition.ts";
 import { addSummaries } from "../reconcile/summary.ts";
 import type { PartitionResult, ReconSummary } from "../reconcile/types.ts";

@@ -20,29 +20,40 @@ export function sortByBytes(bytes: Uint8Array, start: Uint32Array, end: Uint32Ar
   };
   const stack: number[] = [0, count, 0];
   while (stack.length > 0) {
-    const depth = stack.pop()!, to = stack.pop()!, from = stack.pop()!;
+    const depth = stack.pop()!,
+      to = stack.pop()!,
+      from = stack.pop()!;
     if (to - from <= 32) {
-      insertionSort(from, to, (x, y) => {
-        const u = order[x]!, v = order[y]!;
-        return (compareBytes(bytes, start[u]! + depth, end[u]!, bytes, start[v]! + depth, end[v]!) || u - v) > 0;
-      }, swap);
+      insertionSort(
+        from,
+        to,
+        (x, y) => {
+          const u = order[x]!,
+            v = order[y]!;
+          return (compareBytes(bytes, start[u]! + depth, end[u]!, bytes, start[v]! + depth, end[v]!) || u - v) > 0;
+        },
+        swap,
+      );
       continue;
     }
     cnt.fill(0);
     for (let x = from; x < to; x++) {
-      const i = order[x]!, p = start[i]! + depth;
+      const i = order[x]!,
+        p = start[i]! + depth;
       cnt[(p < end[i]! ? BYTE_WEIGHT[bytes[p]!]! : 0) + 1]!++;
     }
     if (cnt[1] === to - from) continue; // all ended here: equal strings, index order kept
     for (let d = 0; d < 257; d++) cnt[d + 1]! += cnt[d]!;
     for (let x = from; x < to; x++) {
-      const i = order[x]!, p = start[i]! + depth;
+      const i = order[x]!,
+        p = start[i]! + depth;
       tmp[from + cnt[p < end[i]! ? BYTE_WEIGHT[bytes[p]!]! : 0]!++] = i;
     }
     order.set(tmp.subarray(from, to), from);
     // cnt[d] is now the end of bucket d; bucket 0 (ended strings) needs no more work
     for (let d = 1; d < 257; d++) {
-      const a = from + cnt[d - 1]!, b = from + cnt[d]!;
+      const a = from + cnt[d - 1]!,
+        b = from + cnt[d]!;
       if (b - a > 1) stack.push(a, b, depth + 1);
     }
   }

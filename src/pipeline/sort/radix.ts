@@ -10,7 +10,8 @@ const DIGIT = 65_536;
 export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32Array {
   const n = order.length;
   if (n < 2) return order;
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < n; i++) {
     const k = key[order[i]!]!;
     if (k < min) min = k;
@@ -21,7 +22,9 @@ export function radixSortBy(order: Uint32Array, key: ArrayLike<number>): Uint32A
   if (n < 64) {
     // tiny input: a comparator sort beats clearing 65k counters per pass
     const pos = new Map<number, number>();
-    order.forEach((row, i) => pos.set(row, i));
+    order.forEach((row, i) => {
+      pos.set(row, i);
+    });
     return Uint32Array.from(order).sort((a, b) => key[a]! - key[b]! || pos.get(a)! - pos.get(b)!);
   }
   let src: Uint32Array = order;
@@ -69,14 +72,19 @@ export function radixSortPairs(
   const n = keys.length;
   let max = 0;
   for (let i = 0; i < n; i++) if (keys[i]! > max) max = keys[i]!;
-  let k1: Uint32Array = keys, v1: Uint32Array = values;
-  let k2: Uint32Array = new Uint32Array(n), v2: Uint32Array = new Uint32Array(n);
-  let p1: Uint32Array[] = payload, p2: Uint32Array[] = payload.map(() => new Uint32Array(n));
+  let k1: Uint32Array = keys,
+    v1: Uint32Array = values;
+  let k2: Uint32Array = new Uint32Array(n),
+    v2: Uint32Array = new Uint32Array(n);
+  let p1: Uint32Array[] = payload,
+    p2: Uint32Array[] = payload.map(() => new Uint32Array(n));
   // as few passes of at most 12 bits as the widest key needs
   let bits = 1;
   while (bits < 32 && max >>> bits > 0) bits++;
   const passes = Math.ceil(bits / 12);
-  const BITS = Math.ceil(bits / passes), SIZE = 1 << BITS, MASK = SIZE - 1;
+  const BITS = Math.ceil(bits / passes),
+    SIZE = 1 << BITS,
+    MASK = SIZE - 1;
   const count = new Uint32Array(SIZE + 1);
   const at = new Uint32Array(SIZE);
   for (let shift = 0; shift < BITS * passes; shift += BITS) {
@@ -91,7 +99,8 @@ export function radixSortPairs(
       v2[to] = v1[i]!;
     }
     for (let q = 0; q < p1.length; q++) {
-      const src = p1[q]!, dst = p2[q]!;
+      const src = p1[q]!,
+        dst = p2[q]!;
       at.set(count.subarray(0, SIZE));
       for (let i = 0; i < n; i++) dst[at[(k1[i]! >>> shift) & MASK]!++] = src[i]!;
     }

@@ -1,9 +1,9 @@
 /** The row logic of a file kind. */
 import type { Layout } from "../layout.ts";
-import { ConfirmedSink, type ConfirmedCols } from "./confirmed.ts";
-import { CostsSink, type CostsCols } from "./costs.ts";
-import { PurchasesSink, type PurchasesCols } from "./purchases.ts";
-import { SessionsSink, type SessionsCols } from "./sessions.ts";
+import { type ConfirmedCols, ConfirmedSink } from "./confirmed.ts";
+import { type CostsCols, CostsSink } from "./costs.ts";
+import { type PurchasesCols, PurchasesSink } from "./purchases.ts";
+import { type SessionsCols, SessionsSink } from "./sessions.ts";
 import { DEFAULT_SIZING, type Sizing } from "./sink.ts";
 
 export type AnySink = PurchasesSink | ConfirmedSink | CostsSink | SessionsSink;
