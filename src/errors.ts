@@ -42,6 +42,22 @@ export class ConflictError extends AppError {
   }
 }
 
+/** 422: an Idempotency-Key sent again with a different request (wallet and events). */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", {
+      field: "Idempotency-Key",
+    });
+  }
+}
+
+/** 413: a request body over the limit (the JSON parser counts chunked bodies as they arrive). */
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, "payload_too_large", `request body exceeds ${limitBytes} bytes`);
+  }
+}
+
 /** 429/503: the caller should come back after retryAfterS seconds. */
 export class OverloadedError extends AppError {
   constructor(status: 429 | 503, code: string, message: string, retryAfterS = 1) {

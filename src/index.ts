@@ -41,7 +41,7 @@ async function main() {
     });
 
     step = "metrics port";
-    const { startMetricsServer } = await import("./modules/metrics/service");
+    const { startMetricsServer } = await import("./metrics");
     const metricsServer = config.metricsPort === undefined ? undefined : startMetricsServer(config.metricsPort);
     if (metricsServer)
       log("info", "metrics on their own port; /metrics is not served on PORT", { metricsPort: metricsServer.port });

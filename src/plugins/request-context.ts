@@ -5,9 +5,9 @@
  */
 import { Elysia } from "elysia";
 import { config } from "../config";
-import { AppError, ValidationError } from "../errors";
+import { AppError, PayloadTooLargeError, ValidationError } from "../errors";
 import { log } from "../logger";
-import { httpDuration, httpRequests } from "../modules/metrics/service";
+import { httpDuration, httpRequests } from "../metrics";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,12 +29,6 @@ export function requestInfo(request: Request): RequestInfo {
     requests.set(request, info);
   }
   return info;
-}
-
-class PayloadTooLargeError extends AppError {
-  constructor() {
-    super(413, "payload_too_large", `request body exceeds ${BODY_LIMIT_BYTES} bytes`);
-  }
 }
 
 /** 408: the body did not arrive within BODY_TIMEOUT_MS; the connection is closed (the rest of the body is never read). */
@@ -63,7 +57,7 @@ class TooManyRequestsInFlightError extends AppError {
  */
 async function readLimited(request: Request): Promise<string> {
   const length = request.headers.get("content-length");
-  if (length !== null && Number(length) > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
+  if (length !== null && Number(length) > BODY_LIMIT_BYTES) throw new PayloadTooLargeError(BODY_LIMIT_BYTES);
   if (!request.body) return "";
   // with Content-Length the runtime enforces the length, so text() is bounded; chunked bodies are counted here
   const reading = length !== null ? request.text() : readChunked(request.body);
@@ -87,7 +81,7 @@ async function readChunked(body: ReadableStream<Uint8Array>): Promise<string> {
   let size = 0;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > BODY_LIMIT_BYTES) throw new PayloadTooLargeError();
+    if (size > BODY_LIMIT_BYTES) throw new PayloadTooLargeError(BODY_LIMIT_BYTES);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -6,7 +6,7 @@
  */
 import { type RawQuery, rawQuery } from "../../db/client";
 import { log } from "../../logger";
-import { auditDuration, auditRuns, auditUsersChecked, balanceDiscrepancies } from "../metrics/service";
+import { auditDuration, auditRuns, auditUsersChecked, balanceDiscrepancies } from "../../metrics";
 
 /** A user whose stored balance is not the sum of their ledger. */
 export interface Drift {

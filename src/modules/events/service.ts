@@ -1,7 +1,7 @@
 /** Gameplay events: store, list (keyset), count; deeplink clicks are events too. */
 import { db, rawQuery } from "../../db/client";
 import { events } from "../../db/schema";
-import { AppError, UnauthorizedError, ValidationError } from "../../errors";
+import { IdempotencyKeyReusedError, UnauthorizedError, ValidationError } from "../../errors";
 import { normaliseUserId } from "../auth/service";
 import type { EventBody, EventsQuery, TrackQuery } from "./model";
 
@@ -70,9 +70,7 @@ export async function recordEvent(
   const [first] = idempotencyKey === null ? [] : await rawQuery(KEYED_EVENT, [userId, idempotencyKey]);
   if (!first) throw new UnauthorizedError(USER_GONE);
   if (first.request_hash !== requestHash) {
-    throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", {
-      field: "Idempotency-Key",
-    });
+    throw new IdempotencyKeyReusedError();
   }
   return { eventId: Number(first.id), replayed: true };
 }

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { config } from "../../config";
 import { NotFoundError } from "../../errors";
-import { registry } from "./service";
+import { registry } from "../../metrics";
 
 /** GET /metrics on the API port, unless METRICS_PORT moves it to a port of its own (src/index.ts). */
 export const metricsModule = new Elysia({ name: "metrics" }).get(

@@ -3,13 +3,20 @@ import { Elysia } from "elysia";
 import { config } from "../../config";
 import { UnauthorizedError } from "../../errors";
 import { ErrorResponse } from "../../shared-models";
+import { bearerToken } from "../auth/service";
 import { RunList, RunParams, RunStarted, RunsQuery, RunView } from "./model";
 import { getRun, getRuns, startRun } from "./service";
 
 /** With ADMIN_TOKEN set, the caller must send it as a Bearer token; unset, the routes are open. */
 function requireAdmin(authorization: string | undefined): void {
   if (config.adminToken === undefined) return;
-  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? "");
+  let token: string | undefined;
+  try {
+    token = bearerToken(authorization);
+  } catch {
+    // a malformed Authorization header is simply not the admin token
+  }
+  const given = Buffer.from(token ?? "");
   const expected = Buffer.from(config.adminToken);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     throw new UnauthorizedError("admin token required");

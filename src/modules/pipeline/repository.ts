@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { RawQuery } from "../../db/client";
-import type { PipelineRunState } from "../metrics/service";
+import type { PipelineRunState } from "../../metrics";
 import type { RunView } from "./model";
 
 export type Trigger = "http" | "cli";

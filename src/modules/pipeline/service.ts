@@ -9,9 +9,9 @@ import { config } from "../../config";
 import { rawQuery } from "../../db/client";
 import { ConflictError, NotFoundError } from "../../errors";
 import { log } from "../../logger";
+import { pipelineRunsFinished, registerPipelineGauges } from "../../metrics";
 import { PipelineInputError } from "../../pipeline/errors";
 import type { OrchestratorData, OrchestratorEvent, OrchestratorRequest } from "../../pipeline/messages";
-import { pipelineRunsFinished, registerPipelineGauges } from "../metrics/service";
 import { type RunLock, recoverInterruptedRuns, tryRunLock } from "./lock";
 import type { RunView } from "./model";
 import {

@@ -9,15 +9,9 @@
  * ("retry with the same Idempotency-Key"). A request that times out before its statement is sent is
  * cancelled wherever it waits (mailbox, drain, group) and never reaches the database.
  */
-import { AppError, ConflictError, OverloadedError, UnauthorizedError } from "../../errors";
+import { ConflictError, IdempotencyKeyReusedError, OverloadedError, UnauthorizedError } from "../../errors";
 import { log } from "../../logger";
-import {
-  commitDuration,
-  commitGroupSize,
-  earnBatchSize,
-  walletCommitFailures,
-  walletCommits,
-} from "../metrics/service";
+import { commitDuration, commitGroupSize, earnBatchSize, walletCommitFailures, walletCommits } from "../../metrics";
 import { InFlightLimit } from "./in-flight-limit";
 import { RateLimiter } from "./rate-limit";
 import { applyBatches, BUSY, type OpOutcome, type UserBatch, type WalletOp } from "./repository";
@@ -421,11 +415,7 @@ function settle(op: QueuedOp, outcome: OpOutcome, stats: WalletEngine["stats"]):
       );
       break;
     case "idempotency_mismatch":
-      op.reject(
-        new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", {
-          field: "Idempotency-Key",
-        }),
-      );
+      op.reject(new IdempotencyKeyReusedError());
       break;
     case "unknown_user":
       op.reject(new UnauthorizedError("user of this token does not exist; log in again"));

@@ -4,7 +4,7 @@
  */
 import { config } from "../../config";
 import { driver } from "../../db/client";
-import { registerWalletGauges } from "../metrics/service";
+import { registerWalletGauges } from "../../metrics";
 import { WalletEngine } from "./engine";
 
 const poolMax = driver === "pglite" ? 1 : config.dbPoolMax;
