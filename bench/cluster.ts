@@ -33,6 +33,7 @@ import {
   processTicks,
   REPO_ROOT,
   requireWrk,
+  runBenchMain,
   runWrk,
   scrapeMetrics,
   sleep,
@@ -318,15 +319,5 @@ if (import.meta.main) {
     await teardown().catch(() => {});
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   };
-  process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
-  main()
-    .then(async (code) => {
-      await cleanup();
-      process.exit(code);
-    })
-    .catch(async (error) => {
-      console.error(`bench:cluster failed: ${(error as Error).stack ?? error}`);
-      await cleanup();
-      process.exit(1);
-    });
+  runBenchMain("bench:cluster", main, cleanup);
 }

@@ -31,6 +31,7 @@ import {
   processTicks,
   REPO_ROOT,
   requireWrk,
+  runBenchMain,
   runWrk,
   type Server,
   scrapeMetrics,
@@ -480,15 +481,5 @@ if (import.meta.main) {
     await teardown().catch(() => {});
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   };
-  process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
-  main()
-    .then(async (code) => {
-      await cleanup();
-      process.exit(code);
-    })
-    .catch(async (error) => {
-      console.error(`bench failed: ${(error as Error).stack ?? error}`);
-      await cleanup();
-      process.exit(1);
-    });
+  runBenchMain("bench", main, cleanup);
 }

@@ -305,3 +305,18 @@ export function requireWrk(): void {
   );
   process.exit(2);
 }
+
+/** Runs a benchmark's main: cleanup after success, failure or Ctrl-C, then exit with main's code (1 on a crash). */
+export function runBenchMain(name: string, main: () => Promise<number>, cleanup: () => Promise<void>): void {
+  process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  main()
+    .then(async (code) => {
+      await cleanup();
+      process.exit(code);
+    })
+    .catch(async (error) => {
+      console.error(`${name} failed: ${(error as Error).stack ?? error}`);
+      await cleanup();
+      process.exit(1);
+    });
+}

@@ -1,5 +1,6 @@
 /** A file's segments merged, in file order, into one table whose big arrays are shared memory. */
 import { chargedRows } from "../chargebacks.ts";
+import type { ArrayKind, NumericArray } from "../columns/builder.ts";
 import type { BytesColumn } from "../columns/bytes.ts";
 import { Interner, renormalise } from "../columns/interner.ts";
 import { shared } from "../columns/memory.ts";
@@ -35,7 +36,9 @@ function mergeQuality(segments: Segment[]): FileQuality {
 }
 
 /** The parts one after another in `out` (a shared array of their total length). */
-function concatInto<T extends Float64Array | Int32Array | Uint8Array>(out: T, parts: T[]): T {
+/** One shared column of n rows: the segments' columns, in file order. */
+function concatColumn<A extends NumericArray>(kind: ArrayKind<A>, parts: A[], n: number): A {
+  const out = shared(kind, n);
   let at = 0;
   for (const p of parts) {
     out.set(p as ArrayLike<number>, at);
@@ -96,9 +99,10 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
         cols.map((c) => c.receipt),
         n,
       );
-      const receiptHash = concatInto(
-        shared(Int32Array, n),
+      const receiptHash = concatColumn(
+        Int32Array,
         cols.map((c) => c.receiptHash),
+        n,
       );
       const t: PurchasesTable = {
         kind,
@@ -107,21 +111,25 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
           cols.map((c) => c.afid),
           n,
         ),
-        afidHash: concatInto(
-          shared(Int32Array, n),
+        afidHash: concatColumn(
+          Int32Array,
           cols.map((c) => c.afidHash),
+          n,
         ),
-        flags: concatInto(
-          shared(Uint8Array, n),
+        flags: concatColumn(
+          Uint8Array,
           cols.map((c) => c.flags),
+          n,
         ),
-        time: concatInto(
-          shared(Float64Array, n),
+        time: concatColumn(
+          Float64Array,
           cols.map((c) => c.time),
+          n,
         ),
-        revenue: concatInto(
-          shared(Float64Array, n),
+        revenue: concatColumn(
+          Float64Array,
           cols.map((c) => c.revenue),
+          n,
         ),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
@@ -145,17 +153,20 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
           cols.map((c) => c.afid),
           n,
         ),
-        afidHash: concatInto(
-          shared(Int32Array, n),
+        afidHash: concatColumn(
+          Int32Array,
           cols.map((c) => c.afidHash),
+          n,
         ),
-        time: concatInto(
-          shared(Float64Array, n),
+        time: concatColumn(
+          Float64Array,
           cols.map((c) => c.time),
+          n,
         ),
-        revenue: concatInto(
-          shared(Float64Array, n),
+        revenue: concatColumn(
+          Float64Array,
           cols.map((c) => c.revenue),
+          n,
         ),
         receipt: concatBytes(
           cols.map((c) => c.receipt),
@@ -172,15 +183,17 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: CostsTable = {
         kind,
         n,
-        day: concatInto(
-          shared(Float64Array, n),
+        day: concatColumn(
+          Float64Array,
           cols.map((c) => c.day),
+          n,
         ),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
-        cost: concatInto(
-          shared(Float64Array, n),
+        cost: concatColumn(
+          Float64Array,
           cols.map((c) => c.cost),
+          n,
         ),
       };
       table = t;
@@ -194,17 +207,19 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       const t: SessionsTable = {
         kind,
         n,
-        day: concatInto(
-          shared(Float64Array, n),
+        day: concatColumn(
+          Float64Array,
           cols.map((c) => c.day),
+          n,
         ),
         user: concatBytes(
           cols.map((c) => c.user),
           n,
         ),
-        userHash: concatInto(
-          shared(Int32Array, n),
+        userHash: concatColumn(
+          Int32Array,
           cols.map((c) => c.userHash),
+          n,
         ),
         campaign: campaign ? campaign.codes : null,
         campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
