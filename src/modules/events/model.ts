@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { CONTROL_CHARS, storableText } from "../../shared-models";
 
-const ISO_TIMESTAMP = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
+export const ISO_TIMESTAMP = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
 
 const EventType = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$", examples: ["level_complete"] });
 
@@ -39,18 +39,6 @@ const EventItem = t.Object({
   meta: t.Union([t.String(), t.Null()]),
 });
 export const EventsResponse = t.Object({ events: t.Array(EventItem), nextCursor: t.Union([t.String(), t.Null()]) });
-
-export const StatsQuery = t.Object({
-  from: t.Optional(t.String({ pattern: ISO_TIMESTAMP })),
-  to: t.Optional(t.String({ pattern: ISO_TIMESTAMP })),
-});
-export const StatsResponse = t.Object({
-  scope: t.Union([t.Literal("user"), t.Literal("global")]),
-  totalEvents: t.Integer(),
-  byType: t.Array(t.Object({ eventType: t.String(), count: t.Integer() })),
-  users: t.Optional(t.Integer({ description: "registered users (global scope only)" })),
-  deeplinks: t.Integer({ description: "deeplink_open events" }),
-});
 
 /** Printable, <= 100 chars: no control characters. */
 const TrackParam = t.String({ minLength: 1, maxLength: 100, pattern: storableText(CONTROL_CHARS) });

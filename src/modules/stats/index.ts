@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { anonymousStatsLimiter, clientAddress } from "../../plugins/client-limits";
 import { ErrorResponse } from "../../shared-models";
 import { optionalAuth } from "../auth";
-import { StatsQuery, StatsResponse } from "../events/model";
+import { StatsQuery, StatsResponse } from "./model";
 import { eventStats } from "./service";
 
 export const statsModule = new Elysia({ name: "stats" })

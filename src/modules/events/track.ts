@@ -1,8 +1,9 @@
+/** GET /track: a deeplink click recorded as a deeplink_open event, so it is part of the events feature. */
 import { Elysia } from "elysia";
 import { clientAddress, trackLimiter } from "../../plugins/client-limits";
 import { ErrorResponse } from "../../shared-models";
-import { TrackQuery, TrackResponse } from "../events/model";
-import { recordDeeplink } from "../events/service";
+import { TrackQuery, TrackResponse } from "./model";
+import { recordDeeplink } from "./service";
 
 /** Deeplink attribution clicks. Answers JSON only: it never redirects, so it cannot be an open redirect. */
 export const trackModule = new Elysia({ name: "track" }).get(
