@@ -85,6 +85,26 @@ function concatCampaigns(parts: CampaignPart[], n: number): { codes: Uint32Array
   return { codes, raw: interner.values };
 }
 
+/** Concatenates the segments' columns in file order: `numbers` for a typed-array column, `bytes` for a string column. */
+function columnsOf<C extends { n: number }>(cols: C[]) {
+  const n = cols.reduce((s, c) => s + c.n, 0);
+  return {
+    n,
+    numbers: <A extends NumericArray>(kind: ArrayKind<A>, pick: (c: C) => A) => concatColumn(kind, cols.map(pick), n),
+    bytes: (pick: (c: C) => BytesColumn) => concatBytes(cols.map(pick), n),
+  };
+}
+
+/** The columns purchases and confirmations share: the id (bytes and hash), the time and the revenue. */
+function idTimeRevenue(merge: ReturnType<typeof columnsOf<PurchasesCols | ConfirmedCols>>) {
+  return {
+    afid: merge.bytes((c) => c.afid),
+    afidHash: merge.numbers(Int32Array, (c) => c.afidHash),
+    time: merge.numbers(Float64Array, (c) => c.time),
+    revenue: merge.numbers(Float64Array, (c) => c.revenue),
+  };
+}
+
 /** Merges a file's segments (file order) into its table. */
 export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
   const quality = mergeQuality(segments);
@@ -93,44 +113,15 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
   switch (kind) {
     case "purchases": {
       const cols = segments.map((s) => s.cols as PurchasesCols);
-      const n = cols.reduce((s, c) => s + c.n, 0);
-      const campaign = concatCampaigns(cols, n);
-      const receipt = concatBytes(
-        cols.map((c) => c.receipt),
-        n,
-      );
-      const receiptHash = concatColumn(
-        Int32Array,
-        cols.map((c) => c.receiptHash),
-        n,
-      );
+      const merge = columnsOf(cols);
+      const campaign = concatCampaigns(cols, merge.n);
+      const receipt = merge.bytes((c) => c.receipt);
+      const receiptHash = merge.numbers(Int32Array, (c) => c.receiptHash);
       const t: PurchasesTable = {
         kind,
-        n,
-        afid: concatBytes(
-          cols.map((c) => c.afid),
-          n,
-        ),
-        afidHash: concatColumn(
-          Int32Array,
-          cols.map((c) => c.afidHash),
-          n,
-        ),
-        flags: concatColumn(
-          Uint8Array,
-          cols.map((c) => c.flags),
-          n,
-        ),
-        time: concatColumn(
-          Float64Array,
-          cols.map((c) => c.time),
-          n,
-        ),
-        revenue: concatColumn(
-          Float64Array,
-          cols.map((c) => c.revenue),
-          n,
-        ),
+        n: merge.n,
+        ...idTimeRevenue(merge),
+        flags: merge.numbers(Uint8Array, (c) => c.flags),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
         receipt,
@@ -144,83 +135,37 @@ export function mergeSegments(kind: FileKind, segments: Segment[]): Loaded {
       break;
     }
     case "confirmed": {
-      const cols = segments.map((s) => s.cols as ConfirmedCols);
-      const n = cols.reduce((s, c) => s + c.n, 0);
-      const t: ConfirmedTable = {
-        kind,
-        n,
-        afid: concatBytes(
-          cols.map((c) => c.afid),
-          n,
-        ),
-        afidHash: concatColumn(
-          Int32Array,
-          cols.map((c) => c.afidHash),
-          n,
-        ),
-        time: concatColumn(
-          Float64Array,
-          cols.map((c) => c.time),
-          n,
-        ),
-        revenue: concatColumn(
-          Float64Array,
-          cols.map((c) => c.revenue),
-          n,
-        ),
-        receipt: concatBytes(
-          cols.map((c) => c.receipt),
-          n,
-        ),
-      };
+      const merge = columnsOf(segments.map((s) => s.cols as ConfirmedCols));
+      const t: ConfirmedTable = { kind, n: merge.n, ...idTimeRevenue(merge), receipt: merge.bytes((c) => c.receipt) };
       table = t;
       break;
     }
     case "costs": {
       const cols = segments.map((s) => s.cols as CostsCols);
-      const n = cols.reduce((s, c) => s + c.n, 0);
-      const campaign = concatCampaigns(cols, n);
+      const merge = columnsOf(cols);
+      const campaign = concatCampaigns(cols, merge.n);
       const t: CostsTable = {
         kind,
-        n,
-        day: concatColumn(
-          Float64Array,
-          cols.map((c) => c.day),
-          n,
-        ),
+        n: merge.n,
+        day: merge.numbers(Float64Array, (c) => c.day),
         campaign: campaign.codes,
         campaignDict: renormalise(campaign.codes, campaign.raw, normaliseCampaign),
-        cost: concatColumn(
-          Float64Array,
-          cols.map((c) => c.cost),
-          n,
-        ),
+        cost: merge.numbers(Float64Array, (c) => c.cost),
       };
       table = t;
       break;
     }
     case "sessions": {
       const cols = segments.map((s) => s.cols as SessionsCols);
-      const n = cols.reduce((s, c) => s + c.n, 0);
+      const merge = columnsOf(cols);
       const withCampaign = cols[0]!.campaign !== null;
-      const campaign = withCampaign ? concatCampaigns(cols as CampaignPart[], n) : null;
+      const campaign = withCampaign ? concatCampaigns(cols as CampaignPart[], merge.n) : null;
       const t: SessionsTable = {
         kind,
-        n,
-        day: concatColumn(
-          Float64Array,
-          cols.map((c) => c.day),
-          n,
-        ),
-        user: concatBytes(
-          cols.map((c) => c.user),
-          n,
-        ),
-        userHash: concatColumn(
-          Int32Array,
-          cols.map((c) => c.userHash),
-          n,
-        ),
+        n: merge.n,
+        day: merge.numbers(Float64Array, (c) => c.day),
+        user: merge.bytes((c) => c.user),
+        userHash: merge.numbers(Int32Array, (c) => c.userHash),
         campaign: campaign ? campaign.codes : null,
         campaignDict: campaign ? renormalise(campaign.codes, campaign.raw, normaliseCampaign) : null,
       };
