@@ -39,8 +39,6 @@ interface Actor {
 interface Drain {
   actor: Actor;
   ops: QueuedOp[];
-  /** every request was answered before the group was sent: the actor already drained again */
-  released?: boolean;
 }
 
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
@@ -231,14 +229,14 @@ export class WalletEngine {
   /** Sends groups while slots are free: contended drains on their own (waiting for the lock), the rest merged. */
   private pump(): void {
     while (this.contended.length > 0 && this.waiting < (this.options.waitersMax ?? 1)) {
-      const drain = this.contended.shift()!;
-      if (!this.send([drain])) continue;
+      const solo = this.send([this.contended.shift()!]);
+      if (solo.length === 0) continue;
       this.waiting++;
-      this.commitGroup([drain], true).then((busy) => this.settled([drain], busy, true));
+      this.commitGroup(solo, true).then((busy) => this.settled(solo, busy, true));
     }
     while (this.ready.length > 0 && this.inFlight < this.inFlightLimit) {
-      const group = this.takeGroup();
-      if (!this.send(group)) continue;
+      const group = this.send(this.takeGroup());
+      if (group.length === 0) continue;
       this.inFlight++;
       const ops = group.reduce((n, d) => n + d.ops.length, 0);
       this.commitGroup(group, false).then((busy) => {
@@ -267,14 +265,14 @@ export class WalletEngine {
   }
 
   /**
-   * Drops answered requests from the drains and marks the rest sent; false when nothing is left to send.
+   * Drops answered requests from the drains and marks the rest sent; returns the drains left to send
+   * (an emptied drain hands its actor back at once, so it never reaches the statement or settled()).
    * A request whose deadline comes before a statement's usual duration is refused now (a definite 503
    * timeout) rather than sent to end as outcome_unknown.
    */
-  private send(group: Drain[]): boolean {
-    let live = 0;
+  private send(group: Drain[]): Drain[] {
     const cutoff = this.options.timeoutMs > 0 ? performance.now() + this.commitMs : 0;
-    for (const drain of group) {
+    return group.filter((drain) => {
       drain.ops = drain.ops.filter((op) => {
         if (op.state === State.Waiting && op.deadline < cutoff) {
           this.stats.cancelled++;
@@ -283,13 +281,9 @@ export class WalletEngine {
         return op.state !== State.Answered;
       });
       for (const op of drain.ops) op.state = State.Sent;
-      if (drain.ops.length === 0) {
-        drain.released = true;
-        this.next(drain.actor);
-      }
-      live += drain.ops.length;
-    }
-    return live > 0;
+      if (drain.ops.length === 0) this.next(drain.actor);
+      return drain.ops.length > 0;
+    });
   }
 
   /** After a statement: busy drains wait for the lock on their own, the others' actors drain again, then one pump. */
@@ -297,7 +291,6 @@ export class WalletEngine {
     if (waited) this.waiting--;
     else this.inFlight--;
     for (const drain of group) {
-      if (drain.released) continue; // its actor has a newer drain; draining again here would put two in flight
       if (busy.has(drain)) {
         // nothing of a busy user was applied: its requests are waiting again (cancellable)
         for (const op of drain.ops) if (op.state === State.Sent) op.state = State.Waiting;

@@ -29,8 +29,6 @@ type Phase = "hold" | "base" | "up" | "down";
 export class InFlightLimit {
   /** transactions allowed in flight now */
   current: number;
-  /** the last probe's measured rates by limit, for /metrics and logs */
-  lastProbe: Record<number, number> = {};
   private readonly windowMs: number;
   private readonly windowCommits: number;
   private readonly gain: number;
@@ -93,7 +91,6 @@ export class InFlightLimit {
       const top = Math.max(...this.rates.values());
       // the lowest limit within `gain` of the best rate
       best = Math.min(...[...this.rates].filter(([, r]) => r >= top * (1 - this.gain)).map(([limit]) => limit));
-      this.lastProbe = Object.fromEntries(this.rates);
     }
     this.rates.clear();
     this.base = this.current = best;
