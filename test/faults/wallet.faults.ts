@@ -301,9 +301,10 @@ describe("3b. a network stall between the server and the database", () => {
     cleanups.push(() => server.process.kill());
     const tokens = await loginAll(server.url, users);
     // traffic first, so stalled transactions are mid-flight: no statement_timeout can fire, the database never sees the bytes
+    // (3,000 earns: the group commit answers 600 in about 150 ms, so fewer could all finish before the stall begins)
     const load = pool(
       Array.from(
-        { length: 600 },
+        { length: 3000 },
         (_, i) => () => earn(server.url, tokens.get(users[i % 20])!, users[i % 20], `stall-${i}`, 1 + (i % 7)),
       ),
       60,
@@ -324,7 +325,7 @@ describe("3b. a network stall between the server and the database", () => {
     const stalled = attempts.filter((a) => a.status === 503).length;
     report(
       "3b network stall",
-      "600 keyed earns, 60 in flight",
+      "3,000 keyed earns, 60 in flight",
       "TCP proxy to PostgreSQL holds every byte for 3 s, REQUEST_TIMEOUT_MS=1000",
       "503 within timeout + 1 s grace; each key applied once after retries",
       `${attempts.length - stalled} x 200, ${stalled} x 503; slowest ${Math.round(slowest)} ms; retries applied each key once`,
