@@ -143,3 +143,12 @@ export async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promi
   );
   return results;
 }
+
+/** Polls GET /health until it answers 200 (every 100 ms, up to `tries` times); true when it did. */
+export async function waitHealthy(url: string, tries = 50): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if ((await fetch(`${url}/health`)).status === 200) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}

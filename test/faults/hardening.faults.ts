@@ -6,7 +6,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import net from "node:net";
 import postgres from "postgres";
-import { createTempDatabase, loginAll, pool, postgresAvailable, type ServerProcess, startServer } from "../helpers";
+import {
+  createTempDatabase,
+  loginAll,
+  pool,
+  postgresAvailable,
+  type ServerProcess,
+  startServer,
+  waitHealthy,
+} from "../helpers";
 
 if (!(await postgresAvailable()))
   throw new Error("test:faults needs PostgreSQL at PG_ADMIN_URL (default 127.0.0.1:5432)");
@@ -131,12 +139,7 @@ describe("H2. the database refuses connections", () => {
       .split("\n")
       .filter((line) => line.includes('"cause"'));
     expect(causes.some((line) => /accepting connections|CONNECT|ECONNREFUSED|terminat/i.test(line))).toBe(true);
-    let healthy = false;
-    for (let i = 0; i < 50 && !healthy; i++) {
-      healthy = (await fetch(`${server.url}/health`)).status === 200;
-      if (!healthy) await Bun.sleep(100);
-    }
-    expect(healthy).toBe(true);
+    expect(await waitHealthy(server.url)).toBe(true);
     report(
       "H2 database refusing connections",
       "one request to each route",

@@ -5,7 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { createTempDatabase, loginAll, pool, postgresAvailable, type ServerProcess, startServer } from "../helpers";
+import {
+  createTempDatabase,
+  loginAll,
+  pool,
+  postgresAvailable,
+  type ServerProcess,
+  startServer,
+  waitHealthy,
+} from "../helpers";
 
 if (!(await postgresAvailable()))
   throw new Error("test:faults needs PostgreSQL at PG_ADMIN_URL (default 127.0.0.1:5432)");
@@ -229,12 +237,7 @@ describe("2. database connections killed mid-load", () => {
     expect(degraded.status).toBe(503);
     expect(body).toMatchObject({ status: "degraded", db: { status: "down" } });
     expect(degradedMs).toBeLessThan(2500 + 2000);
-    let healthy = false;
-    for (let i = 0; i < 50 && !healthy; i++) {
-      healthy = (await fetch(`${server.url}/health`)).status === 200;
-      if (!healthy) await Bun.sleep(100);
-    }
-    expect(healthy).toBe(true);
+    expect(await waitHealthy(server.url)).toBe(true);
     report(
       "2b database down",
       "/health polls",

@@ -58,45 +58,45 @@ export function docsAsset(name: string): { body: Uint8Array; contentType: string
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Swagger UI reading the OpenAPI document at specUrl. */
-export function swaggerPage(title: string, specUrl: string): string {
-  // the charset meta as well as the header: a saved copy of the page must not be read as Latin-1 either
+/** An HTML page around one docs bundle; the charset meta as well as the header, so a saved copy is not read as Latin-1. */
+function docsPage(title: string, head: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(title)}</title>
-  <link rel="stylesheet" href="${ASSETS_PATH}/swagger-ui.css">
+  ${head}
 </head>
 <body>
-  <div id="swagger-ui"></div>
-  <script src="${ASSETS_PATH}/swagger-ui-bundle.js" charset="utf-8"></script>
-  <script>
-    window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: "#swagger-ui", deepLinking: true });
-  </script>
+${body}
 </body>
 </html>
 `;
 }
 
+/** Swagger UI reading the OpenAPI document at specUrl. */
+export function swaggerPage(title: string, specUrl: string): string {
+  return docsPage(
+    title,
+    `<link rel="stylesheet" href="${ASSETS_PATH}/swagger-ui.css">`,
+    `  <div id="swagger-ui"></div>
+  <script src="${ASSETS_PATH}/swagger-ui-bundle.js" charset="utf-8"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: "#swagger-ui", deepLinking: true });
+  </script>`,
+  );
+}
+
 /** ReDoc reading the OpenAPI document at specUrl. */
 export function redocPage(title: string, specUrl: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${escapeHtml(title)}</title>
-  <style>body { margin: 0; padding: 0; }</style>
-</head>
-<body>
-  <div id="redoc"></div>
+  return docsPage(
+    title,
+    "<style>body { margin: 0; padding: 0; }</style>",
+    `  <div id="redoc"></div>
   <script src="${ASSETS_PATH}/redoc.standalone.js" charset="utf-8"></script>
   <script>
     Redoc.init(${JSON.stringify(specUrl)}, { hideDownloadButton: false }, document.getElementById("redoc"));
-  </script>
-</body>
-</html>
-`;
+  </script>`,
+  );
 }
