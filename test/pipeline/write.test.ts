@@ -1,15 +1,18 @@
 /**
  * writeChunks / curatedChunks: chunked rendering writes the same bytes as one chunk, in order.
- * writeReconciliation: the details rendered by any number of partitions merge into the same file.
+ * writeReconciliation: the details rendered by any number of partitions merge into the same file,
+ * whatever the piece size, with direct (O_DIRECT) writes on or off.
+ * SequentialWriter / writeAt: the same bytes through any staging size, direct or not.
  */
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { applyChargebacks } from "../../src/pipeline/chargebacks.ts";
 import { afRevenueByRow, sortCurated } from "../../src/pipeline/curate.ts";
 import { dedupeFirst } from "../../src/pipeline/dedupe.ts";
 import { selectPurchases } from "../../src/pipeline/filter.ts";
 import { type CuratedChunk, curatedBytes, curatedChunks, writeChunks } from "../../src/pipeline/format/curated-csv.ts";
+import { BLOCK, SequentialWriter, useDirectWrites } from "../../src/pipeline/format/direct-io.ts";
 import {
   type RenderedPart,
   reconciliationHead,
@@ -56,17 +59,13 @@ test("any number of reconciliation partitions gives the same reconciliation.json
   const { p, c, curated } = await sample();
   const { root } = dataset();
   const afRevenue = afRevenueByRow(p, curated);
-  const write = async (parts: number) => {
+  const write = async (parts: number, chunkBytes?: number) => {
     const results = partitionByAfid(p, curated, c, parts, 600, afRevenue).map(matchPartition);
     const summary = addSummaries(results);
     const count = results.reduce((s, r) => s + r.type.length, 0);
-    const path = join(root, `recon-${parts}.json`);
-    await writeReconciliation(
-      path,
-      reconciliationHead(10, summary),
-      reconciliationTail(count),
-      results as RenderedPart[],
-    );
+    const path = join(root, `recon-${parts}-${chunkBytes}.json`);
+    const head = reconciliationHead(10, summary);
+    await writeReconciliation(path, head, reconciliationTail(count), results as RenderedPart[], undefined, chunkBytes);
     return readFileSync(path, "utf8");
   };
   const one = await write(1);
@@ -74,4 +73,39 @@ test("any number of reconciliation partitions gives the same reconciliation.json
   expect(parsed.details.length).toBeGreaterThan(100);
   expect(one).toContain('"details": [\n    {"type":');
   for (const parts of [2, 3, 5, 16]) expect(await write(parts)).toBe(one);
+  // pieces of one block: the head, stretches and tail cross piece boundaries everywhere
+  expect(one.length).toBeGreaterThan(4 * BLOCK);
+  for (const parts of [1, 3]) expect(await write(parts, BLOCK)).toBe(one);
+  expect(await write(2, 3 * BLOCK)).toBe(one);
+  useDirectWrites(false);
+  try {
+    expect(await write(3, BLOCK)).toBe(one);
+  } finally {
+    useDirectWrites(true);
+  }
+  await expect(writeReconciliation(join(root, "odd"), "{", "}", [], undefined, 1000)).rejects.toThrow(
+    /multiple of 4096/,
+  );
+});
+
+test("SequentialWriter writes the same bytes through any staging size, direct or not", () => {
+  const { root } = dataset();
+  // 3 blocks and a bit, in appends of awkward sizes
+  const bytes = new Uint8Array(3 * BLOCK + 123).map((_, i) => (i * 31 + 7) & 255);
+  for (const direct of [true, false]) {
+    useDirectWrites(direct);
+    try {
+      for (const stage of [BLOCK, 2 * BLOCK, 1 << 20]) {
+        const path = join(root, `seq-${direct}-${stage}`);
+        const file = new SequentialWriter(path, stage);
+        for (let at = 0; at < bytes.length; at += 1000)
+          file.append(bytes.subarray(at, Math.min(bytes.length, at + 1000)));
+        file.close();
+        expect(statSync(path).size).toBe(bytes.length);
+        expect(Buffer.compare(readFileSync(path), Buffer.from(bytes))).toBe(0);
+      }
+    } finally {
+      useDirectWrites(true);
+    }
+  }
 });

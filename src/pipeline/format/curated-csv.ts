@@ -2,12 +2,14 @@
  * purchases_curated.csv (SPEC 4 rule 5 and 4.1 "Outputs"): formatted in row ranges ("chunks")
  * that render on the worker pool in parallel, then are written in order.
  */
-import { open } from "node:fs/promises";
 import type { BytesColumn } from "../columns/bytes.ts";
 import type { Curated } from "../curate.ts";
 import type { PurchasesTable } from "../tables.ts";
 import { putCsv, putMicro, putTime } from "./bytes.ts";
+import { SequentialWriter } from "./direct-io.ts";
 import { ascii, Out, put } from "./out.ts";
+
+const encoder = new TextEncoder();
 
 /** A CSV field per RFC 4180: quoted only when it holds a comma, quote, CR or LF. */
 function csvField(value: string): string {
@@ -154,26 +156,24 @@ export async function writeChunks(
   render: (ch: CuratedChunk) => Promise<Uint8Array>,
   window: number,
 ): Promise<void> {
-  const fh = await open(path, "w");
-  try {
-    await fh.write(head);
-    const pending: Promise<Uint8Array>[] = [];
-    let next = 0;
-    const fill = () => {
-      while (next < chunks.length && pending.length < window) {
-        const rendering = render(chunks[next++]!);
-        rendering.catch(() => {}); // a failure surfaces when its turn is awaited; no unhandled rejection meanwhile
-        pending.push(rendering);
-      }
-    };
-    fill();
-    while (pending.length > 0) {
-      const bytes = await pending.shift()!;
-      fill();
-      await fh.write(bytes);
+  // every render is queued before the first await: the pool starts on them at once
+  const pending: Promise<Uint8Array>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < chunks.length && pending.length < window) {
+      const rendering = render(chunks[next++]!);
+      rendering.catch(() => {}); // a failure surfaces when its turn is awaited; no unhandled rejection meanwhile
+      pending.push(rendering);
     }
-    await fh.write(tail);
-  } finally {
-    await fh.close();
+  };
+  fill();
+  const file = new SequentialWriter(path);
+  file.append(encoder.encode(head));
+  while (pending.length > 0) {
+    const bytes = await pending.shift()!;
+    fill();
+    file.append(bytes);
   }
+  file.append(encoder.encode(tail));
+  file.close();
 }

@@ -1,13 +1,13 @@
 /**
  * reconciliation.json: head (tolerance and summary), the partitions' detail lines merged in id
- * order, tail. The main thread only plans the merge; pool tasks copy and write the pieces, each
- * at its own file offset.
+ * order, tail. The main thread only plans the merge; pool tasks assemble block-aligned pieces of
+ * the file and write each at its own offset, past the page cache where it can (direct-io.ts).
  */
-import { closeSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { compareBytes } from "../columns/bytes.ts";
 import { usd } from "../exact.ts";
 import type { ReconSummary } from "../reconcile/types.ts";
+import { alignedScratch, BLOCK, writeAt } from "./direct-io.ts";
 
 const encoder = new TextEncoder();
 
@@ -54,20 +54,19 @@ function compareGroups(a: RenderedPart, g: number, b: RenderedPart, h: number): 
 /**
  * Where every stretch of detail lines goes: stretches of consecutive id groups of one partition,
  * in output order (a k-way merge of the partitions' id-sorted groups; ids never repeat across
- * partitions). Stretch i is bytes [start[i], end[i]) of partition part[i]; the very first loses its
- * leading comma. `chunks` cuts the stretches into pieces of about `chunkBytes` of output, each
- * written by one task at file offset offsets[k] (relative to the start of the details).
+ * partitions). Stretch i is bytes [start[i], end[i]) of partition part[i], at offset at[i] of the
+ * details; the very first loses its leading comma.
  */
 interface DetailsPlan {
   part: Int32Array;
   start: Float64Array;
   end: Float64Array;
-  /** chunk k = stretches chunks[k] .. chunks[k+1]-1, at offsets[k]; offsets[last] = total bytes */
-  chunks: number[];
-  offsets: number[];
+  at: Float64Array;
+  /** bytes of all details */
+  total: number;
 }
 
-function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
+function planDetails(parts: RenderedPart[]): DetailsPlan {
   const groups = parts.map((p) => p.idOff.length - 1);
   let cap = 1024;
   let part = new Int32Array(cap),
@@ -75,8 +74,6 @@ function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
     end = new Float64Array(cap);
   let n = 0,
     total = 0;
-  const chunks = [0],
-    offsets = [0];
   const next = new Int32Array(parts.length); // next group per partition
   for (;;) {
     // the partition whose next id is smallest, and the runner-up
@@ -117,77 +114,105 @@ function planDetails(parts: RenderedPart[], chunkBytes = 8 << 20): DetailsPlan {
     end[n] = d.runBytes[h]!;
     total += end[n]! - start[n]!;
     n++;
-    if (total - offsets[offsets.length - 1]! >= chunkBytes) {
-      chunks.push(n);
-      offsets.push(total);
-    }
     next[best] = h;
   }
-  if (chunks[chunks.length - 1] !== n) {
-    chunks.push(n);
-    offsets.push(total);
-  }
-  return { part: part.subarray(0, n), start: start.subarray(0, n), end: end.subarray(0, n), chunks, offsets };
+  const at = new Float64Array(n);
+  for (let i = 1; i < n; i++) at[i] = at[i - 1]! + end[i - 1]! - start[i - 1]!;
+  return { part: part.subarray(0, n), start: start.subarray(0, n), end: end.subarray(0, n), at, total };
 }
 
-/** One piece of the details to write: its stretches (copies) and where they go. */
+/**
+ * One block-aligned piece of reconciliation.json to write: file bytes [position, position + length),
+ * taken from the head, the stretches that overlap it and the tail.
+ */
 export interface DetailsChunkTask {
   path: string;
-  /** file offset of the piece */
+  /** file offset of the piece (a multiple of BLOCK) and its length */
   position: number;
+  length: number;
+  head: Uint8Array;
+  tail: Uint8Array;
+  /** bytes of all details (the tail starts at head.length + detailsBytes) */
+  detailsBytes: number;
   /** every partition's rendered bytes (shared memory) */
   bytes: Uint8Array[];
+  /** the stretches overlapping the piece: partition, byte range, offset in the details */
   part: Int32Array;
   start: Float64Array;
   end: Float64Array;
+  at: Float64Array;
 }
 
-/** The tasks that write the planned details, the first piece at file offset `base`. */
-function detailsChunkTasks(path: string, base: number, parts: RenderedPart[], plan: DetailsPlan): DetailsChunkTask[] {
+/** First stretch that ends after details offset x (binary search over the stretch offsets). */
+function stretchAt(plan: DetailsPlan, x: number): number {
+  let lo = 0,
+    hi = plan.at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (plan.at[mid]! + plan.end[mid]! - plan.start[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The tasks that write the whole file in pieces of `chunkBytes` (a multiple of BLOCK). */
+function detailsChunkTasks(
+  path: string,
+  head: Uint8Array,
+  tail: Uint8Array,
+  parts: RenderedPart[],
+  plan: DetailsPlan,
+  chunkBytes: number,
+): DetailsChunkTask[] {
+  const size = head.length + plan.total + tail.length;
   const tasks: DetailsChunkTask[] = [];
-  for (let k = 0; k + 1 < plan.chunks.length; k++) {
-    const a = plan.chunks[k]!,
-      b = plan.chunks[k + 1]!;
+  for (let position = 0; position < size; position += chunkBytes) {
+    const length = Math.min(chunkBytes, size - position);
+    const a = stretchAt(plan, position - head.length),
+      b = stretchAt(plan, position + length - head.length - 1) + 1;
+    const take = <A extends Int32Array | Float64Array>(x: A) => x.slice(a, Math.min(b, x.length)) as A;
     tasks.push({
       path,
-      position: base + plan.offsets[k]!,
+      position,
+      length,
+      head,
+      tail,
+      detailsBytes: plan.total,
       bytes: parts.map((p) => p.bytes),
-      part: plan.part.slice(a, b),
-      start: plan.start.slice(a, b),
-      end: plan.end.slice(a, b),
+      part: take(plan.part),
+      start: take(plan.start),
+      end: take(plan.end),
+      at: take(plan.at),
     });
   }
   return tasks;
 }
 
-let chunkBuffer = new Uint8Array(0);
+/** Copies src[from, to), placed at file offset `place`, into buf where it overlaps the piece [pos, pos + buf.length). */
+function copyOverlap(buf: Uint8Array, pos: number, src: Uint8Array, from: number, to: number, place: number): void {
+  const lo = Math.max(pos, place),
+    hi = Math.min(pos + buf.length, place + to - from);
+  if (lo < hi) buf.set(src.subarray(from + lo - place, from + hi - place), lo - pos);
+}
 
-/** Copies a piece's stretches together and writes them at its offset (the file exists). Returns the bytes written. */
+/** Assembles one piece from the head, its stretches and the tail, and writes it at its offset (the file exists). */
 export function writeDetailsChunk(task: DetailsChunkTask): number {
-  let size = 0;
-  for (let i = 0; i < task.part.length; i++) size += task.end[i]! - task.start[i]!;
-  if (chunkBuffer.length < size) chunkBuffer = new Uint8Array(Math.max(size, 8 << 20));
-  let at = 0;
+  const { position, length, head } = task;
+  const buf = alignedScratch("details", length).subarray(0, length);
+  copyOverlap(buf, position, head, 0, head.length, 0);
   for (let i = 0; i < task.part.length; i++) {
-    const src = task.bytes[task.part[i]!]!,
-      s = task.start[i]!,
-      e = task.end[i]!;
-    chunkBuffer.set(src.subarray(s, e), at);
-    at += e - s;
+    const src = task.bytes[task.part[i]!]!;
+    copyOverlap(buf, position, src, task.start[i]!, task.end[i]!, head.length + task.at[i]!);
   }
-  const fd = openSync(task.path, "r+");
-  try {
-    let done = 0;
-    while (done < size) done += writeSync(fd, chunkBuffer, done, size - done, task.position + done);
-  } finally {
-    closeSync(fd);
-  }
-  return size;
+  copyOverlap(buf, position, task.tail, 0, task.tail.length, head.length + task.detailsBytes);
+  writeAt(task.path, position, buf, length);
+  return length;
 }
 
 /**
- * Writes reconciliation.json: head, the partitions' detail lines in id order, tail. The pieces are
- * written by `write` (pool tasks, in parallel, each at its own offset); the main thread only plans.
+ * Writes reconciliation.json: head, the partitions' detail lines in id order, tail. The file is
+ * cut into block-aligned pieces of `chunkBytes`, each assembled and written by `write` (pool
+ * tasks, in parallel); the main thread only plans.
  */
 export async function writeReconciliation(
   path: string,
@@ -195,17 +220,17 @@ export async function writeReconciliation(
   tail: string,
   parts: RenderedPart[],
   write: (task: DetailsChunkTask) => Promise<number> = async (t) => writeDetailsChunk(t),
+  chunkBytes = 8 << 20,
 ): Promise<void> {
-  const headBytes = encoder.encode(head);
+  if (chunkBytes % BLOCK !== 0) throw new Error(`chunkBytes must be a multiple of ${BLOCK}`);
+  const headBytes = encoder.encode(head),
+    tailBytes = encoder.encode(tail);
   const plan = planDetails(parts);
-  const total = plan.offsets[plan.offsets.length - 1]!;
   const fh = await open(path, "w");
   try {
-    await fh.write(headBytes, 0, headBytes.length, 0);
-    const tailBytes = encoder.encode(tail);
-    await fh.write(tailBytes, 0, tailBytes.length, headBytes.length + total);
-    await Promise.all(detailsChunkTasks(path, headBytes.length, parts, plan).map(write));
+    await fh.truncate(headBytes.length + plan.total + tailBytes.length);
   } finally {
     await fh.close();
   }
+  await Promise.all(detailsChunkTasks(path, headBytes, tailBytes, parts, plan, chunkBytes).map(write));
 }
