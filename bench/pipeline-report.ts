@@ -1,8 +1,11 @@
 /**
- * The printed result of `bun run bench:pipeline`: markdown tables (pasteable into BENCHMARKS.md)
- * of wall time per stage, rows/s, peak RSS and our time / DuckDB time, then the comparison verdicts.
+ * The printed result of `bun run bench:pipeline`: markdown tables (pasteable into BENCHMARKS.md):
+ * one row per configuration (wall, user and system CPU, system share, page faults, peak RSS,
+ * other processes' cores, ratio to DuckDB), wall time and rows/s per stage, our time / DuckDB
+ * time, then the comparison verdicts.
  */
 import type { Comparison } from "./pipeline-compare";
+import type { TimeFields } from "./pipeline-measure";
 
 /** One measured run of one configuration. */
 export interface RunRecord {
@@ -11,6 +14,8 @@ export interface RunRecord {
   workers: number;
   wallMs: number;
   peakMiB: number;
+  /** user/system CPU s, minor/major page faults (undefined without /usr/bin/time: printed n/a) */
+  time?: TimeFields;
   /** average cores other processes used during the run (undefined without /usr/bin/time) */
   otherCores?: number;
   /** stage = table row group (load, filter, ..., write); step = the finer name */
@@ -71,6 +76,40 @@ const sec = (ms: number | undefined) => (ms === undefined ? "—" : (ms / 1000).
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const table = (head: string[], body: string[][]) =>
   [head, head.map((_, i) => (i === 0 ? "---" : "---:")), ...body].map((r) => `| ${r.join(" | ")} |`).join("\n");
+/** "n/a" when /usr/bin/time gave nothing (the VmHWM fallback), else `f` of the fields. */
+const na = (t: TimeFields | undefined, f: (t: TimeFields) => string) => (t ? f(t) : "n/a");
+const cpuS = (t: TimeFields) => t.userS + t.sysS;
+const times = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "—");
+
+/** One row per configuration: the process-level numbers of its (median) run and its wall time ratios. */
+export function summaryTable(runs: RunRecord[]): string {
+  const duck = runs.find((x) => x.kind === "duckdb");
+  const head = [
+    "configuration",
+    "wall s",
+    "user s",
+    "sys s",
+    "sys %",
+    "minor faults",
+    "major faults",
+    "peak RSS MiB",
+    "other processes' cores",
+    "ratio to DuckDB",
+  ];
+  const body = runs.map((x) => [
+    x.label,
+    sec(x.wallMs),
+    na(x.time, (t) => t.userS.toFixed(2)),
+    na(x.time, (t) => t.sysS.toFixed(2)),
+    na(x.time, (t) => (cpuS(t) > 0 ? `${((100 * t.sysS) / cpuS(t)).toFixed(1)}%` : "—")),
+    na(x.time, (t) => int(t.minorFaults)),
+    na(x.time, (t) => int(t.majorFaults)),
+    int(x.peakMiB),
+    x.otherCores === undefined ? "n/a" : x.otherCores.toFixed(2),
+    duck && x !== duck ? times(x.wallMs, duck.wallMs) : "—",
+  ]);
+  return table(head, body);
+}
 
 /** Prints the report on stdout; true when every comparison matched. */
 export function printReport(r: ReportInput): boolean {
@@ -93,9 +132,9 @@ export function printReport(r: ReportInput): boolean {
   const n = r.allRuns[0]?.length ?? 1;
   if (n > 1)
     lines.push(
-      `Runs: ${n} per configuration; each column is the median run by wall time (all walls: ${r.allRuns.map((rs) => `${rs[0]!.label} ${rs.map((x) => sec(x.wallMs)).join("/")}`).join("; ")} s)`,
+      `Runs: ${n} per configuration; every number of a configuration comes from its median run by wall time (all walls: ${r.allRuns.map((rs) => `${rs[0]!.label} ${rs.map((x) => sec(x.wallMs)).join("/")}`).join("; ")} s)`,
     );
-  lines.push("");
+  lines.push("", summaryTable(r.runs), "");
   const head = ["stage", "rows", ...r.runs.map((x) => `${x.label} (s)`), ...r.runs.map((x) => `${x.label} rows/s`)];
   const body = keys.map((k) => {
     const rows = per.map((m) => m.get(k)?.rows ?? 0).find((v) => v > 0) ?? 0;
@@ -121,13 +160,6 @@ export function printReport(r: ReportInput): boolean {
     return m ? Number(m[1]) * 1000 : x.steps.reduce((t, s) => t + s.ms, 0);
   };
   body.push(["pipeline time in process", "", ...r.runs.map((x) => sec(inProcess(x))), ...r.runs.map(() => "")]);
-  body.push(["peak RSS (MiB)", "", ...r.runs.map((x) => int(x.peakMiB)), ...r.runs.map(() => "")]);
-  body.push([
-    "other processes' CPU during the run (cores)",
-    "",
-    ...r.runs.map((x) => (x.otherCores === undefined ? "?" : x.otherCores.toFixed(2))),
-    ...r.runs.map(() => ""),
-  ]);
   lines.push(table(head, body), "");
   lines.push(
     "Our loads run in parallel on the pool (their times overlap); DuckDB runs its stages one after another, each on all its threads.",

@@ -110,8 +110,9 @@ export async function runOnce(
     rounds = parsed.rounds;
   }
   const summary = kind === "ours" ? r.stdout.trim() : "";
+  const t = r.time;
   process.stderr.write(
-    `bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`,
+    `bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall${t ? `, ${t.userS.toFixed(2)} s user, ${t.sysS.toFixed(2)} s sys, ${t.minorFaults} minor / ${t.majorFaults} major faults` : ""}, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`,
   );
   return {
     label,
@@ -119,6 +120,7 @@ export async function runOnce(
     workers,
     wallMs: r.wallMs,
     peakMiB: r.peakMiB,
+    time: r.time,
     otherCores: r.otherCores,
     steps,
     rounds,
@@ -153,6 +155,6 @@ export function edgeCases(outRoot: string, oursRoot: string): Comparison[] {
   });
 }
 
-/** The median run by wall time (the lower middle one of an even count). */
+/** The median run by wall time (the lower middle one of an even count): every column of the report comes from it. */
 export const median = (runs: RunRecord[]) =>
   [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)]!;
