@@ -1,6 +1,6 @@
 /**
- * The runs of `bun run bench:pipeline`: the cached data set, one measured run of one
- * configuration, and the edge-case comparison.
+ * The runs of `bun run bench:pipeline`: the cached data set, the order of the runs (baseline and
+ * candidate interleaved), one measured run of one configuration, and the edge-case comparison.
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -11,6 +11,31 @@ import type { RunRecord } from "./pipeline-report";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BUN = process.execPath;
+
+/** One configuration: our pipeline (the candidate, or the --baseline snapshot) with N workers, or DuckDB. */
+export interface Config {
+  kind: RunRecord["kind"];
+  /** 0 for DuckDB */
+  workers: number;
+}
+
+/**
+ * The configurations of one run index, in the order they run: per worker count the baseline
+ * (when there is one) right before the candidate, then DuckDB, so that drift of the machine
+ * during the session hits baseline and candidate alike.
+ */
+export function schedule(workers: number[], withBaseline: boolean): Config[] {
+  return [
+    ...workers.flatMap((w): Config[] => [
+      ...(withBaseline ? [{ kind: "baseline" as const, workers: w }] : []),
+      { kind: "ours", workers: w },
+    ]),
+    { kind: "duckdb", workers: 0 },
+  ];
+}
+
+/** The output folder name of a configuration: ours-w1, baseline-w2, duckdb. */
+export const outName = (c: Config) => (c.kind === "duckdb" ? "duckdb" : `${c.kind}-w${c.workers}`);
 
 /** The cached data set for these options; generated (bun scripts/gen-data.ts) unless complete already. */
 export async function dataSet(o: Options): Promise<string> {
@@ -56,13 +81,17 @@ export function parseOurStages(stderr: string): { step: string; ms: number; rows
   return out;
 }
 
-/** One run of one configuration into `outDir`. */
+/**
+ * One run of one configuration into `outDir`; `oursRoot` is the folder our pipeline runs from
+ * (the candidate's or the baseline's). Every run gets SOURCE_DATE_EPOCH=0, which pins the
+ * report's "generated" timestamp: index.html then compares byte for byte between worker counts
+ * and between baseline and candidate.
+ */
 export async function runOnce(
-  kind: "ours" | "duckdb",
+  c: Config,
   o: Options,
   data: string,
   outDir: string,
-  workers: number,
   oursRoot: string,
 ): Promise<RunRecord> {
   rmSync(outDir, { recursive: true, force: true });
@@ -76,8 +105,8 @@ export async function runOnce(
     ...(o.asOf ? ["--as-of", o.asOf] : []),
   ];
   const cmd =
-    kind === "ours"
-      ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(workers)]
+    c.kind !== "duckdb"
+      ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(c.workers)]
       : [
           BUN,
           "bench/pipeline-duckdb.ts",
@@ -88,10 +117,12 @@ export async function runOnce(
           String(Math.floor(memAvailableMiB() * 0.75)),
         ];
   const label =
-    kind === "ours" ? `ours --workers ${workers}` : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
+    c.kind !== "duckdb"
+      ? `${c.kind} --workers ${c.workers}`
+      : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
   if (o.quietWaitS > 0) await waitQuiet(o.quietWaitS);
   process.stderr.write(`bench: running ${label} ...\n`);
-  const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" }); // pins the report timestamp: index.html compares byte for byte
+  const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" });
   if (r.killedForMemory)
     throw new Error(
       `${label} stopped by the memory guard: under 1 GiB available after ${(r.wallMs / 1000).toFixed(1)} s`,
@@ -102,22 +133,22 @@ export async function runOnce(
   }
   let steps: RunRecord["steps"];
   let rounds: number | undefined;
-  if (kind === "ours")
+  if (c.kind !== "duckdb")
     steps = parseOurStages(r.stderr).map((s) => ({ ...s, stage: s.step.startsWith("load ") ? "load" : s.step }));
   else {
     const parsed = JSON.parse(r.stdout.trim().split("\n").pop()!) as { stages: RunRecord["steps"]; rounds: number };
     steps = parsed.stages;
     rounds = parsed.rounds;
   }
-  const summary = kind === "ours" ? r.stdout.trim() : "";
+  const summary = c.kind !== "duckdb" ? r.stdout.trim() : "";
   const t = r.time;
   process.stderr.write(
     `bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall${t ? `, ${t.userS.toFixed(2)} s user, ${t.sysS.toFixed(2)} s sys, ${t.minorFaults} minor / ${t.majorFaults} major faults` : ""}, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`,
   );
   return {
     label,
-    kind,
-    workers,
+    kind: c.kind,
+    workers: c.workers,
     wallMs: r.wallMs,
     peakMiB: r.peakMiB,
     time: r.time,

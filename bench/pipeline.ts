@@ -2,20 +2,29 @@
  * `bun run bench:pipeline [-- --purchases 1000000]` — the pipeline benchmark of SPEC §5 / issue 6.
  *
  * 1. Generates the inputs with scripts/gen-data.ts, cached under bench/.cache/<seed>-<n>[-...]/.
- * 2. Runs, side by side on the same files: our pipeline CLI with --workers 1 and 2, and DuckDB
- *    executing the same stages as SQL (bench/pipeline-duckdb.ts over bench/duckdb/*.sql), each as
- *    a child process under /usr/bin/time (wall time, peak RSS).
- * 3. Prints wall time per stage, rows/s, peak RSS, and our time / DuckDB time.
- * 4. Compares the outputs: --workers 1 vs 2 (all seven files, byte for byte) and ours vs DuckDB
- *    (summary counts, the D-1 tables value by value, the big files byte by byte). Exit 1 and a loud
- *    MISMATCH with the first differences when they differ; exit 2 on bad usage.
+ * 2. Runs, in one session on the same files: our pipeline CLI (the candidate: the working tree, or
+ *    --ref) with --workers 1 and 2, with --baseline the same from a snapshot of that commit, and
+ *    DuckDB executing the same stages as SQL (bench/pipeline-duckdb.ts over bench/duckdb/*.sql),
+ *    each as a child process under /usr/bin/time. The runs interleave: for each run index,
+ *    baseline w1, candidate w1, baseline w2, candidate w2, DuckDB (bench/pipeline-runs.ts).
+ * 3. Prints per configuration wall, user and system CPU, the system share of the CPU, minor and
+ *    major page faults, peak RSS, the cores other processes used, and the wall ratios to DuckDB
+ *    and to the baseline; per worker count candidate / baseline wall and CPU; wall time per stage
+ *    and rows/s. With --runs N every number of a configuration comes from its median run by wall.
+ * 4. Compares the outputs: --workers 1 vs 2 and baseline vs candidate per worker count (all seven
+ *    files, byte for byte), ours vs DuckDB (summary counts, the D-1 tables value by value, the big
+ *    files byte by byte). Exit 1 and a loud MISMATCH with the first differences when they
+ *    differ; exit 2 on bad usage.
  *
  *   bun run bench:pipeline -- [--purchases 1000000] [--seed 42] [--days 30] [--campaigns 6]
  *     [--no-sessions-campaign] [--workers 1,2] [--duckdb-threads N] [--tolerance-min 10]
- *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD] [--generate-only]
+ *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD]
+ *     [--baseline main] [--generate-only]
  *
- * --ref runs our pipeline from a snapshot of that commit (git archive), so edits landing in the
- * working tree during a long run cannot change or break what is measured.
+ * --ref and --baseline run our pipeline from a snapshot of that commit (git archive), so edits
+ * landing in the working tree during a long run cannot change or break what is measured. Every
+ * run gets SOURCE_DATE_EPOCH=0 (the report's timestamp), so index.html compares byte for byte; a
+ * baseline older than the CLI's SOURCE_DATE_EPOCH support shows as an index.html MISMATCH.
  *
  * Before each run it waits up to --quiet-wait seconds for the machine to be idle, and reports how
  * many cores other processes used during each run: a shared machine shows in the numbers.
@@ -26,7 +35,7 @@ import { join, resolve } from "node:path";
 import { sourceSnapshot } from "./lib";
 import { type Comparison, compareOutputs, DATA_OUTPUTS } from "./pipeline-compare";
 import { printReport, type RunRecord } from "./pipeline-report";
-import { dataSet, edgeCases, median, runOnce } from "./pipeline-runs";
+import { dataSet, edgeCases, median, outName, runOnce, schedule } from "./pipeline-runs";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -49,6 +58,8 @@ export interface Options {
   generateOnly: boolean;
   /** git ref of the pipeline to measure (exported to a temporary folder), or undefined for the working tree */
   ref?: string;
+  /** git ref of the pipeline to measure beside it (exported to a temporary folder), or undefined for none */
+  baseline?: string;
 }
 
 function usage(message: string): never {
@@ -96,6 +107,7 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--keep-outputs") o.keepOutputs = true;
     else if (flag === "--quiet-wait") o.quietWaitS = int(0);
     else if (flag === "--ref") o.ref = value();
+    else if (flag === "--baseline") o.baseline = value();
     else if (flag === "--generate-only") o.generateOnly = true;
     else usage(`unknown flag ${flag}`);
   }
@@ -105,33 +117,39 @@ export function parseArgs(argv: string[]): Options {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const data = await dataSet(o);
-  if (o.generateOnly) return 0;
+  if (o.generateOnly) {
+    await dataSet(o);
+    return 0;
+  }
   const outRoot = join(ROOT, "bench", ".cache", `out-${process.pid}`);
   mkdirSync(outRoot, { recursive: true });
-  const started = new Date();
-  const load0 = loadavg()[0]!;
-  const source = sourceSnapshot(ROOT, o.ref, outRoot);
-  const configs: { kind: "ours" | "duckdb"; workers: number }[] = [
-    ...o.workers.map((w) => ({ kind: "ours" as const, workers: w })),
-    { kind: "duckdb", workers: 0 },
-  ];
   const runs = new Map<string, RunRecord[]>();
   const comparisons: Comparison[] = [];
+  const all = [...DATA_OUTPUTS, "index.html"];
+  let started: Date, load0: number, data: string;
+  let source: { root: string; commit: string }, baseline: { root: string; commit: string } | undefined;
   try {
+    // the snapshots first: a bad ref fails before a long data generation
+    source = sourceSnapshot(ROOT, o.ref, outRoot);
+    baseline = o.baseline ? sourceSnapshot(ROOT, o.baseline, join(outRoot, "baseline")) : undefined;
+    data = await dataSet(o);
+    started = new Date();
+    load0 = loadavg()[0]!;
     process.stderr.write("bench: edge cases, ours vs duckdb ...\n");
     comparisons.push(...edgeCases(outRoot, source.root));
     for (let r = 0; r < o.runs; r++) {
-      for (const c of configs) {
-        const dir = join(outRoot, c.kind === "ours" ? `ours-w${c.workers}` : "duckdb");
-        const rec = await runOnce(c.kind, o, data, dir, c.workers, source.root);
+      for (const c of schedule(o.workers, baseline !== undefined)) {
+        const root = c.kind === "baseline" ? baseline!.root : source.root;
+        const rec = await runOnce(c, o, data, join(outRoot, outName(c)), root);
         runs.set(rec.label, [...(runs.get(rec.label) ?? []), rec]);
       }
       if (r === 0) {
         process.stderr.write("bench: comparing outputs ...\n");
         const first = join(outRoot, `ours-w${o.workers[0]}`);
-        for (const w of o.workers.slice(1))
-          comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), [...DATA_OUTPUTS, "index.html"]));
+        for (const w of o.workers.slice(1)) comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), all));
+        if (baseline)
+          for (const w of o.workers)
+            comparisons.push(compareOutputs(join(outRoot, `baseline-w${w}`), join(outRoot, `ours-w${w}`), all));
         comparisons.push(compareOutputs(first, join(outRoot, "duckdb")));
       }
     }
@@ -147,6 +165,7 @@ async function main(): Promise<number> {
     machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free), load average ${load0.toFixed(2)} at start`,
     data,
     source: source.commit,
+    baseline: baseline?.commit,
     runs: [...runs.values()].map(median),
     allRuns: [...runs.values()],
     comparisons,
