@@ -19,7 +19,7 @@
  *   bun run bench:pipeline -- [--purchases 1000000] [--seed 42] [--days 30] [--campaigns 6]
  *     [--no-sessions-campaign] [--workers 1,2] [--duckdb-threads N] [--tolerance-min 10]
  *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD]
- *     [--baseline main] [--generate-only]
+ *     [--baseline main] [--generate-only] [--help]
  *
  * --ref and --baseline run our pipeline from a snapshot of that commit (git archive), so edits
  * landing in the working tree during a long run cannot change or break what is measured. Every
@@ -38,6 +38,26 @@ import { printReport, type RunRecord } from "./pipeline-report";
 import { dataSet, edgeCases, median, outName, runOnce, schedule } from "./pipeline-runs";
 
 const ROOT = resolve(import.meta.dir, "..");
+
+const USAGE = `usage: bun run bench:pipeline -- [options]
+  --purchases N           purchases to generate (default 1000000; the data set is cached in bench/.cache)
+  --seed S                generator seed (default 42)
+  --days N                days of data (default 30, >= 3)
+  --campaigns N           campaigns (default 6)
+  --no-sessions-campaign  sessions without a campaign column
+  --workers 1,2           our worker counts (default 1,2)
+  --duckdb-threads N      DuckDB threads (default: its own choice)
+  --tolerance-min M       reconciliation tolerance in minutes (default 10)
+  --as-of YYYY-MM-DD      as-of date passed to every run (default: the pipeline's own)
+  --runs N                runs per configuration; the report shows each one's median run (default 1)
+  --ref REF               the candidate: our pipeline from a git-archive snapshot of REF (default: the working tree)
+  --baseline REF          also run our pipeline from a snapshot of REF, interleaved with the candidate
+                          (same worker counts), print candidate / baseline wall and CPU, and compare
+                          the candidate's seven outputs with the baseline's byte for byte
+  --keep-outputs          keep the output folders (bench/.cache/out-<pid>)
+  --quiet-wait S          wait up to S seconds before each run for an idle machine (default 60; 0: don't)
+  --generate-only         generate (or find) the data set and stop
+  --help                  this text`;
 
 /** The options of the benchmark (also read by bench/pipeline-runs.ts). */
 export interface Options {
@@ -63,11 +83,11 @@ export interface Options {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench:pipeline: ${message}\n`);
+  process.stderr.write(`bench:pipeline: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-/** Parses argv (after the script); exits 2 on an unknown flag or a bad value. */
+/** Parses argv (after the script); exits 2 on an unknown flag or a bad value, 0 after printing --help. */
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     purchases: 1_000_000,
@@ -86,6 +106,10 @@ export function parseArgs(argv: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = () => args[++i] ?? usage(`${flag} needs a value`);
+    const ref = () => {
+      const v = value();
+      return v.startsWith("-") ? usage(`${flag} needs a git ref, not ${v}`) : v;
+    };
     const int = (min: number) => {
       const v = Number(value());
       if (!Number.isInteger(v) || v < min) usage(`${flag} must be an integer >= ${min}`);
@@ -106,9 +130,12 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--runs") o.runs = int(1);
     else if (flag === "--keep-outputs") o.keepOutputs = true;
     else if (flag === "--quiet-wait") o.quietWaitS = int(0);
-    else if (flag === "--ref") o.ref = value();
-    else if (flag === "--baseline") o.baseline = value();
-    else if (flag === "--generate-only") o.generateOnly = true;
+    else if (flag === "--ref") o.ref = ref();
+    else if (flag === "--baseline") o.baseline = ref();
+    else if (flag === "--help" || flag === "-h") {
+      process.stdout.write(USAGE + "\n");
+      process.exit(0);
+    } else if (flag === "--generate-only") o.generateOnly = true;
     else usage(`unknown flag ${flag}`);
   }
   if (!(o.toleranceMin >= 0)) usage("--tolerance-min must be a number >= 0");
