@@ -1,17 +1,56 @@
 /**
- * Process measurement for `bun run bench:pipeline`: wall time and peak RSS of a child process
- * (/usr/bin/time, or VmHWM polling without it), the CPU that other processes took meanwhile
+ * Process measurement for `bun run bench:pipeline`: wall time, user and system CPU, minor and
+ * major page faults and peak RSS of a child process (/usr/bin/time; without it only wall time and
+ * peak RSS, by VmHWM polling), the CPU that other processes took meanwhile
  * (this machine is shared), waiting for a quiet machine, and a memory guard that stops a child
  * before the machine runs out of memory (there is no swap: the kernel would pick a victim).
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
+/** What /usr/bin/time reports of a child (and its waited-for descendants). */
+export interface TimeFields {
+  /** %e: elapsed wall seconds (10 ms resolution; wallMs is the bench's own clock) */
+  elapsedS: number;
+  /** %U, %S: CPU seconds in user and kernel mode */
+  userS: number;
+  sysS: number;
+  /** %R, %F: minor (reclaimed, no I/O) and major (read from disk) page faults */
+  minorFaults: number;
+  majorFaults: number;
+  /** %M: peak RSS in KiB */
+  maxRssKiB: number;
+}
+
+/** The -f format of /usr/bin/time, in the order parseTimeOutput() reads it. */
+export const TIME_FORMAT = "%e %U %S %R %F %M";
+
+/**
+ * The fields of TIME_FORMAT from /usr/bin/time's -o file: its last line (a line "Command exited
+ * with non-zero status N" or "Command terminated by signal N" may come first). Undefined when
+ * the line does not hold six numbers.
+ */
+export function parseTimeOutput(text: string): TimeFields | undefined {
+  const f = text.trim().split("\n").pop()!.trim().split(/\s+/).map(Number);
+  if (f.length !== 6 || f.some((v) => !Number.isFinite(v))) return undefined;
+  const [elapsedS, userS, sysS, minorFaults, majorFaults, maxRssKiB] = f as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { elapsedS, userS, sysS, minorFaults, majorFaults, maxRssKiB };
+}
+
 /** What measure() reports. */
 export interface Measured {
   code: number;
   wallMs: number;
   peakMiB: number;
+  /** /usr/bin/time's fields (undefined without /usr/bin/time: the report prints n/a) */
+  time?: TimeFields;
   /** average cores other processes used during the run (undefined without /usr/bin/time) */
   otherCores?: number;
   /** the memory guard stopped it */
@@ -77,7 +116,8 @@ export async function waitQuiet(maxS: number): Promise<void> {
 
 /**
  * Runs one command under /usr/bin/time (or polls VmHWM when it is missing): wall ms, peak RSS MiB,
- * output, and the CPU other processes used meanwhile (machine busy time minus the child's), in cores.
+ * user/system CPU and page faults (TimeFields), output, and the CPU other processes used meanwhile
+ * (machine busy time minus the child's), in cores.
  */
 export async function measure(
   cmd: string[],
@@ -87,7 +127,7 @@ export async function measure(
 ): Promise<Measured> {
   const timeFile = join(cwd, "bench", ".cache", `.time-${process.pid}`);
   const haveTime = existsSync("/usr/bin/time");
-  const full = haveTime ? ["/usr/bin/time", "-f", "%M %U %S", "-o", timeFile, ...cmd] : cmd;
+  const full = haveTime ? ["/usr/bin/time", "-f", TIME_FORMAT, "-o", timeFile, ...cmd] : cmd;
   const ticks0 = machineTicks();
   const t0 = performance.now();
   const child = Bun.spawn(full, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
@@ -119,11 +159,14 @@ export async function measure(
   if (poll) clearInterval(poll);
   clearInterval(guard);
   let otherCores: number | undefined;
+  let time: TimeFields | undefined;
   if (haveTime && existsSync(timeFile)) {
-    const [kib, user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
-    hwmKiB = kib!;
-    otherCores = Math.max(0, (machineBusyS - user! - sys!) / (wallMs / 1000));
+    time = parseTimeOutput(readFileSync(timeFile, "utf8"));
     rmSync(timeFile, { force: true });
   }
-  return { code, wallMs, peakMiB: hwmKiB / 1024, otherCores, killedForMemory, stdout, stderr };
+  if (time) {
+    hwmKiB = time.maxRssKiB;
+    otherCores = Math.max(0, (machineBusyS - time.userS - time.sysS) / (wallMs / 1000));
+  }
+  return { code, wallMs, peakMiB: hwmKiB / 1024, time, otherCores, killedForMemory, stdout, stderr };
 }

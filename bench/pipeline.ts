@@ -2,36 +2,65 @@
  * `bun run bench:pipeline [-- --purchases 1000000]` — the pipeline benchmark of SPEC §5 / issue 6.
  *
  * 1. Generates the inputs with scripts/gen-data.ts, cached under bench/.cache/<seed>-<n>[-...]/.
- * 2. Runs, side by side on the same files: our pipeline CLI with --workers 1 and 2, and DuckDB
- *    executing the same stages as SQL (bench/pipeline-duckdb.ts over bench/duckdb/*.sql), each as
- *    a child process under /usr/bin/time (wall time, peak RSS).
- * 3. Prints wall time per stage, rows/s, peak RSS, and our time / DuckDB time.
- * 4. Compares the outputs: --workers 1 vs 2 (all seven files, byte for byte) and ours vs DuckDB
- *    (summary counts, the D-1 tables value by value, the big files byte by byte). Exit 1 and a loud
- *    MISMATCH with the first differences when they differ; exit 2 on bad usage.
+ * 2. Runs, in one session on the same files: our pipeline CLI (the candidate: the working tree, or
+ *    --ref) with --workers 1 and 2, with --baseline the same from a snapshot of that commit, and
+ *    DuckDB executing the same stages as SQL (bench/pipeline-duckdb.ts over bench/duckdb/*.sql),
+ *    each as a child process under /usr/bin/time. The runs interleave: for each run index,
+ *    baseline w1, candidate w1, baseline w2, candidate w2, DuckDB (bench/pipeline-runs.ts).
+ * 3. Prints per configuration wall, user and system CPU, the system share of the CPU, minor and
+ *    major page faults, peak RSS, the cores other processes used, and the wall ratios to DuckDB
+ *    and to the baseline; per worker count candidate / baseline wall and CPU; wall time per stage
+ *    and rows/s. With --runs N every number of a configuration comes from its median run by wall.
+ * 4. Compares the outputs: --workers 1 vs 2 and baseline vs candidate per worker count (all seven
+ *    files, byte for byte), ours vs DuckDB (summary counts, the D-1 tables value by value, the big
+ *    files byte by byte). Exit 1 and a loud MISMATCH with the first differences when they
+ *    differ; exit 2 on bad usage.
  *
  *   bun run bench:pipeline -- [--purchases 1000000] [--seed 42] [--days 30] [--campaigns 6]
  *     [--no-sessions-campaign] [--workers 1,2] [--duckdb-threads N] [--tolerance-min 10]
- *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD] [--generate-only]
+ *     [--as-of YYYY-MM-DD] [--runs 1] [--keep-outputs] [--quiet-wait 60] [--ref HEAD]
+ *     [--baseline main] [--generate-only] [--help]
  *
- * --ref runs our pipeline from a snapshot of that commit (git archive), so edits landing in the
- * working tree during a long run cannot change or break what is measured.
+ * --ref and --baseline run our pipeline from a snapshot of that commit (git archive), so edits
+ * landing in the working tree during a long run cannot change or break what is measured. Every
+ * run gets SOURCE_DATE_EPOCH=0 (the report's timestamp), so index.html compares byte for byte; a
+ * baseline older than the CLI's SOURCE_DATE_EPOCH support shows as an index.html MISMATCH.
  *
  * Before each run it waits up to --quiet-wait seconds for the machine to be idle, and reports how
  * many cores other processes used during each run: a shared machine shows in the numbers.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { sourceSnapshot } from "./lib";
 import { type Comparison, compareOutputs, DATA_OUTPUTS } from "./pipeline-compare";
-import { measure, memAvailableMiB, waitQuiet } from "./pipeline-measure";
 import { printReport, type RunRecord } from "./pipeline-report";
+import { dataSet, edgeCases, median, outName, runOnce, schedule } from "./pipeline-runs";
 
 const ROOT = resolve(import.meta.dir, "..");
-const BUN = process.execPath;
 
-interface Options {
+const USAGE = `usage: bun run bench:pipeline -- [options]
+  --purchases N           purchases to generate (default 1000000; the data set is cached in bench/.cache)
+  --seed S                generator seed (default 42)
+  --days N                days of data (default 30, >= 3)
+  --campaigns N           campaigns (default 6)
+  --no-sessions-campaign  sessions without a campaign column
+  --workers 1,2           our worker counts (default 1,2)
+  --duckdb-threads N      DuckDB threads (default: its own choice)
+  --tolerance-min M       reconciliation tolerance in minutes (default 10)
+  --as-of YYYY-MM-DD      as-of date passed to every run (default: the pipeline's own)
+  --runs N                runs per configuration; the report shows each one's median run (default 1)
+  --ref REF               the candidate: our pipeline from a git-archive snapshot of REF (default: the working tree)
+  --baseline REF          also run our pipeline from a snapshot of REF, interleaved with the candidate
+                          (same worker counts), print candidate / baseline wall and CPU, and compare
+                          the candidate's seven outputs with the baseline's byte for byte
+  --keep-outputs          keep the output folders (bench/.cache/out-<pid>)
+  --quiet-wait S          wait up to S seconds before each run for an idle machine (default 60; 0: don't)
+  --generate-only         generate (or find) the data set and stop
+  --help                  this text`;
+
+/** The options of the benchmark (also read by bench/pipeline-runs.ts). */
+export interface Options {
   purchases: number;
   seed: string;
   days: number;
@@ -49,14 +78,16 @@ interface Options {
   generateOnly: boolean;
   /** git ref of the pipeline to measure (exported to a temporary folder), or undefined for the working tree */
   ref?: string;
+  /** git ref of the pipeline to measure beside it (exported to a temporary folder), or undefined for none */
+  baseline?: string;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench:pipeline: ${message}\n`);
+  process.stderr.write(`bench:pipeline: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-/** Parses argv (after the script); exits 2 on an unknown flag or a bad value. */
+/** Parses argv (after the script); exits 2 on an unknown flag or a bad value, 0 after printing --help. */
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     purchases: 1_000_000,
@@ -75,6 +106,10 @@ export function parseArgs(argv: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = () => args[++i] ?? usage(`${flag} needs a value`);
+    const ref = () => {
+      const v = value();
+      return v.startsWith("-") ? usage(`${flag} needs a git ref, not ${v}`) : v;
+    };
     const int = (min: number) => {
       const v = Number(value());
       if (!Number.isInteger(v) || v < min) usage(`${flag} must be an integer >= ${min}`);
@@ -95,186 +130,53 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === "--runs") o.runs = int(1);
     else if (flag === "--keep-outputs") o.keepOutputs = true;
     else if (flag === "--quiet-wait") o.quietWaitS = int(0);
-    else if (flag === "--ref") o.ref = value();
-    else if (flag === "--generate-only") o.generateOnly = true;
+    else if (flag === "--ref") o.ref = ref();
+    else if (flag === "--baseline") o.baseline = ref();
+    else if (flag === "--help" || flag === "-h") {
+      process.stdout.write(USAGE + "\n");
+      process.exit(0);
+    } else if (flag === "--generate-only") o.generateOnly = true;
     else usage(`unknown flag ${flag}`);
   }
   if (!(o.toleranceMin >= 0)) usage("--tolerance-min must be a number >= 0");
   return o;
 }
 
-/** The cached data set for these options; generated (bun scripts/gen-data.ts) unless complete already. */
-async function dataSet(o: Options): Promise<string> {
-  const tag = `${o.seed}-${o.purchases}${o.days !== 30 || o.campaigns !== 6 ? `-d${o.days}-c${o.campaigns}` : ""}${o.sessionsCampaign ? "" : "-nocamp"}`;
-  const dir = join(ROOT, "bench", ".cache", tag);
-  const marker = join(dir, ".complete");
-  if (existsSync(marker)) {
-    process.stderr.write(`bench: data ${dir} (cached)\n`);
-    return dir;
-  }
-  rmSync(dir, { recursive: true, force: true });
-  process.stderr.write(`bench: generating ${o.purchases.toLocaleString("en-US")} purchases into ${dir} ...\n`);
-  const args = [
-    "scripts/gen-data.ts",
-    "--out",
-    dir,
-    "--purchases",
-    String(o.purchases),
-    "--seed",
-    o.seed,
-    "--days",
-    String(o.days),
-    "--campaigns",
-    String(o.campaigns),
-  ];
-  const gen = Bun.spawn([BUN, ...args, ...(o.sessionsCampaign ? ["--sessions-campaign"] : [])], {
-    cwd: ROOT,
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if ((await gen.exited) !== 0) throw new Error("gen-data failed");
-  writeFileSync(marker, JSON.stringify({ args, at: new Date().toISOString() }) + "\n");
-  return dir;
-}
-
-/** Our per-stage lines on stderr: "pipeline: <stage>  <rows> rows  <s> s  <rows/s> rows/s". */
-export function parseOurStages(stderr: string): { step: string; ms: number; rows: number }[] {
-  const out: { step: string; ms: number; rows: number }[] = [];
-  for (const line of stderr.split("\n")) {
-    const m = /^pipeline: (.+?)\s+([\d,]+) rows\s+([\d.]+) s/.exec(line.replace(/\r?\x1b\[K/g, ""));
-    if (m) out.push({ step: m[1]!.trim(), rows: Number(m[2]!.replace(/,/g, "")), ms: Number(m[3]) * 1000 });
-  }
-  return out;
-}
-
-/** One run of one configuration into `outDir`. */
-async function runOnce(
-  kind: "ours" | "duckdb",
-  o: Options,
-  data: string,
-  outDir: string,
-  workers: number,
-  oursRoot: string,
-): Promise<RunRecord> {
-  rmSync(outDir, { recursive: true, force: true });
-  const common = [
-    "--data-dir",
-    data,
-    "--out-dir",
-    outDir,
-    "--tolerance-min",
-    String(o.toleranceMin),
-    ...(o.asOf ? ["--as-of", o.asOf] : []),
-  ];
-  const cmd =
-    kind === "ours"
-      ? [BUN, join(oursRoot, "src/pipeline/cli.ts"), ...common, "--workers", String(workers)]
-      : [
-          BUN,
-          "bench/pipeline-duckdb.ts",
-          ...common,
-          ...(o.duckdbThreads ? ["--threads", String(o.duckdbThreads)] : []),
-          // DuckDB sizes itself to 80% of RAM by default; on a shared machine, to what is free (it spills beyond)
-          "--memory-limit-mib",
-          String(Math.floor(memAvailableMiB() * 0.75)),
-        ];
-  const label =
-    kind === "ours" ? `ours --workers ${workers}` : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
-  if (o.quietWaitS > 0) await waitQuiet(o.quietWaitS);
-  process.stderr.write(`bench: running ${label} ...\n`);
-  const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" }); // pins the report timestamp: index.html compares byte for byte
-  if (r.killedForMemory)
-    throw new Error(
-      `${label} stopped by the memory guard: under 1 GiB available after ${(r.wallMs / 1000).toFixed(1)} s`,
-    );
-  if (r.code !== 0) {
-    process.stderr.write(r.stderr.slice(-4000));
-    throw new Error(`${label} exited ${r.code}`);
-  }
-  let steps: RunRecord["steps"];
-  let rounds: number | undefined;
-  if (kind === "ours")
-    steps = parseOurStages(r.stderr).map((s) => ({ ...s, stage: s.step.startsWith("load ") ? "load" : s.step }));
-  else {
-    const parsed = JSON.parse(r.stdout.trim().split("\n").pop()!) as { stages: RunRecord["steps"]; rounds: number };
-    steps = parsed.stages;
-    rounds = parsed.rounds;
-  }
-  const summary = kind === "ours" ? r.stdout.trim() : "";
-  process.stderr.write(
-    `bench: ${label}: ${(r.wallMs / 1000).toFixed(2)} s wall, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.otherCores === undefined ? "" : `, other processes used ${r.otherCores.toFixed(2)} cores meanwhile`}\n`,
-  );
-  return {
-    label,
-    kind,
-    workers,
-    wallMs: r.wallMs,
-    peakMiB: r.peakMiB,
-    otherCores: r.otherCores,
-    steps,
-    rounds,
-    summary,
-    outDir,
-  };
-}
-
-/**
- * Both sides on bench/duckdb/edge-cases (hand-written inputs: every money and time format of the
- * SPEC, bad values, duplicates, chargebacks with and without revenue or receipt, greedy matching
- * ties, quoted newlines, ROAS and avg7 corner cases) at two tolerances: the second opinion on
- * the rules that generated data rarely exercises. Cheap, so it runs before every benchmark.
- */
-function edgeCases(outRoot: string, oursRoot: string): Comparison[] {
-  const data = join(ROOT, "bench", "duckdb", "edge-cases");
-  return ["10", "1"].map((tol) => {
-    const run = (name: string, cmd: string[]) => {
-      const out = join(outRoot, `edge-${name}-tol${tol}`);
-      const r = Bun.spawnSync([BUN, ...cmd, "--data-dir", data, "--out-dir", out, "--tolerance-min", tol], {
-        cwd: ROOT,
-        env: { ...process.env, SOURCE_DATE_EPOCH: "0" },
-      });
-      if (r.exitCode !== 0)
-        throw new Error(`edge cases, ${name}: exit ${r.exitCode}: ${r.stderr.toString().slice(-2000)}`);
-      return out;
-    };
-    return compareOutputs(
-      run("ours", [join(oursRoot, "src/pipeline/cli.ts"), "--workers", "1"]),
-      run("duckdb", ["bench/pipeline-duckdb.ts"]),
-    );
-  });
-}
-
-const median = (runs: RunRecord[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)]!;
-
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const data = await dataSet(o);
-  if (o.generateOnly) return 0;
+  if (o.generateOnly) {
+    await dataSet(o);
+    return 0;
+  }
   const outRoot = join(ROOT, "bench", ".cache", `out-${process.pid}`);
   mkdirSync(outRoot, { recursive: true });
-  const started = new Date();
-  const load0 = loadavg()[0]!;
-  const source = sourceSnapshot(ROOT, o.ref, outRoot);
-  const configs: { kind: "ours" | "duckdb"; workers: number }[] = [
-    ...o.workers.map((w) => ({ kind: "ours" as const, workers: w })),
-    { kind: "duckdb", workers: 0 },
-  ];
   const runs = new Map<string, RunRecord[]>();
   const comparisons: Comparison[] = [];
+  const all = [...DATA_OUTPUTS, "index.html"];
+  let started: Date, load0: number, data: string;
+  let source: { root: string; commit: string }, baseline: { root: string; commit: string } | undefined;
   try {
+    // the snapshots first: a bad ref fails before a long data generation
+    source = sourceSnapshot(ROOT, o.ref, outRoot);
+    baseline = o.baseline ? sourceSnapshot(ROOT, o.baseline, join(outRoot, "baseline")) : undefined;
+    data = await dataSet(o);
+    started = new Date();
+    load0 = loadavg()[0]!;
     process.stderr.write("bench: edge cases, ours vs duckdb ...\n");
     comparisons.push(...edgeCases(outRoot, source.root));
     for (let r = 0; r < o.runs; r++) {
-      for (const c of configs) {
-        const dir = join(outRoot, c.kind === "ours" ? `ours-w${c.workers}` : "duckdb");
-        const rec = await runOnce(c.kind, o, data, dir, c.workers, source.root);
+      for (const c of schedule(o.workers, baseline !== undefined)) {
+        const root = c.kind === "baseline" ? baseline!.root : source.root;
+        const rec = await runOnce(c, o, data, join(outRoot, outName(c)), root);
         runs.set(rec.label, [...(runs.get(rec.label) ?? []), rec]);
       }
       if (r === 0) {
         process.stderr.write("bench: comparing outputs ...\n");
         const first = join(outRoot, `ours-w${o.workers[0]}`);
-        for (const w of o.workers.slice(1))
-          comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), [...DATA_OUTPUTS, "index.html"]));
+        for (const w of o.workers.slice(1)) comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), all));
+        if (baseline)
+          for (const w of o.workers)
+            comparisons.push(compareOutputs(join(outRoot, `baseline-w${w}`), join(outRoot, `ours-w${w}`), all));
         comparisons.push(compareOutputs(first, join(outRoot, "duckdb")));
       }
     }
@@ -290,6 +192,7 @@ async function main(): Promise<number> {
     machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free), load average ${load0.toFixed(2)} at start`,
     data,
     source: source.commit,
+    baseline: baseline?.commit,
     runs: [...runs.values()].map(median),
     allRuns: [...runs.values()],
     comparisons,
