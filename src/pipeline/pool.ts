@@ -49,6 +49,19 @@ export function taskBuffers(task: PartitionTask): ArrayBuffer[] {
   return [task.af.rows, task.conf.rows].map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 
+/** How loadOnPool reads a file. */
+export interface LoadOptions {
+  /** sessions: keep only this epoch day's rows (NaN: validate only) */
+  onlyDay?: number;
+  progress?: ProgressFn;
+  /** bytes of input per read task */
+  segmentBytes?: number;
+  /** the file's plan, when already probed */
+  planned?: ReadPlan;
+  /** called once the pool has read the file, before the main thread merges it */
+  onRead?: () => void;
+}
+
 /**
  * Loads one input file on the pool: byte ranges read in parallel by the fast reader, chained and
  * merged in file order; a file the fast reader does not take is read whole through papaparse.
@@ -58,11 +71,9 @@ export async function loadOnPool(
   pool: Piscina,
   kind: FileKind,
   path: string,
-  onlyDay: number | undefined,
-  progress: ProgressFn | undefined,
-  segmentBytes = SEGMENT_BYTES,
-  planned?: ReadPlan,
+  options: LoadOptions = {},
 ): Promise<{ loaded: Loaded; ms: number }> {
+  const { onlyDay, progress, segmentBytes = SEGMENT_BYTES, planned, onRead } = options;
   const name = `load ${FILES[kind]}`;
   const t0 = performance.now();
   // with a plan at hand the read tasks are queued before this function first yields
@@ -87,12 +98,12 @@ export async function loadOnPool(
       );
       return reading;
     });
-    segments = await chainSegments(plan, tasks, results, run);
+    segments = await chainSegments(plan, tasks, results, run).finally(onRead);
     if (segments) noDataCheck(kind, plan, segments);
   }
   if (!segments) {
     const task: WholeTask = { kind, path, onlyDay };
-    const result = (await pool.run(task, { name: "loadWhole" })) as WholeTaskResult;
+    const result = (await pool.run(task, { name: "loadWhole" }).finally(onRead)) as WholeTaskResult;
     if (!result.ok) throw PipelineInputError.fromJSON(result.error);
     segments = [result.segment];
   }

@@ -15,8 +15,9 @@ export function groupIds(
   hash: Int32Array,
   n: number,
 ): { group: Int32Array; count: number; keys: Uint8Array; keyOff: Uint32Array } {
-  // sized for the groups (far fewer than rows), doubled when half full
-  const slots = new HashSlots(Math.max(1024, n / 4), "slots");
+  // sized for the worst case (every id distinct) so it never grows: a grow rehashes into fresh
+  // memory, and three of them cost ~130 ms of a 1M-row partition (profiled)
+  const slots = new HashSlots(Math.max(1024, 2 * n), "slots");
   const group = scratch(Int32Array, "group", n);
   let keys = scratch(Uint8Array, "keys", Math.max(1024, off[n]! >> 2));
   const keyOff = scratch(Uint32Array, "keyOff", n + 1);

@@ -65,7 +65,7 @@ export function writeCurated(pool: Piscina, path: string, p: PurchasesTable, cur
  * partition's working memory stays small and the threads share the work evenly.
  */
 function partitionCount(rows: number, threads: number): number {
-  return Math.max(threads, Math.ceil(rows / 2_000_000));
+  return Math.max(threads * 4, Math.ceil(rows / 500_000));
 }
 
 export interface Reconciled {
