@@ -61,8 +61,9 @@ export function writeCurated(pool: Piscina, path: string, p: PurchasesTable, cur
 }
 
 /**
- * Reconciliation partitions: one per thread, more for big inputs (about 2M rows each), so one
- * partition's working memory stays small and the threads share the work evenly.
+ * Reconciliation partitions: four per thread (a thread that finishes early takes another, so the
+ * last one does not run alone), more for big inputs (about 500k rows each, so one partition's
+ * working memory stays small).
  */
 function partitionCount(rows: number, threads: number): number {
   return Math.max(threads * 4, Math.ceil(rows / 500_000));
