@@ -13,8 +13,8 @@ import { createPipelinePool, isWorkerCount, MAX_WORKERS, type ProgressFn, worker
 import { latestKeptDay } from "./roas.ts";
 import { InputLoads } from "./run/load-inputs.ts";
 import { StageLog, type StageTiming } from "./run/stage-log.ts";
-import { curate, reconcile, report, writeCurated, writeOutputs } from "./run/steps.ts";
-import { type ConfirmedTable, FILE_KINDS, FILES } from "./tables.ts";
+import { curate, type Reconciled, reconcile, report, writeCurated, writeOutputs } from "./run/steps.ts";
+import { FILE_KINDS, FILES } from "./tables.ts";
 
 export { createPipelinePool, type ProgressFn } from "./pool.ts";
 export { OUTPUT_FILES } from "./run/steps.ts";
@@ -94,6 +94,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const threads = workerCount(options.workers);
   let tmp: string | undefined;
   let curatedWrite: Promise<void> | undefined;
+  let reconciling: Promise<Reconciled> | undefined;
   try {
     // 1. load (sessions.csv waits for D-1 when --as-of is not given)
     const inputs = new InputLoads(pool, options.dataDir, explicitAsOf, options.onProgress);
@@ -102,11 +103,18 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const asOfDay = explicitAsOf ?? latestKeptDay(p);
     await inputs.startSessions(asOfDay - 1); // queued before the curation below keeps this thread busy
 
-    // 2. curate; purchases_curated.csv needs nothing else: it renders on the pool while the other files load
+    // 2. curate
     const { curated, duplicates, chargebacks } = curate(p, log);
     const outDir = resolve(options.outDir);
     tmp = await tempDirBeside(outDir);
     const endWrite = log.start("write");
+
+    // 3. reconcile, queued the moment the confirmed purchases are loaded (the pool may still be
+    // reading sessions.csv); purchases_curated.csv renders on the pool behind the partitions, so
+    // the threads have it to do while the main thread plans reconciliation.json
+    const c = await inputs.confirmed(log);
+    reconciling = reconcile(pool, p, curated, c, toleranceSec, threads, log);
+    reconciling.catch(() => {}); // awaited below, after the loads' errors
     curatedWrite = writeCurated(pool, join(tmp, "purchases_curated.csv"), p, curated, threads);
     curatedWrite.catch(() => {}); // awaited with the other outputs
 
@@ -116,10 +124,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report";
       throw new PipelineInputError(FILES.purchases, undefined, undefined, message);
     }
-
-    // 3. reconcile
-    const c = loaded.confirmed.table as ConfirmedTable;
-    const recon = await reconcile(pool, p, curated, c, toleranceSec, threads, log);
+    const recon = await reconciling;
 
     // 4. report tables
     const generatedAt = options.generatedAt ?? new Date().toISOString();
@@ -151,6 +156,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     };
     return { summary, stages: log.stages, outDir };
   } finally {
+    if (reconciling) await reconciling.catch(() => {});
     if (curatedWrite) await curatedWrite.catch(() => {});
     if (tmp) await rm(tmp, { recursive: true, force: true });
     if (!options.pool) await pool.destroy();

@@ -10,7 +10,7 @@ import type { Piscina } from "piscina";
 import { PipelineInputError } from "../errors.ts";
 import { loadOnPool, type ProgressFn } from "../pool.ts";
 import { planRead, type ReadPlan } from "../read/plan.ts";
-import { FILE_KINDS, FILES, type FileKind, type Loaded, type PurchasesTable } from "../tables.ts";
+import { type ConfirmedTable, FILE_KINDS, FILES, type FileKind, type Loaded, type PurchasesTable } from "../tables.ts";
 import type { StageLog } from "./stage-log.ts";
 
 type Load = ReturnType<typeof loadOnPool>;
@@ -79,6 +79,17 @@ export class InputLoads {
     const plan = await this.sessionsPlan!.catch((error: unknown) => error);
     this.loads.sessions = plan instanceof Error ? Promise.reject(plan) : this.load("sessions", d1, plan as ReadPlan);
     this.loads.sessions.catch(() => {});
+  }
+
+  /**
+   * The confirmed purchases as soon as they are loaded (the reconciliation need not wait for the
+   * sessions). When that load failed or kept no row, every load settles first and the error is
+   * the one settle() reports (the first in SPEC order).
+   */
+  async confirmed(log: StageLog): Promise<ConfirmedTable> {
+    const done = await this.loads.confirmed!.catch(() => undefined);
+    if (done && done.loaded.usable > 0) return done.loaded.table as ConfirmedTable;
+    return (await this.settle(log)).confirmed.table as ConfirmedTable;
   }
 
   /**
