@@ -120,6 +120,9 @@ export async function runOnce(
     c.kind !== "duckdb"
       ? `${c.kind} --workers ${c.workers}`
       : `duckdb${o.duckdbThreads ? ` --threads ${o.duckdbThreads}` : ""}`;
+  // the previous run's buffered writes (gigabytes at 10M) would be flushed during this one and
+  // slow its device writes: every run starts with nothing dirty
+  Bun.spawnSync(["sync"]);
   if (o.quietWaitS > 0) await waitQuiet(o.quietWaitS);
   process.stderr.write(`bench: running ${label} ...\n`);
   const r = await measure(cmd, ROOT, { SOURCE_DATE_EPOCH: "0" });

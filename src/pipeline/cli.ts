@@ -177,28 +177,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * Bun's allocator (mimalloc) hands freed pages back to the OS and faults them in again when the
- * next stage allocates: at 1M purchases a third of the CPU time was the kernel's. A run is short and
- * its peak is what it needs, so the CLI runs itself with purging off (measured in BENCHMARKS.md:
- * system time -30 %, wall -15 %). mimalloc reads the setting at start-up, hence the re-exec.
- */
-async function reexecWithoutPurging(): Promise<number | undefined> {
-  const parent = Number(process.env.PIPELINE_CLI_PARENT);
-  if (parent > 0) {
-    // the re-executed run: a parent killed with SIGKILL cannot forward it, so stop once orphaned
-    setInterval(() => process.ppid !== parent && process.exit(137), 250).unref();
-    return undefined;
-  }
-  if (process.env.MIMALLOC_PURGE_DELAY !== undefined) return undefined;
-  const child = Bun.spawn([process.execPath, ...process.argv.slice(1)], {
-    env: { ...process.env, MIMALLOC_PURGE_DELAY: "-1", PIPELINE_CLI_PARENT: String(process.pid) },
-    stdio: ["inherit", "inherit", "inherit"],
-  });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  return child.exited;
-}
-
 if (import.meta.main) {
-  process.exitCode = (await reexecWithoutPurging()) ?? (await main(process.argv.slice(2)));
+  process.exitCode = await main(process.argv.slice(2));
 }
