@@ -1,6 +1,6 @@
 /**
  * One pipeline run (SPEC 4) in five steps: load the four files on the pool (run/load-inputs.ts),
- * curate, reconcile (hash-partitioned on the pool), compute the report tables, then write the
+ * curate, reconcile (partitioned by appsflyer_id range on the pool), compute the report tables, then write the
  * seven outputs into a temporary folder beside the reports folder and move them into place only
  * when all succeeded (run/steps.ts).
  */

@@ -1,10 +1,9 @@
 /**
- * reconciliation.json: head (tolerance and summary), the partitions' detail lines merged in id
- * order, tail. The main thread only plans the merge; pool tasks assemble block-aligned pieces of
- * the file and write each at its own offset, past the page cache where it can (direct-io.ts).
+ * reconciliation.json: head (tolerance and summary), the partitions' detail lines one after the
+ * other (they are id ranges in order), tail. Pool tasks assemble block-aligned pieces of the file
+ * and write each at its own offset, past the page cache where it can (direct-io.ts).
  */
 import { open } from "node:fs/promises";
-import { compareBytes } from "../columns/bytes.ts";
 import { usd } from "../exact.ts";
 import type { ReconSummary } from "../reconcile/types.ts";
 import { alignedScratch, BLOCK, writeAt } from "./direct-io.ts";
@@ -35,27 +34,15 @@ export function reconciliationTail(details: number): string {
   return details === 0 ? "]\n}\n" : "\n  ]\n}\n";
 }
 
-/**
- * One reconciliation partition's rendered lines: id group g (in id order) is
- * bytes[runBytes[g], runBytes[g+1]), its id ids[idOff[g], idOff[g+1]).
- */
+/** One reconciliation partition's rendered detail lines (each starting with ",\n    "), in id order. */
 export interface RenderedPart {
   bytes: Uint8Array;
-  runBytes: Float64Array;
-  ids: Uint8Array;
-  idOff: Uint32Array;
-}
-
-/** Compares group g of partition a with group h of partition b by id. */
-function compareGroups(a: RenderedPart, g: number, b: RenderedPart, h: number): number {
-  return compareBytes(a.ids, a.idOff[g]!, a.idOff[g + 1]!, b.ids, b.idOff[h]!, b.idOff[h + 1]!);
 }
 
 /**
- * Where every stretch of detail lines goes: stretches of consecutive id groups of one partition,
- * in output order (a k-way merge of the partitions' id-sorted groups; ids never repeat across
- * partitions). Stretch i is bytes [start[i], end[i]) of partition part[i], at offset at[i] of the
- * details; the very first loses its leading comma.
+ * Where the detail lines go: the partitions' bytes one after the other (partitions are id ranges
+ * in order, reconcile/partition.ts). Stretch i is bytes [start[i], end[i]) of partition part[i],
+ * at offset at[i] of the details; the very first loses its leading comma.
  */
 interface DetailsPlan {
   part: Int32Array;
@@ -67,58 +54,22 @@ interface DetailsPlan {
 }
 
 function planDetails(parts: RenderedPart[]): DetailsPlan {
-  const groups = parts.map((p) => p.idOff.length - 1);
-  let cap = 1024;
-  let part = new Int32Array(cap),
-    start = new Float64Array(cap),
-    end = new Float64Array(cap);
-  let n = 0,
-    total = 0;
-  const next = new Int32Array(parts.length); // next group per partition
-  for (;;) {
-    // the partition whose next id is smallest, and the runner-up
-    let best = -1,
-      second = -1;
-    for (let j = 0; j < parts.length; j++) {
-      if (next[j]! >= groups[j]!) continue;
-      if (best === -1 || compareGroups(parts[j]!, next[j]!, parts[best]!, next[best]!) < 0) {
-        second = best;
-        best = j;
-      } else if (second === -1 || compareGroups(parts[j]!, next[j]!, parts[second]!, next[second]!) < 0) second = j;
-    }
-    if (best === -1) break;
-    const d = parts[best]!,
-      g = next[best]!;
-    // the stretch of its ids below the runner-up's next id goes at once
-    let h = g + 1;
-    if (second === -1) h = groups[best]!;
-    else {
-      const o = parts[second]!,
-        og = next[second]!;
-      while (h < groups[best]! && compareGroups(d, h, o, og) < 0) h++;
-    }
-    if (n === cap) {
-      cap *= 2;
-      const p2 = new Int32Array(cap),
-        s2 = new Float64Array(cap),
-        e2 = new Float64Array(cap);
-      p2.set(part);
-      s2.set(start);
-      e2.set(end);
-      part = p2;
-      start = s2;
-      end = e2;
-    }
-    part[n] = best;
-    start[n] = d.runBytes[g]! + (n === 0 ? 1 : 0); // ",\n    " -> "\n    " on the first line
-    end[n] = d.runBytes[h]!;
-    total += end[n]! - start[n]!;
-    n++;
-    next[best] = h;
+  const used = parts.flatMap((p, k) => (p.bytes.length > 0 ? [k] : []));
+  const n = used.length;
+  const plan = {
+    part: Int32Array.from(used),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    at: new Float64Array(n),
+    total: 0,
+  };
+  for (let i = 0; i < n; i++) {
+    plan.start[i] = i === 0 ? 1 : 0; // ",\n    " -> "\n    " on the first line
+    plan.end[i] = parts[used[i]!]!.bytes.length;
+    plan.at[i] = plan.total;
+    plan.total += plan.end[i]! - plan.start[i]!;
   }
-  const at = new Float64Array(n);
-  for (let i = 1; i < n; i++) at[i] = at[i - 1]! + end[i - 1]! - start[i - 1]!;
-  return { part: part.subarray(0, n), start: start.subarray(0, n), end: end.subarray(0, n), at, total };
+  return plan;
 }
 
 /**

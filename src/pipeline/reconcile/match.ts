@@ -3,8 +3,9 @@
  * appsflyer_id. Candidate pairs (|dt| <= tolerance, inclusive) are taken in order of |dt|, AF
  * time, confirmed time, AF file order, confirmed file order; each row matches at most once.
  * A worker matches one partition (partition.ts) and returns its details already sorted
- * (appsflyer_id, time, type, file order); the main thread merges the sorted partitions. Every
- * order is by data only, so the partitioning never shows in the output.
+ * (appsflyer_id, time, type, file order); partitions are id ranges in order, so their details
+ * one after the other are the output. Every order is by data only, so the partitioning never
+ * shows in the output.
  *
  * Inside a partition everything is typed arrays and sorts by integer keys: ids are grouped with
  * a hash table (bytes compared on a hash hit), the distinct ids are sorted by their bytes
@@ -140,8 +141,6 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     afRow: new Int32Array(details),
     confRow: new Int32Array(details),
     runs: new Uint32Array(count + 1),
-    ids: new Uint8Array(keyOff[count]!),
-    idOff: new Uint32Array(count + 1),
   };
   const dTime = scratch(Float64Array, "dTime", details);
   const dPos = scratch(Int32Array, "dPos", details); // member position of each detail (its AF row's for a match)
@@ -150,15 +149,6 @@ export function matchPartition(task: PartitionTask): PartitionResult {
     out.runs[g] = k;
     const from = gStart[g]!,
       to = gStart[g + 1]!;
-    {
-      // the id, into the rank-ordered id arena (the merge compares these, in order)
-      const kg = ranked[g]!,
-        ks = keyOff[kg]!,
-        ke = keyOff[kg + 1]!,
-        at = out.idOff[g]!;
-      for (let j = ks; j < ke; j++) out.ids[at + j - ks] = keys[j]!;
-      out.idOff[g + 1] = at + ke - ks;
-    }
     const runStart = k;
     let ties = false;
     for (let x = from; x < to; x++) {

@@ -74,11 +74,9 @@ export function renderDetails(
   }
   const s = emptySummary();
   const w = new DetailWriter(Math.max(1 << 16, details * 320));
-  const runBytes = new Float64Array(count + 1);
   const type = out.type,
     runs = out.runs;
   for (let g = 0; g < count; g++) {
-    runBytes[g] = w.size;
     const kg = ranked[g]!;
     w.setId(keys, keyOff[kg]!, keyOff[kg + 1]!);
     for (let d = runs[g]!; d < runs[g + 1]!; d++) {
@@ -103,8 +101,6 @@ export function renderDetails(
       }
     }
   }
-  runBytes[count] = w.size;
   out.bytes = w.done();
-  out.runBytes = runBytes;
   out.summary = s;
 }

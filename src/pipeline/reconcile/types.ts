@@ -37,17 +37,13 @@ export interface Details {
 
 /**
  * One partition's result: its details sorted and, per distinct appsflyer_id in sorted order,
- * where its run of details starts (runs[g]..runs[g+1]) and the id itself (ids[idOff[g], idOff[g+1]),
- * in the same order). Every id lives in exactly one partition, so
- * merging the id runs (not the details) yields the global order.
+ * where its run of details starts (runs[g]..runs[g+1]). Partitions are id ranges in order
+ * (partition.ts), so the results one after the other are in output order.
  */
 export interface PartitionResult extends Details {
   runs: Uint32Array;
-  ids: Uint8Array;
-  idOff: Uint32Array;
   /** when rendered: the detail lines (see format/reconciliation-json.ts RenderedPart) and the partition's summary */
   bytes?: Uint8Array;
-  runBytes?: Float64Array;
   summary?: ReconSummary;
 }
 

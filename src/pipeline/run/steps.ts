@@ -75,7 +75,7 @@ export interface Reconciled {
   detailCount: number;
 }
 
-/** Rule 6: hash partitions on the pool, each rendering its own detail lines (merged in id order when written). */
+/** Rule 6: id-range partitions on the pool, each rendering its own detail lines (written one after the other). */
 export async function reconcile(
   pool: Piscina,
   p: PurchasesTable,
