@@ -13,7 +13,7 @@ import { createPipelinePool, isWorkerCount, MAX_WORKERS, type ProgressFn, worker
 import { latestKeptDay } from "./roas.ts";
 import { InputLoads } from "./run/load-inputs.ts";
 import { StageLog, type StageTiming } from "./run/stage-log.ts";
-import { curate, type Reconciled, reconcile, report, writeCurated, writeOutputs } from "./run/steps.ts";
+import { curate, type Reconciled, reconcile, report, reportTables, writeCurated, writeOutputs } from "./run/steps.ts";
 import { FILE_KINDS, FILES } from "./tables.ts";
 
 export { createPipelinePool, type ProgressFn } from "./pool.ts";
@@ -124,12 +124,12 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         "no curated purchase (no success/purchase row with revenue > 0) and no --as-of to date the report";
       throw new PipelineInputError(FILES.purchases, undefined, undefined, message);
     }
-    const recon = await reconciling;
 
-    // 4. report tables
+    // 4. report tables, on this thread while the pool reconciles; the page once it has
+    const tables = reportTables({ p, curated, loaded, asOfDay }, log);
+    const recon = await reconciling;
     const generatedAt = options.generatedAt ?? new Date().toISOString();
-    const toleranceMin = options.toleranceMin;
-    const out = report({ p, curated, loaded, asOfDay, recon: recon.summary, toleranceMin, generatedAt }, log);
+    const out = report(tables, { asOfDay, recon: recon.summary, toleranceMin: options.toleranceMin, generatedAt });
 
     // 5. write
     await writeOutputs(pool, tmp, outDir, options.toleranceMin, curatedWrite, recon, out);

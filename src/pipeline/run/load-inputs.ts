@@ -114,7 +114,7 @@ export class InputLoads {
     }
     for (const kind of FILE_KINDS) {
       const { ms } = await this.loads[kind]!;
-      log.insert(FILE_KINDS.indexOf(kind), { name: `load ${FILES[kind]}`, ms, rows: loaded[kind].quality.rows });
+      log.add({ name: `load ${FILES[kind]}`, ms, rows: loaded[kind].quality.rows });
     }
     return loaded;
   }

@@ -1,5 +1,24 @@
 /** The run's stage timings (RunResult.stages) and the progress calls that report them. */
 import type { ProgressFn } from "../pool.ts";
+import { FILE_KINDS, FILES } from "../tables.ts";
+
+/** Stages in pipeline order: the log lists them so, whatever order they finished in (they overlap). */
+const STAGE_ORDER = [
+  ...FILE_KINDS.map((kind) => `load ${FILES[kind]}`),
+  "filter",
+  "dedupe",
+  "chargebacks",
+  "sort",
+  "reconcile",
+  "roas",
+  "anomaly",
+  "arpdau",
+  "write",
+];
+function rank(name: string): number {
+  const at = STAGE_ORDER.indexOf(name);
+  return at === -1 ? STAGE_ORDER.length : at;
+}
 
 export interface StageTiming {
   name: string;
@@ -10,8 +29,13 @@ export interface StageTiming {
 const rate = (rows: number, ms: number) => rows / Math.max(ms / 1000, 1e-6);
 
 export class StageLog {
-  readonly stages: StageTiming[] = [];
+  private readonly done: StageTiming[] = [];
   constructor(private readonly progress: ProgressFn | undefined) {}
+
+  /** The finished stages in pipeline order (an unknown name last). */
+  get stages(): StageTiming[] {
+    return [...this.done].sort((a, b) => rank(a.name) - rank(b.name));
+  }
 
   /** Runs a synchronous stage, times it and reports it. */
   timed<T>(name: string, rows: number, fn: () => T): T {
@@ -19,7 +43,7 @@ export class StageLog {
     const t0 = performance.now();
     const out = fn();
     const ms = performance.now() - t0;
-    this.stages.push({ name, ms, rows });
+    this.done.push({ name, ms, rows });
     this.progress?.(name, rows, rate(rows, ms), { done: true, fraction: 1 });
     return out;
   }
@@ -30,13 +54,13 @@ export class StageLog {
     const t0 = performance.now();
     return (rows) => {
       const ms = performance.now() - t0;
-      this.stages.push({ name, ms, rows });
+      this.done.push({ name, ms, rows });
       this.progress?.(name, rows, rate(rows, ms), { done: true, fraction: 1 });
     };
   }
 
-  /** Records a stage timed elsewhere (the loads time themselves on the pool) at `index`. */
-  insert(index: number, timing: StageTiming): void {
-    this.stages.splice(index, 0, timing);
+  /** Records a stage timed elsewhere (the loads time themselves on the pool). */
+  add(timing: StageTiming): void {
+    this.done.push(timing);
   }
 }

@@ -99,29 +99,20 @@ export async function reconcile(
   return { parts, summary, detailCount };
 }
 
-/** The small outputs' contents (rules 7-11, quality.json, index.html). */
-export interface Report {
+/** The report tables (rules 7-11 and quality.json): they need the loads, not the reconciliation. */
+export interface ReportTables {
+  daily: ReturnType<typeof dailyRoasJson>;
   roasD1: ReturnType<typeof dailyRoasJson>;
   anomalies: ReturnType<typeof anomalyJson>;
   arpdau: ReturnType<typeof arpdauJson>;
   quality: QualityReport;
-  reconciliationSummary: Record<string, number>;
-  html: string;
 }
 
-/** Rules 7-12: daily ROAS, the D-1 slice, anomalies, ARPDAU, quality, and the HTML page over them. */
-export function report(
-  input: {
-    p: PurchasesTable;
-    curated: Curated;
-    loaded: Record<FileKind, Loaded>;
-    asOfDay: number;
-    recon: ReconSummary;
-    toleranceMin: number;
-    generatedAt: string;
-  },
+/** Rules 7-11: daily ROAS, the D-1 slice, anomalies, ARPDAU, and quality.json. */
+export function reportTables(
+  input: { p: PurchasesTable; curated: Curated; loaded: Record<FileKind, Loaded>; asOfDay: number },
   log: StageLog,
-): Report {
+): ReportTables {
   const { p, curated, loaded, asOfDay } = input;
   const d1 = asOfDay - 1;
   const costs = loaded.costs.table as CostsTable;
@@ -130,7 +121,8 @@ export function report(
   const d1Rows = roasD1(daily, d1);
   const anomalyRows = log.timed("anomaly", daily.length, () => anomalies(daily, d1Rows, d1));
   const arpdauRows = log.timed("arpdau", sessions.n, () => arpdauD1(d1Rows, sessions, d1));
-  const out = {
+  return {
+    daily: dailyRoasJson(daily),
     roasD1: dailyRoasJson(d1Rows),
     anomalies: anomalyJson(d1, anomalyRows),
     arpdau: arpdauJson(d1, arpdauRows),
@@ -140,20 +132,33 @@ export function report(
       costs: loaded.costs.quality,
       sessions: loaded.sessions.quality,
     }),
-    reconciliationSummary: reconciliationSummary(input.recon),
   };
+}
+
+/** The small outputs' contents (rules 7-12: the tables, the reconciliation summary, index.html). */
+export interface Report extends ReportTables {
+  reconciliationSummary: Record<string, number>;
+  html: string;
+}
+
+/** Rule 12: the HTML page over the report tables and the reconciliation summary. */
+export function report(
+  tables: ReportTables,
+  input: { asOfDay: number; recon: ReconSummary; toleranceMin: number; generatedAt: string },
+): Report {
+  const reconciliation = reconciliationSummary(input.recon);
   const html = renderReport({
     generatedAt: input.generatedAt,
-    asOf: formatDate(asOfDay),
-    d1: formatDate(d1),
-    daily: dailyRoasJson(daily),
-    roasD1: out.roasD1,
-    anomalies: out.anomalies,
-    arpdau: out.arpdau,
-    reconciliation: { tolerance_minutes: input.toleranceMin, summary: out.reconciliationSummary },
-    quality: out.quality,
+    asOf: formatDate(input.asOfDay),
+    d1: formatDate(input.asOfDay - 1),
+    daily: tables.daily,
+    roasD1: tables.roasD1,
+    anomalies: tables.anomalies,
+    arpdau: tables.arpdau,
+    reconciliation: { tolerance_minutes: input.toleranceMin, summary: reconciliation },
+    quality: tables.quality,
   });
-  return { ...out, html };
+  return { ...tables, reconciliationSummary: reconciliation, html };
 }
 
 /**
