@@ -109,14 +109,15 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     tmp = await tempDirBeside(outDir);
     const endWrite = log.start("write");
 
+    // purchases_curated.csv needs nothing else: it renders on the pool while the other files load
+    curatedWrite = writeCurated(pool, join(tmp, "purchases_curated.csv"), p, curated, threads);
+    curatedWrite.catch(() => {}); // awaited with the other outputs
+
     // 3. reconcile, queued the moment the confirmed purchases are loaded (the pool may still be
-    // reading sessions.csv); purchases_curated.csv renders on the pool behind the partitions, so
-    // the threads have it to do while the main thread plans reconciliation.json
+    // reading sessions.csv)
     const c = await inputs.confirmed(log);
     reconciling = reconcile(pool, p, curated, c, toleranceSec, threads, log);
     reconciling.catch(() => {}); // awaited below, after the loads' errors
-    curatedWrite = writeCurated(pool, join(tmp, "purchases_curated.csv"), p, curated, threads);
-    curatedWrite.catch(() => {}); // awaited with the other outputs
 
     const loaded = await inputs.settle(log);
     if (asOfDay !== asOfDay) {

@@ -121,7 +121,8 @@ export function curatedBytes(ch: CuratedChunk): Uint8Array {
 
 /** Rows per chunk: a few chunks per thread for balance, not so small that per-chunk costs dominate. */
 export function chunkSize(n: number, threads: number): number {
-  return Math.max(50_000, Math.ceil(n / (threads * 4)));
+  // at most 250k rows (~25 MB): at 10M, eight 1.25M-row chunks left one thread rendering alone at the end
+  return Math.min(250_000, Math.max(50_000, Math.ceil(n / (threads * 4))));
 }
 
 /** Splits the curated rows into chunks (the row ranges are small copies; the columns are shared). */

@@ -53,11 +53,15 @@ export function curate(
   return { curated, duplicates: kept.length - unique.length, chargebacks: cb.count };
 }
 
-/** purchases_curated.csv, rendered in chunks on the pool (at most threads + 1 at once) and written in order. */
+/**
+ * purchases_curated.csv, rendered in chunks on the pool (at most 4 per thread at once: ~100 MB per
+ * thread ahead of the writes; with threads + 1 at 10M the renders trickled out behind the
+ * reconciliation and ran last, alone) and written in order.
+ */
 export function writeCurated(pool: Piscina, path: string, p: PurchasesTable, curated: Curated, threads: number) {
   const render = (chunk: CuratedChunk) => pool.run(chunk, { name: "renderOutputChunk" }) as Promise<Uint8Array>;
   const chunks = curatedChunks(p, curated, chunkSize(curated.n, threads));
-  return writeChunks(path, CURATED_HEADER, "", chunks, render, threads + 1);
+  return writeChunks(path, CURATED_HEADER, "", chunks, render, threads * 4);
 }
 
 /**
