@@ -123,8 +123,14 @@ export function partitionByAfid(
     confPart = new Uint16Array(c.n);
   const afCount = new Uint32Array(count),
     confCount = new Uint32Array(count);
-  for (let j = 0; j < afRows.length; j++) afCount[(afPart[j] = partOf(boundaries, keys.of(p.afid, afRows[j]!)))]!++;
-  for (let i = 0; i < c.n; i++) confCount[(confPart[i] = partOf(boundaries, keys.of(c.afid, i)))]!++;
+  for (let j = 0; j < afRows.length; j++) {
+    afPart[j] = partOf(boundaries, keys.of(p.afid, afRows[j]!));
+    afCount[afPart[j]!]!++;
+  }
+  for (let i = 0; i < c.n; i++) {
+    confPart[i] = partOf(boundaries, keys.of(c.afid, i));
+    confCount[confPart[i]!]!++;
+  }
   const tasks: PartitionTask[] = [];
   for (let k = 0; k < count; k++) {
     tasks.push({
