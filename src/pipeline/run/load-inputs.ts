@@ -19,7 +19,10 @@ export class InputLoads {
   private readonly loads: Partial<Record<FileKind, Load>>;
   private readonly sessionsPlan: Promise<ReadPlan> | undefined;
 
-  /** Queues the loads: purchases, confirmed and costs now; sessions too when D-1 is known (`explicitAsOf`). */
+  /**
+   * Queues the loads: purchases now; confirmed and costs (sessions too when D-1 is known:
+   * `explicitAsOf`) once the pool has read the purchases.
+   */
   constructor(
     private readonly pool: Piscina,
     private readonly dataDir: string,
