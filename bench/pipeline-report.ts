@@ -4,6 +4,7 @@
  * other processes' cores, ratios to DuckDB and to the baseline), candidate / baseline per worker
  * count, wall time and rows/s per stage, our time / DuckDB time, then the comparison verdicts.
  */
+import { STAGE_ORDER } from "../src/pipeline/run/stage-log.ts";
 import type { Comparison } from "./pipeline-compare";
 import type { TimeFields } from "./pipeline-measure";
 
@@ -43,21 +44,11 @@ export interface ReportInput {
   keptOutputs?: string;
 }
 
+/** The pipeline's stages in order, with DuckDB's "quality" step after the loads. */
 const ORDER = [
-  "load purchases_raw.csv",
-  "load confirmed_purchases.csv",
-  "load costs_daily.csv",
-  "load sessions.csv",
+  ...STAGE_ORDER.filter((s) => s.startsWith("load ")),
   "quality",
-  "filter",
-  "dedupe",
-  "chargebacks",
-  "sort",
-  "reconcile",
-  "roas",
-  "anomaly",
-  "arpdau",
-  "write",
+  ...STAGE_ORDER.filter((s) => !s.startsWith("load ")),
 ];
 
 /** Milliseconds per table row for one run: loads per file, sub-steps (reconcile, write) under their stage. */

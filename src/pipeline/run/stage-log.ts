@@ -3,7 +3,7 @@ import type { ProgressFn } from "../pool.ts";
 import { FILE_KINDS, FILES } from "../tables.ts";
 
 /** Stages in pipeline order: the log lists them so, whatever order they finished in (they overlap). */
-const STAGE_ORDER = [
+export const STAGE_ORDER = [
   ...FILE_KINDS.map((kind) => `load ${FILES[kind]}`),
   "filter",
   "dedupe",
