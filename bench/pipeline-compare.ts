@@ -6,16 +6,10 @@
  */
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { OUTPUT_FILES } from "../src/pipeline/run/steps.ts";
 
 /** The data outputs both sides write (index.html is ours only). */
-export const DATA_OUTPUTS = [
-  "purchases_curated.csv",
-  "reconciliation.json",
-  "roas_d1.json",
-  "roas_anomaly.json",
-  "arpdau_d1.json",
-  "quality.json",
-] as const;
+const DATA_OUTPUTS = OUTPUT_FILES.filter((name) => name !== "index.html");
 /** Compared value by value. */
 const VALUE_FILES = ["quality.json", "roas_d1.json", "roas_anomaly.json", "arpdau_d1.json"];
 /** Compared byte by byte. */

@@ -32,8 +32,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { OUTPUT_FILES } from "../src/pipeline/run/steps.ts";
 import { sourceSnapshot } from "./lib";
-import { type Comparison, compareOutputs, DATA_OUTPUTS } from "./pipeline-compare";
+import { type Comparison, compareOutputs } from "./pipeline-compare";
 import { printReport, type RunRecord } from "./pipeline-report";
 import { dataSet, edgeCases, median, outName, runOnce, schedule } from "./pipeline-runs";
 
@@ -152,7 +153,6 @@ async function main(): Promise<number> {
   mkdirSync(outRoot, { recursive: true });
   const runs = new Map<string, RunRecord[]>();
   const comparisons: Comparison[] = [];
-  const all = [...DATA_OUTPUTS, "index.html"];
   let started: Date, load0: number, data: string;
   let source: { root: string; commit: string }, baseline: { root: string; commit: string } | undefined;
   try {
@@ -173,10 +173,13 @@ async function main(): Promise<number> {
       if (r === 0) {
         process.stderr.write("bench: comparing outputs ...\n");
         const first = join(outRoot, `ours-w${o.workers[0]}`);
-        for (const w of o.workers.slice(1)) comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), all));
+        for (const w of o.workers.slice(1))
+          comparisons.push(compareOutputs(first, join(outRoot, `ours-w${w}`), OUTPUT_FILES));
         if (baseline)
           for (const w of o.workers)
-            comparisons.push(compareOutputs(join(outRoot, `baseline-w${w}`), join(outRoot, `ours-w${w}`), all));
+            comparisons.push(
+              compareOutputs(join(outRoot, `baseline-w${w}`), join(outRoot, `ours-w${w}`), OUTPUT_FILES),
+            );
         comparisons.push(compareOutputs(first, join(outRoot, "duckdb")));
       }
     }

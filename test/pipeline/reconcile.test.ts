@@ -1,4 +1,4 @@
-/** matchPartition / mergeReconciliation, SPEC 4 rule 6 and 4.1 reconciliation readings. */
+/** matchPartition and whole runs, SPEC 4 rule 6 and 4.1 reconciliation readings. */
 import { describe, expect, test } from "bun:test";
 import { bytesColumn, hashString } from "../../src/pipeline/columns/bytes.ts";
 import { matchPartition } from "../../src/pipeline/reconcile/match.ts";

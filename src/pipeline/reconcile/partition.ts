@@ -94,7 +94,7 @@ export function partitionByAfid(
 ): PartitionTask[] {
   // file order: the worker's stable sorts keep it as the last tie-break (a scan over the kept
   // rows, not a sort of them: at 10M the sort took a second)
-  const kept = new Uint8Array(p.afid.offsets.length - 1);
+  const kept = new Uint8Array(p.n);
   for (let j = 0; j < curated.n; j++) kept[curated.rows[j]!] = 1;
   const afRows = new Uint32Array(curated.n);
   for (let r = 0, j = 0; r < kept.length; r++) if (kept[r] === 1) afRows[j++] = r;
