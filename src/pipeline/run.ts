@@ -1,8 +1,8 @@
 /**
  * One pipeline run (SPEC 4) in five steps: load the four files on the pool (run/load-inputs.ts),
- * curate, reconcile (partitioned by appsflyer_id range on the pool), compute the report tables, then write the
- * seven outputs into a temporary folder beside the reports folder and move them into place only
- * when all succeeded (run/steps.ts).
+ * curate, reconcile (partitioned by appsflyer_id range on the pool), compute the report tables,
+ * then write the seven outputs into a temporary folder beside the reports folder and move them
+ * into place only when all succeeded (run/steps.ts).
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
